@@ -32,8 +32,14 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Every object whose key starts with `prefix`, recursively, in key order. */
   list(prefix: string): Promise<ObjectInfo[]>;
-  /** Immediate children of a "folder" prefix: files and sub-folder names (ending in '/'). */
+  /**
+   * Immediate children of a "folder" prefix (with or without the trailing '/'): files, and
+   * sub-folders as full keys relative to the store root ending in '/' (like S3 CommonPrefixes),
+   * e.g. listDir('t1') → { files: [{key:'t1/hoodie.properties',…}], dirs: ['t1/.hoodie/'] }.
+   */
   listDir(prefix: string): Promise<{ files: ObjectInfo[]; dirs: string[] }>;
+  /** Releases network clients and the like; optional, a no-op for a local folder. */
+  close?(): Promise<void>;
 }
 
 /** A storage failure a user can act on: names the operation, the object and the cause. */
@@ -47,4 +53,25 @@ export class StorageError extends Error {
     super(`${op} ${storeUri.replace(/\/$/, '')}/${key} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'StorageError';
   }
+}
+
+/** A `get` of a key that does not exist. Subclass of StorageError so callers may test `instanceof`. */
+export class ObjectNotFound extends StorageError {
+  constructor(key: string, storeUri: string, cause?: unknown) {
+    super('get', key, storeUri, cause ?? new Error('object does not exist'));
+    this.name = 'ObjectNotFound';
+  }
+}
+
+export function toBytes(data: Uint8Array | string): Uint8Array {
+  return typeof data === 'string' ? new TextEncoder().encode(data) : data;
+}
+
+/** Rejects keys that could escape the store root or that no object store can hold. */
+export function checkKey(key: string, storeUri: string, op: string): void {
+  const bad =
+    key.startsWith('/') ||
+    key.includes('\0') ||
+    key.split('/').some((part) => part === '..' || part === '.');
+  if (bad) throw new StorageError(op, key, storeUri, new Error('invalid key: must be a relative path without "." or ".." segments'));
 }

@@ -1,0 +1,244 @@
+/**
+ * An ObjectStore on S3 (or an S3-compatible server such as moto/MinIO) via @aws-sdk/client-s3.
+ *
+ * Retries: the SDK's standard retry strategy (exponential backoff with full jitter) covers
+ * throttling, 5xx and transient network errors (ECONNRESET, EPIPE, timeouts); we only raise its
+ * attempt count. Conditional create uses `If-None-Match: *`, so a 412 means another writer won.
+ * Big puts go through multipart upload (hand-rolled: three calls, no extra dependency).
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { compareKeys } from './local-store.js';
+import { checkKey, ObjectNotFound, StorageError, toBytes, type GetOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** Key prefix inside the bucket ('' or 'lake/'; a trailing '/' is added when missing). */
+  prefix?: string;
+  /** A ready client; otherwise one is built from the standard AWS environment/config plus the fields below. */
+  client?: S3Client;
+  region?: string;
+  /** Custom endpoint; defaults to `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` (the SDK reads them too). */
+  endpoint?: string;
+  /** Path-style addressing (`http://host/bucket/key`); defaults to true when an endpoint is set. */
+  forcePathStyle?: boolean;
+  /** Total attempts per request, first try included (default 6). */
+  maxAttempts?: number;
+  /** Puts at or above this many bytes use multipart upload (default 64 MiB; min part size is 5 MiB). */
+  multipartThreshold?: number;
+  /** Part size for multipart uploads (default 16 MiB). */
+  partSize?: number;
+}
+
+const MIB = 1024 * 1024;
+
+interface SdkErrorShape {
+  name?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function httpStatus(e: unknown): number | undefined {
+  return typeof e === 'object' && e !== null ? (e as SdkErrorShape).$metadata?.httpStatusCode : undefined;
+}
+
+function errName(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null ? ((e as SdkErrorShape).name ?? (e as SdkErrorShape).Code) : undefined;
+}
+
+export function s3ClientConfig(opts: Pick<S3StoreOptions, 'region' | 'endpoint' | 'forcePathStyle' | 'maxAttempts'>): S3ClientConfig {
+  const endpoint = opts.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const config: S3ClientConfig = { maxAttempts: opts.maxAttempts ?? 6, retryMode: 'standard' };
+  if (region) config.region = region;
+  else if (endpoint) config.region = 'us-east-1'; // S3-compatible servers rarely care; the SDK insists on one
+  if (endpoint) config.endpoint = endpoint;
+  const pathStyle = opts.forcePathStyle ?? (endpoint !== undefined ? true : undefined);
+  if (pathStyle !== undefined) config.forcePathStyle = pathStyle;
+  return config;
+}
+
+export class S3Store implements ObjectStore {
+  readonly uri: string;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly client: S3Client;
+  private readonly ownsClient: boolean;
+  private readonly multipartThreshold: number;
+  private readonly partSize: number;
+
+  constructor(opts: S3StoreOptions) {
+    this.bucket = opts.bucket;
+    const p = (opts.prefix ?? '').replace(/^\/+/, '');
+    this.prefix = p === '' || p.endsWith('/') ? p : p + '/';
+    this.uri = `s3://${this.bucket}/${this.prefix}`;
+    this.ownsClient = opts.client === undefined;
+    this.client = opts.client ?? new S3Client(s3ClientConfig(opts));
+    this.partSize = Math.max(5 * MIB, opts.partSize ?? 16 * MIB);
+    this.multipartThreshold = Math.max(this.partSize, opts.multipartThreshold ?? 64 * MIB);
+  }
+
+  private fullKey(key: string, op: string): string {
+    checkKey(key, this.uri, op);
+    return this.prefix + key;
+  }
+
+  private stripPrefix(fullKey: string): string {
+    return fullKey.startsWith(this.prefix) ? fullKey.slice(this.prefix.length) : fullKey;
+  }
+
+  async get(key: string, opts: GetOptions = {}): Promise<Uint8Array> {
+    const Key = this.fullKey(key, 'get');
+    let Range: string | undefined;
+    if (opts.offset !== undefined || opts.length !== undefined) {
+      const start = opts.offset ?? 0;
+      if (opts.length === 0) return new Uint8Array(0);
+      Range = opts.length === undefined ? `bytes=${start}-` : `bytes=${start}-${start + opts.length - 1}`;
+    }
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range }));
+      if (!res.Body) return new Uint8Array(0);
+      return await res.Body.transformToByteArray();
+    } catch (e) {
+      if (errName(e) === 'NoSuchKey' || httpStatus(e) === 404) throw new ObjectNotFound(key, this.uri, e);
+      if (httpStatus(e) === 416) return new Uint8Array(0); // range starts at/after the end
+      throw new StorageError('get', key, this.uri, e);
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    const Key = this.fullKey(key, 'head');
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+      const info: ObjectInfo = { key, size: res.ContentLength ?? 0 };
+      if (res.LastModified) info.lastModified = res.LastModified;
+      return info;
+    } catch (e) {
+      if (httpStatus(e) === 404 || errName(e) === 'NotFound' || errName(e) === 'NoSuchKey') return undefined;
+      throw new StorageError('head', key, this.uri, e);
+    }
+  }
+
+  async put(key: string, data: Uint8Array | string): Promise<void> {
+    const Key = this.fullKey(key, 'put');
+    const body = toBytes(data);
+    try {
+      if (body.byteLength >= this.multipartThreshold) await this.multipartPut(Key, body);
+      else await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: body.byteLength }));
+    } catch (e) {
+      throw new StorageError('put', key, this.uri, e);
+    }
+  }
+
+  private async multipartPut(Key: string, body: Uint8Array): Promise<void> {
+    const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }));
+    const UploadId = created.UploadId;
+    if (!UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+    try {
+      const parts: { ETag: string; PartNumber: number }[] = [];
+      for (let off = 0, n = 1; off < body.byteLength; off += this.partSize, n++) {
+        const chunk = body.subarray(off, Math.min(off + this.partSize, body.byteLength));
+        const res = await this.client.send(
+          new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber: n, Body: chunk, ContentLength: chunk.byteLength }),
+        );
+        if (!res.ETag) throw new Error(`UploadPart ${n} returned no ETag`);
+        parts.push({ ETag: res.ETag, PartNumber: n });
+      }
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+    } catch (e) {
+      // Abandoned parts cost money until a lifecycle rule removes them; abort best-effort.
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async createIfAbsent(key: string, data: Uint8Array | string): Promise<boolean> {
+    const Key = this.fullKey(key, 'createIfAbsent');
+    const body = toBytes(data);
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: body.byteLength, IfNoneMatch: '*' }));
+      return true;
+    } catch (e) {
+      // 412: the object exists. 409 ConditionalRequestConflict: a concurrent conditional write is in flight and will win.
+      if (httpStatus(e) === 412 || errName(e) === 'PreconditionFailed') return false;
+      if (httpStatus(e) === 409 && errName(e) === 'ConditionalRequestConflict') return false;
+      throw new StorageError('createIfAbsent', key, this.uri, e);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const Key = this.fullKey(key, 'delete');
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+    } catch (e) {
+      if (httpStatus(e) === 404) return;
+      throw new StorageError('delete', key, this.uri, e);
+    }
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    checkKey(prefix, this.uri, 'list');
+    const out: ObjectInfo[] = [];
+    let ContinuationToken: string | undefined;
+    try {
+      do {
+        const res = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken }),
+        );
+        for (const o of res.Contents ?? []) {
+          if (o.Key === undefined) continue;
+          const info: ObjectInfo = { key: this.stripPrefix(o.Key), size: o.Size ?? 0 };
+          if (o.LastModified) info.lastModified = o.LastModified;
+          out.push(info);
+        }
+        ContinuationToken = res.IsTruncated ? res.NextContinuationToken : undefined;
+      } while (ContinuationToken);
+    } catch (e) {
+      throw new StorageError('list', prefix, this.uri, e);
+    }
+    return out.sort((a, b) => compareKeys(a.key, b.key));
+  }
+
+  async listDir(prefix: string): Promise<{ files: ObjectInfo[]; dirs: string[] }> {
+    checkKey(prefix, this.uri, 'listDir');
+    const dirKey = prefix === '' || prefix.endsWith('/') ? prefix : prefix + '/';
+    const files: ObjectInfo[] = [];
+    const dirs: string[] = [];
+    let ContinuationToken: string | undefined;
+    try {
+      do {
+        const res = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + dirKey, Delimiter: '/', ContinuationToken }),
+        );
+        for (const o of res.Contents ?? []) {
+          if (o.Key === undefined) continue;
+          const info: ObjectInfo = { key: this.stripPrefix(o.Key), size: o.Size ?? 0 };
+          if (o.LastModified) info.lastModified = o.LastModified;
+          files.push(info);
+        }
+        for (const cp of res.CommonPrefixes ?? []) if (cp.Prefix) dirs.push(this.stripPrefix(cp.Prefix));
+        ContinuationToken = res.IsTruncated ? res.NextContinuationToken : undefined;
+      } while (ContinuationToken);
+    } catch (e) {
+      throw new StorageError('listDir', prefix, this.uri, e);
+    }
+    files.sort((a, b) => compareKeys(a.key, b.key));
+    dirs.sort(compareKeys);
+    return { files, dirs };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.destroy();
+  }
+}
