@@ -1,0 +1,198 @@
+/**
+ * The daemon configuration: one zod schema with defaults, so every key, its type
+ * and its default live in one place. `schemas/config.schema.json` is generated
+ * from it (scripts/gen-config-schema.ts) for editor completion.
+ */
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, { message: 'expected host:port, e.g. localhost:9092' });
+
+/** `schema.table`, as Debezium names source tables. */
+const tableId = z.string().regex(/^[^.\s/]+\.[^.\s/]+$/, { message: 'expected <schema>.<table>' });
+
+const lakeUri = z
+  .string()
+  .min(1, { message: 'expected a path, file://… or s3://bucket/prefix' })
+  .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(u) || /^file:\/\//.test(u) || /^s3:\/\/[^/]+/.test(u), {
+    message: 'expected a path, file://… or s3://bucket/prefix',
+  });
+
+export const S3Schema = z
+  .object({
+    endpoint: z.url({ message: 'expected a URL such as http://127.0.0.1:9000' }).optional().describe('S3 endpoint; default from AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL'),
+    region: z.string().min(1).optional().describe('Default from AWS_REGION / AWS_DEFAULT_REGION'),
+    pathStyle: z.boolean().default(false).describe('Path-style addressing (needed by most S3-compatible servers)'),
+    credentials: z
+      .object({
+        accessKeyId: z.string().min(1),
+        secretAccessKey: z.string().min(1),
+        sessionToken: z.string().optional(),
+      })
+      .optional()
+      .describe('Static credentials; omit to use the standard AWS credential chain'),
+  })
+  .strict();
+
+export const LakeSchema = z
+  .object({
+    uri: lakeUri.describe('Where tables live: a path, file://… or s3://bucket/prefix'),
+    s3: S3Schema.prefault({}),
+  })
+  .strict();
+
+export const SaslSchema = z
+  .object({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    username: z.string().min(1),
+    password: z.string().min(1),
+  })
+  .strict();
+
+export const TlsSchema = z
+  .object({
+    ca: z.string().optional().describe('PEM text or a path to a PEM file'),
+    cert: z.string().optional(),
+    key: z.string().optional(),
+    rejectUnauthorized: z.boolean().default(true),
+  })
+  .strict();
+
+export const KafkaSchema = z
+  .object({
+    brokers: z
+      .array(hostPort, { message: 'expected a non-empty list of host:port' })
+      .min(1, { message: 'expected a non-empty list of host:port' }),
+    clientId: z.string().min(1).default('cdc-lake'),
+    groupId: z.string().min(1).default('cdc-lake'),
+    topics: z.array(z.string().min(1)).default([]).describe('Debezium topics to read'),
+    topicPattern: z
+      .string()
+      .refine(isValidRegex, { message: 'expected a valid regular expression' })
+      .optional()
+      .describe('Regex; newly created matching topics are picked up'),
+    sasl: SaslSchema.optional(),
+    tls: TlsSchema.optional(),
+  })
+  .strict()
+  .refine((k) => k.topics.length > 0 || k.topicPattern !== undefined, {
+    message: 'expected kafka.topics (a list) and/or kafka.topicPattern (a regex)',
+    path: ['topics'],
+  });
+
+export const SchemaRegistrySchema = z
+  .object({
+    url: z.url({ message: 'expected a URL such as http://127.0.0.1:8081' }),
+    basicAuth: z.object({ username: z.string(), password: z.string() }).strict().optional(),
+    bearerToken: z.string().optional(),
+  })
+  .strict();
+
+export const KeylessSchema = z.union([
+  z.enum(['reject', 'all-columns']),
+  z.object({ columns: z.array(z.string().min(1)).min(1) }).strict(),
+]);
+
+export const SourceSchema = z
+  .object({
+    format: z.enum(['auto', 'json', 'avro']).default('auto'),
+    schemaRegistry: SchemaRegistrySchema.optional(),
+    keyless: KeylessSchema.default('reject').describe('Tables without a primary key: reject, key on all columns, or name the columns'),
+    binaryHandling: z.enum(['bytes', 'base64', 'hex']).default('bytes').describe("Must match the connector's binary.handling.mode"),
+    unavailableValuePlaceholder: z.string().default('__debezium_unavailable_value'),
+  })
+  .strict();
+
+export const TableOptionsSchema = z
+  .object({
+    recordKey: z.array(z.string().min(1)).min(1).optional().describe('Default: the Kafka key columns'),
+    partitionField: z.string().min(1).optional().describe('Hive-style partition column; omit for a non-partitioned table'),
+    buckets: z.number().int().min(1).max(4096).default(4),
+    compaction: z
+      .object({
+        everyDeltaCommits: z.number().int().min(1).default(10),
+        logToBaseRatio: z.number().positive().optional().describe('Also compact a file group when log bytes / base bytes exceeds this'),
+      })
+      .strict()
+      .prefault({}),
+    retention: z.object({ commits: z.number().int().min(1).default(20) }).strict().prefault({}),
+  })
+  .strict();
+
+/** A per-table override: the same keys, all optional, merged over `tables.defaults`. */
+export const TableOverrideSchema = z
+  .object({
+    recordKey: z.array(z.string().min(1)).min(1).optional(),
+    partitionField: z.string().min(1).optional(),
+    buckets: z.number().int().min(1).max(4096).optional(),
+    compaction: z
+      .object({ everyDeltaCommits: z.number().int().min(1).optional(), logToBaseRatio: z.number().positive().optional() })
+      .strict()
+      .optional(),
+    retention: z.object({ commits: z.number().int().min(1).optional() }).strict().optional(),
+  })
+  .strict();
+
+export const TablesSchema = z
+  .object({
+    defaults: TableOptionsSchema.prefault({}),
+    overrides: z.record(tableId, TableOverrideSchema).default({}).describe('Keyed by <schema>.<table>'),
+  })
+  .strict();
+
+export const BufferSchema = z
+  .object({
+    maxRows: z.number().int().min(1).default(100_000),
+    maxBytes: z.number().int().min(1024).default(64 * MiB),
+    maxAgeMs: z.number().int().min(1).default(5000),
+    memoryBudgetBytes: z.number().int().min(1024).default(256 * MiB),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    lake: LakeSchema,
+    kafka: KafkaSchema.optional().describe('Omit only for file-source commands (ingest, demo)'),
+    source: SourceSchema.prefault({}),
+    tables: TablesSchema.prefault({}),
+    buffer: BufferSchema.prefault({}),
+    deadLetters: z
+      .object({
+        kafkaTopic: z.string().min(1).optional().describe('Also produce dead letters to this topic'),
+        table: z.boolean().default(true).describe('Write dead letters to the _dead_letters table in the lake'),
+      })
+      .strict()
+      .prefault({}),
+    errors: z.object({ tolerance: z.enum(['all', 'none']).default('all') }).strict().prefault({}),
+    transactions: z.object({ align: z.boolean().default(false) }).strict().prefault({}),
+    server: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        stallThresholdMs: z.number().int().min(1).default(300_000).describe('/readyz fails when a table has buffered data but no commit for this long'),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+    shutdown: z.object({ deadlineMs: z.number().int().min(100).default(30_000) }).strict().prefault({}),
+  })
+  .strict();
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type TableOptions = z.output<typeof TableOptionsSchema>;
+
+function isValidRegex(s: string): boolean {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
