@@ -1,0 +1,127 @@
+/**
+ * avsc types that follow the `Value` contract of `src/table/schema.ts`: longs decode to
+ * number when safe and bigint beyond 2^53 (never rounded), decimals are exact strings.
+ */
+import avro from 'avsc';
+import type { Value } from '../table/schema.js';
+
+const TWO_63 = 1n << 63n;
+
+function toBigInt(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  throw new TypeError(`long value ${String(v)} is not an integer`);
+}
+
+/** Long whose in-memory form is number (safe range) or bigint; the wire form is Avro zig-zag varint. */
+const ExactLong = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer): number | bigint => {
+    const n = buf.readBigInt64LE();
+    return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+  },
+  toBuffer: (v: number | bigint): Buffer => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(toBigInt(v));
+    return b;
+  },
+  fromJSON: (v: unknown): number | bigint => (typeof v === 'string' ? BigInt(v) : Number(v)),
+  toJSON: (v: number | bigint): number | string => (typeof v === 'bigint' ? v.toString() : v),
+  isValid: (v: unknown): boolean =>
+    (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'bigint' && v >= -TWO_63 && v < TWO_63),
+  compare: (a: number | bigint, b: number | bigint): number => {
+    const x = toBigInt(a);
+    const y = toBigInt(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  },
+});
+
+export class DecimalError extends Error {
+  override readonly name = 'DecimalError';
+}
+
+/** Exact decimal text (e.g. "-19.90") ↔ two's-complement big-endian unscaled bytes. */
+export function decimalToBytes(text: string, scale: number): Buffer {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw new DecimalError(`decimal value "${text}" is not a plain decimal number`);
+  const frac = m[3] ?? '';
+  if (frac.length > scale && /[1-9]/.test(frac.slice(scale))) {
+    throw new DecimalError(`decimal value "${text}" has more than ${scale} fractional digits; round it before writing`);
+  }
+  let unscaled = BigInt((m[2] || '0') + frac.slice(0, scale).padEnd(scale, '0'));
+  if (m[1] === '-') unscaled = -unscaled;
+  // Minimal two's-complement length, as Java's BigInteger.toByteArray.
+  let len = 1;
+  while (unscaled < -(1n << BigInt(8 * len - 1)) || unscaled >= 1n << BigInt(8 * len - 1)) len++;
+  let u = unscaled < 0n ? (1n << BigInt(8 * len)) + unscaled : unscaled;
+  const out = Buffer.alloc(len);
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = Number(u & 0xffn);
+    u >>= 8n;
+  }
+  return out;
+}
+
+export function bytesToDecimal(bytes: Uint8Array, scale: number): string {
+  if (bytes.length === 0) return scale > 0 ? '0.' + '0'.repeat(scale) : '0';
+  let u = 0n;
+  for (const b of bytes) u = (u << 8n) | BigInt(b);
+  if ((bytes[0] as number) & 0x80) u -= 1n << BigInt(8 * bytes.length);
+  const neg = u < 0n;
+  const digits = (neg ? -u : u).toString().padStart(scale + 1, '0');
+  const int = digits.slice(0, digits.length - scale);
+  const frac = digits.slice(digits.length - scale);
+  return (neg ? '-' : '') + int + (scale > 0 ? '.' + frac : '');
+}
+
+class DecimalType extends avro.types.LogicalType {
+  private readonly scale: number;
+  constructor(attrs: avro.Schema, opts?: object) {
+    super(attrs, opts);
+    this.scale = (attrs as { scale?: number }).scale ?? 0;
+  }
+  override _fromValue(v: Buffer): string {
+    return bytesToDecimal(v, this.scale);
+  }
+  override _toValue(v: unknown): Buffer | undefined {
+    if (typeof v === 'string') return decimalToBytes(v, this.scale);
+    if (typeof v === 'number' && Number.isFinite(v)) return decimalToBytes(v.toFixed(this.scale), this.scale);
+    return undefined;
+  }
+  override _resolve(type: avro.Type): ((x: unknown) => unknown) | undefined {
+    return avro.Type.isType(type, 'logical:decimal') ? (x: unknown) => x : undefined;
+  }
+}
+
+/** Parses an Avro schema (object or JSON) into an avsc type using the Value contract. */
+export function avroType(schema: unknown): avro.Type {
+  const parsed: unknown = typeof schema === 'string' ? JSON.parse(schema) : schema;
+  return avro.Type.forSchema(parsed as avro.Schema, {
+    registry: { long: ExactLong },
+    logicalTypes: { decimal: DecimalType },
+    wrapUnions: 'auto',
+  });
+}
+
+/** Encodes one datum; the error names the offending field path. */
+export function encodeDatum(type: avro.Type, value: unknown, what: string): Buffer {
+  const paths: string[] = [];
+  if (!type.isValid(value, { errorHook: (p: string[]) => paths.push(p.join('.')) })) {
+    throw new TypeError(`${what}: value does not match the Avro schema at field(s) ${paths.join(', ') || '(root)'}`);
+  }
+  return type.toBuffer(value);
+}
+
+/** avsc gives record-class instances and Buffers; the Value contract wants plain objects and Uint8Arrays. */
+export function toPlain(v: unknown): Value {
+  if (v === null || typeof v !== 'object') return v as Value;
+  if (v instanceof Uint8Array) return new Uint8Array(v);
+  if (Array.isArray(v)) return v.map(toPlain);
+  const out: { [k: string]: Value } = {};
+  for (const [k, x] of Object.entries(v)) out[k] = toPlain(x);
+  return out;
+}
+
+export function decodeDatum(type: avro.Type, bytes: Uint8Array): Value {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return toPlain(type.fromBuffer(buf));
+}

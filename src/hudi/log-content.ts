@@ -1,0 +1,215 @@
+/**
+ * Content codecs of log blocks: Avro data (type 3), delete (type 1) and, for reading
+ * Spark-written tables, Parquet data (type 5).
+ */
+import type avro from 'avsc';
+import { tableFromIPC } from 'apache-arrow';
+import { readParquet } from 'parquet-wasm';
+import type { Row, TableSchema, Value } from '../table/schema.js';
+import { avroType, decodeDatum, encodeDatum, toPlain } from './avro-value.js';
+import { BLOCK_CONTENT_VERSION, type LogBlockHeaders } from './log-format.js';
+import { loadHudiSchema } from './schemas.js';
+
+export class LogContentError extends Error {
+  override readonly name = 'LogContentError';
+}
+
+const typeCache = new Map<string, avro.Type>();
+
+/** avsc type for a schema JSON string, cached (the same header schema repeats on every block). */
+export function schemaType(schema: string | TableSchema): avro.Type {
+  const key = typeof schema === 'string' ? schema : JSON.stringify(schema);
+  let t = typeCache.get(key);
+  if (t === undefined) {
+    t = avroType(key);
+    typeCache.set(key, t);
+  }
+  return t;
+}
+
+function int32(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, n);
+  return b;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+class Reader {
+  pos = 0;
+  private readonly view: DataView;
+  constructor(private readonly bytes: Uint8Array, private readonly what: string) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  int(field: string): number {
+    if (this.pos + 4 > this.bytes.length) throw new LogContentError(`${this.what}: ${field} at content byte ${this.pos} runs past the end`);
+    const v = this.view.getInt32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  take(n: number, field: string): Uint8Array {
+    if (n < 0 || this.pos + n > this.bytes.length) throw new LogContentError(`${this.what}: ${field} (${n} bytes at content byte ${this.pos}) runs past the end`);
+    const v = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+}
+
+/** Avro data block content: int version 3, int count, then per record int length + Avro datum. */
+export function encodeAvroDataContent(schema: string | TableSchema, rows: readonly Row[]): Uint8Array {
+  const type = schemaType(schema);
+  const parts: Uint8Array[] = [int32(BLOCK_CONTENT_VERSION), int32(rows.length)];
+  rows.forEach((row, i) => {
+    const datum = encodeDatum(type, row, `record ${i} of an Avro data block`);
+    parts.push(int32(datum.length), datum);
+  });
+  return concat(parts);
+}
+
+export function decodeAvroDataContent(content: Uint8Array, schema: string, what = 'Avro data block'): Row[] {
+  const r = new Reader(content, what);
+  const version = r.int('content version');
+  if (version !== BLOCK_CONTENT_VERSION) throw new LogContentError(`${what}: content version ${version} is not supported (only ${BLOCK_CONTENT_VERSION})`);
+  const count = r.int('record count');
+  const type = schemaType(schema);
+  const rows: Row[] = [];
+  for (let i = 0; i < count; i++) {
+    const len = r.int(`record ${i} length`);
+    const bytes = r.take(len, `record ${i}`);
+    try {
+      rows.push(decodeDatum(type, bytes) as Row);
+    } catch (e) {
+      throw new LogContentError(`${what}: record ${i} does not decode with the SCHEMA header: ${(e as Error).message}`);
+    }
+  }
+  if (r.pos !== content.length) throw new LogContentError(`${what}: ${content.length - r.pos} trailing bytes after ${count} records`);
+  return rows;
+}
+
+export function avroDataBlock(p: { instantTime: string; schema: string | TableSchema; rows: readonly Row[] }): {
+  type: 'AVRO_DATA';
+  headers: LogBlockHeaders;
+  content: Uint8Array;
+} {
+  const schema = typeof p.schema === 'string' ? p.schema : JSON.stringify(p.schema);
+  return { type: 'AVRO_DATA', headers: { INSTANT_TIME: p.instantTime, SCHEMA: schema }, content: encodeAvroDataContent(schema, p.rows) };
+}
+
+export interface DeleteRecord {
+  recordKey: string | null;
+  partitionPath: string | null;
+  /** Decoded ordering value (wrapper unwrapped); 0 means "natural/commit-time order". */
+  orderingVal: Value;
+}
+
+/**
+ * How the delete orderingVal is encoded:
+ * - `int-zero` (default): always union index 2 with 0 — Java reads IntWrapper(0), hudi-rs's
+ *   primitive union reads long 0; both fall back to commit-time ordering.
+ * - `java-wrapper`: the real value in Java's wrapper union (LongWrapper for integers,
+ *   DoubleWrapper, StringWrapper, BooleanWrapper, BytesWrapper); only readers that
+ *   understand wrappers (Java, hudi-rs ≥ 0.5 per apache/hudi-rs#663) decode it.
+ */
+export type OrderingEncoding = 'int-zero' | 'java-wrapper';
+
+const NS = 'org.apache.hudi.avro.model.';
+
+function wrapOrdering(v: Value, enc: OrderingEncoding): unknown {
+  if (enc === 'int-zero') return { [`${NS}IntWrapper`]: { value: 0 } };
+  if (v === null) return null;
+  if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) return { [`${NS}LongWrapper`]: { value: v } };
+  if (typeof v === 'number') return { [`${NS}DoubleWrapper`]: { value: v } };
+  if (typeof v === 'boolean') return { [`${NS}BooleanWrapper`]: { value: v } };
+  if (typeof v === 'string') return { [`${NS}StringWrapper`]: { value: v } };
+  if (v instanceof Uint8Array) return { [`${NS}BytesWrapper`]: { value: Buffer.from(v) } };
+  throw new LogContentError(`delete orderingVal ${JSON.stringify(v)} has no Hudi wrapper type; use a long ordering field`);
+}
+
+function unwrapOrdering(v: unknown): Value {
+  if (v === null || typeof v !== 'object') return toPlain(v);
+  const inner = Object.values(v)[0] as { value: unknown } | undefined;
+  return toPlain(inner?.value ?? null);
+}
+
+function deleteListType(): avro.Type {
+  return schemaType(JSON.stringify(loadHudiSchema('HoodieDeleteRecordList')));
+}
+
+/** Delete block content: int version 3, int length, Avro `HoodieDeleteRecordList`. */
+export function encodeDeleteContent(records: readonly DeleteRecord[], opts: { orderingEncoding?: OrderingEncoding } = {}): Uint8Array {
+  const enc = opts.orderingEncoding ?? 'int-zero';
+  const list = {
+    deleteRecordList: records.map((r) => ({ recordKey: r.recordKey, partitionPath: r.partitionPath, orderingVal: wrapOrdering(r.orderingVal, enc) })),
+  };
+  const payload = encodeDatum(deleteListType(), list, 'delete block');
+  return concat([int32(BLOCK_CONTENT_VERSION), int32(payload.length), payload]);
+}
+
+export function decodeDeleteContent(content: Uint8Array, what = 'delete block'): DeleteRecord[] {
+  const r = new Reader(content, what);
+  const version = r.int('content version');
+  if (version !== BLOCK_CONTENT_VERSION) throw new LogContentError(`${what}: content version ${version} is not supported (only ${BLOCK_CONTENT_VERSION}; 1 and 2 are Kryo)`);
+  const len = r.int('payload length');
+  const payload = r.take(len, 'payload');
+  let decoded: { deleteRecordList: { recordKey: string | null; partitionPath: string | null; orderingVal: unknown }[] };
+  try {
+    decoded = deleteListType().fromBuffer(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)) as typeof decoded;
+  } catch (e) {
+    throw new LogContentError(`${what}: payload is not a HoodieDeleteRecordList: ${(e as Error).message}`);
+  }
+  return decoded.deleteRecordList.map((d) => ({ recordKey: d.recordKey, partitionPath: d.partitionPath, orderingVal: unwrapOrdering(d.orderingVal) }));
+}
+
+export function deleteBlock(p: {
+  instantTime: string;
+  schema: string | TableSchema;
+  records: readonly DeleteRecord[];
+  orderingEncoding?: OrderingEncoding;
+}): { type: 'DELETE'; headers: LogBlockHeaders; content: Uint8Array } {
+  const schema = typeof p.schema === 'string' ? p.schema : JSON.stringify(p.schema);
+  const content = encodeDeleteContent(p.records, p.orderingEncoding === undefined ? {} : { orderingEncoding: p.orderingEncoding });
+  return { type: 'DELETE', headers: { INSTANT_TIME: p.instantTime, SCHEMA: schema }, content };
+}
+
+function arrowValue(v: unknown): Value {
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (v === null || v === undefined) return null;
+  if (v instanceof Uint8Array) return new Uint8Array(v);
+  if (typeof v === 'object') {
+    // Arrow vectors (lists) and struct rows expose toJSON(); dates come as Date.
+    if (v instanceof Date) return v.getTime();
+    const o = v as { toJSON?: () => unknown };
+    const j = typeof o.toJSON === 'function' ? o.toJSON() : v;
+    if (Array.isArray(j)) return j.map(arrowValue);
+    const out: { [k: string]: Value } = {};
+    for (const [k, x] of Object.entries(j as object)) out[k] = arrowValue(x);
+    return out;
+  }
+  return v as Value;
+}
+
+/** Parquet data block content is a whole Parquet file; decoded through parquet-wasm + Arrow. */
+export function decodeParquetDataContent(content: Uint8Array, what = 'Parquet data block'): Row[] {
+  let table;
+  try {
+    table = tableFromIPC(readParquet(content).intoIPCStream());
+  } catch (e) {
+    throw new LogContentError(`${what}: content is not a readable Parquet file: ${(e as Error).message}`);
+  }
+  const names = table.schema.fields.map((f) => f.name);
+  const rows: Row[] = [];
+  for (let i = 0; i < table.numRows; i++) {
+    const row: Row = {};
+    for (const n of names) row[n] = arrowValue(table.getChild(n)?.get(i));
+    rows.push(row);
+  }
+  return rows;
+}
