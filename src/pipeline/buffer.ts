@@ -1,0 +1,288 @@
+/**
+ * Per-table batches of change events between the decoder and the table writer. Pure:
+ * no I/O, no clock (callers pass `nowMs`), so every rule here is unit-testable.
+ *
+ * Rules:
+ * - One event per key per batch: the one with the newest source position. Equal
+ *   orderings are duplicates (a connector replay): the FIRST stays. An older ordering
+ *   is stale and dropped. Incremental-snapshot reads (`position.unordered`) replace a
+ *   buffered event only when that one is also an unordered read (a later read of the
+ *   same key) or there is none: a streamed change always beats a snapshot read, and a
+ *   snapshot read never overwrites a streamed change buffered before it.
+ * - A truncate supersedes everything buffered for its table before it: the batch keeps
+ *   the truncate (the writer applies it first) and only the events after it.
+ * - Keyless events (key null) are kept in arrival order, never merged.
+ * - Each batch tracks, per split, the first and next offset of what it consumed, for
+ *   the checkpoint (`checkpoint.ts`).
+ * - Flush when rows, bytes or age reach their limit; age is checked by `due(now)` on a
+ *   timer tick so a quiet table or an idle partition still flushes.
+ * - A global byte budget across tables: over it, every feeding split is paused and the
+ *   largest batches are due; under `resumeRatio` × budget, paused splits resume.
+ */
+import type { ChangeEvent, Position } from '../debezium/change-event.js';
+import type { Value } from '../table/schema.js';
+import type { SplitId } from '../source/record.js';
+import { splitId } from '../source/record.js';
+
+export interface BufferLimits {
+  maxRows: number;
+  maxBytes: number;
+  maxAgeMs: number;
+  memoryBudgetBytes: number;
+  /** Resume paused splits when total bytes fall below this share of the budget (default 0.75). */
+  resumeRatio?: number;
+}
+
+export interface SplitRange {
+  /** Offset of the first record this batch consumed from the split. */
+  first: bigint;
+  /** One past the last record consumed. */
+  next: bigint;
+}
+
+export interface TableBatch {
+  table: string;
+  /** The last truncate in the batch, to apply before `events`; null if none. */
+  truncate: ChangeEvent | null;
+  /** Newest event per key (and keyless events), in first-arrival order of their key. */
+  events: ChangeEvent[];
+  splits: Map<SplitId, SplitRange>;
+  rows: number;
+  bytes: number;
+  openedAtMs: number;
+  /** Last position text seen (applied or not) – for the checkpoint's sourcePosition. */
+  lastPosition: string | null;
+}
+
+export type AddOutcome = 'added' | 'replaced' | 'stale' | 'duplicate' | 'truncated';
+
+export type FlushReason = 'rows' | 'bytes' | 'age' | 'memory';
+
+interface Entry {
+  event: ChangeEvent;
+  bytes: number;
+}
+
+interface OpenBatch {
+  table: string;
+  truncate: Entry | null;
+  keyed: Map<string, Entry>;
+  keyless: Entry[];
+  splits: Map<SplitId, SplitRange>;
+  bytes: number;
+  openedAtMs: number;
+  lastPosition: string | null;
+}
+
+/** Should `incoming` replace `buffered` for the same key within a batch? */
+export function supersedes(incoming: Position, buffered: Position): boolean {
+  if (incoming.unordered) return buffered.unordered === true;
+  if (buffered.unordered) return true;
+  return incoming.ordering > buffered.ordering;
+}
+
+function valueKey(v: Value): string {
+  if (v === null) return 'n';
+  if (typeof v === 'bigint' || typeof v === 'number') return `#${v}`; // 5 and 5n are the same key
+  if (typeof v === 'string') return `s${JSON.stringify(v)}`;
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (v instanceof Uint8Array) return `b${Buffer.from(v).toString('base64')}`;
+  if (Array.isArray(v)) return `[${v.map(valueKey).join(',')}]`;
+  return `{${Object.keys(v)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${valueKey((v as Record<string, Value>)[k] as Value)}`)
+    .join(',')}}`;
+}
+
+/** Canonical text of an event's key (columns in `keyFields` order); null when keyless. */
+export function keyText(e: ChangeEvent): string | null {
+  if (!e.key) return null;
+  const fields = e.keyFields.length > 0 ? e.keyFields : Object.keys(e.key).sort();
+  return fields.map((f) => valueKey(e.key?.[f] ?? null)).join('\u0001');
+}
+
+export class BufferSet {
+  private readonly open = new Map<string, OpenBatch>();
+  private total = 0;
+  private readonly paused = new Set<SplitId>();
+  private readonly resumeRatio: number;
+
+  constructor(private readonly limits: BufferLimits) {
+    this.resumeRatio = limits.resumeRatio ?? 0.75;
+  }
+
+  /** Bytes buffered across all tables. */
+  get totalBytes(): number {
+    return this.total;
+  }
+
+  tables(): string[] {
+    return [...this.open.keys()];
+  }
+
+  private batchOf(table: string, nowMs: number): OpenBatch {
+    let b = this.open.get(table);
+    if (!b) {
+      b = { table, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, openedAtMs: nowMs, lastPosition: null };
+      this.open.set(table, b);
+    }
+    return b;
+  }
+
+  private cover(b: OpenBatch, split: SplitId, offset: bigint, next: bigint): void {
+    const r = b.splits.get(split);
+    if (!r) b.splits.set(split, { first: offset, next });
+    else if (next > r.next) r.next = next;
+  }
+
+  /**
+   * Buffers a decoded event under `table` (the routed id; defaults to `event.table`).
+   * `bytes` is the caller's size estimate (e.g. the record value's length).
+   */
+  add(event: ChangeEvent, bytes: number, nowMs: number, table: string = event.table): AddOutcome {
+    const b = this.batchOf(table, nowMs);
+    const { topic, partition, offset } = event.origin;
+    this.cover(b, splitId(topic, partition), offset, offset + 1n);
+    b.lastPosition = event.position.text;
+    if (event.op === 't') {
+      // everything buffered before the truncate is superseded: free it
+      this.total -= b.bytes;
+      b.keyed.clear();
+      b.keyless = [];
+      b.truncate = { event, bytes };
+      b.bytes = bytes;
+      this.total += bytes;
+      return 'truncated';
+    }
+    const k = keyText(event);
+    if (k === null) {
+      b.keyless.push({ event, bytes });
+      b.bytes += bytes;
+      this.total += bytes;
+      return 'added';
+    }
+    const cur = b.keyed.get(k);
+    if (!cur) {
+      b.keyed.set(k, { event, bytes });
+      b.bytes += bytes;
+      this.total += bytes;
+      return 'added';
+    }
+    if (!supersedes(event.position, cur.event.position)) {
+      return event.position.ordering === cur.event.position.ordering && !event.position.unordered ? 'duplicate' : 'stale';
+    }
+    b.bytes += bytes - cur.bytes;
+    this.total += bytes - cur.bytes;
+    cur.event = event;
+    cur.bytes = bytes;
+    return 'replaced';
+  }
+
+  /**
+   * Records that `table` consumed a split up to `next` without buffering an event
+   * (tombstones, heartbeats, records skipped by the table's checkpoint), so its next
+   * checkpoint moves past them.
+   */
+  advance(table: string, split: SplitId, offset: bigint, nowMs: number): void {
+    this.cover(this.batchOf(table, nowMs), split, offset, offset + 1n);
+  }
+
+  /** Tables whose batch should be flushed now, with the first limit reached. */
+  due(nowMs: number): Array<{ table: string; reason: FlushReason }> {
+    const out: Array<{ table: string; reason: FlushReason }> = [];
+    const listed = new Set<string>();
+    for (const b of this.open.values()) {
+      const rows = b.keyed.size + b.keyless.length + (b.truncate ? 1 : 0);
+      let reason: FlushReason | undefined;
+      if (rows >= this.limits.maxRows) reason = 'rows';
+      else if (b.bytes >= this.limits.maxBytes) reason = 'bytes';
+      else if (nowMs - b.openedAtMs >= this.limits.maxAgeMs) reason = 'age';
+      if (reason) {
+        out.push({ table: b.table, reason });
+        listed.add(b.table);
+      }
+    }
+    // over budget: the largest batches until the rest fits
+    if (this.total > this.limits.memoryBudgetBytes) {
+      let remaining = this.total;
+      for (const b of this.open.values()) if (listed.has(b.table)) remaining -= b.bytes;
+      const bySize = [...this.open.values()].filter((b) => !listed.has(b.table)).sort((x, y) => y.bytes - x.bytes);
+      for (const b of bySize) {
+        if (remaining <= this.limits.memoryBudgetBytes * this.resumeRatio) break;
+        out.push({ table: b.table, reason: 'memory' });
+        remaining -= b.bytes;
+      }
+    }
+    return out;
+  }
+
+  /** Removes and returns a table's batch (call when flushing it). */
+  take(table: string): TableBatch | undefined {
+    const b = this.open.get(table);
+    if (!b) return undefined;
+    this.open.delete(table);
+    this.total -= b.bytes;
+    const events: ChangeEvent[] = [];
+    for (const e of b.keyed.values()) events.push(e.event);
+    for (const e of b.keyless) events.push(e.event);
+    return {
+      table,
+      truncate: b.truncate?.event ?? null,
+      events,
+      splits: b.splits,
+      rows: events.length + (b.truncate ? 1 : 0),
+      bytes: b.bytes,
+      openedAtMs: b.openedAtMs,
+      lastPosition: b.lastPosition,
+    };
+  }
+
+  /**
+   * Lowest offset of `split` still buffered by a table other than `exceptTable`: the
+   * `floor` for `exceptTable`'s checkpoint is min(its next, this).
+   */
+  pendingFloor(split: SplitId, exceptTable: string): bigint | undefined {
+    let min: bigint | undefined;
+    for (const b of this.open.values()) {
+      if (b.table === exceptTable) continue;
+      const r = b.splits.get(split);
+      if (r && (min === undefined || r.first < min)) min = r.first;
+    }
+    return min;
+  }
+
+  /** Tables with buffered records from any of these splits (flush or drop them on revocation). */
+  tablesReading(splits: SplitId[]): string[] {
+    const set = new Set(splits);
+    return [...this.open.values()].filter((b) => [...b.splits.keys()].some((s) => set.has(s))).map((b) => b.table);
+  }
+
+  /** Drops a table's batch without flushing (its splits were revoked; the new owner re-reads them). */
+  discard(table: string): void {
+    const b = this.open.get(table);
+    if (!b) return;
+    this.open.delete(table);
+    this.total -= b.bytes;
+  }
+
+  /**
+   * Back-pressure for the source: over the budget pause all `active` splits; at or
+   * below resumeRatio × budget resume what this buffer paused. Returns only changes.
+   */
+  backpressure(active: Iterable<SplitId>): { pause: SplitId[]; resume: SplitId[] } {
+    const pause: SplitId[] = [];
+    const resume: SplitId[] = [];
+    if (this.total > this.limits.memoryBudgetBytes) {
+      for (const s of active) {
+        if (!this.paused.has(s)) {
+          this.paused.add(s);
+          pause.push(s);
+        }
+      }
+    } else if (this.total <= this.limits.memoryBudgetBytes * this.resumeRatio && this.paused.size > 0) {
+      resume.push(...this.paused);
+      this.paused.clear();
+    }
+    return { pause, resume };
+  }
+}
