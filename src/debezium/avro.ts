@@ -1,0 +1,135 @@
+/**
+ * Avro in the Confluent wire format: byte 0 = 0x00, bytes 1-4 = schema id (big-endian),
+ * then the Avro binary body. The registered Avro schema is mapped back to the Connect
+ * schema it came from (AvroConverter keeps `connect.name`, `connect.parameters`,
+ * `connect.type`), so Avro and JSON share one set of column codecs.
+ */
+import avro from 'avsc';
+import type { ConnectSchema, ConnectType } from './connect-schema.js';
+import { fail } from './invalid-record.js';
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** int64 without precision loss: number while exact, bigint beyond 2^53 (avsc's default throws). */
+export const exactLongType = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer): number | bigint => {
+    const hi = buf.readInt32LE(4);
+    if (hi >= -0x200000 && hi < 0x200000) return hi * 0x100000000 + buf.readUInt32LE(0);
+    const b = buf.readBigInt64LE(0);
+    return b >= -MAX_SAFE && b <= MAX_SAFE ? Number(b) : b;
+  },
+  toBuffer: (n: number | bigint): Buffer => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(n));
+    return buf;
+  },
+  fromJSON: (x: unknown): number | bigint => (typeof x === 'number' ? x : BigInt(String(x))),
+  toJSON: (n: number | bigint): number => Number(n),
+  isValid: (n: unknown): boolean => (typeof n === 'number' && Number.isInteger(n)) || typeof n === 'bigint',
+  compare: (a: number | bigint, b: number | bigint): number => (a < b ? -1 : a > b ? 1 : 0),
+});
+
+export function avroType(schema: unknown): avro.Type {
+  try {
+    return avro.Type.forSchema(schema as avro.Schema, { wrapUnions: false, registry: { long: exactLongType } });
+  } catch (e) {
+    return fail('bad-schema', `Avro schema cannot be read: ${(e as Error).message}`);
+  }
+}
+
+/** `{magic, id, body}` of a Confluent-framed message, or a failure reason. */
+export function readWireHeader(buf: Uint8Array): { id: number; bodyOffset: number } {
+  if (buf.length < 5) return fail('truncated-avro', `Avro record is ${buf.length} bytes, shorter than the 5-byte Confluent header`);
+  if (buf[0] !== 0) return fail('unknown-format', `first byte 0x${(buf[0] as number).toString(16)} is neither JSON nor the Avro magic 0x00`);
+  const id = (((buf[1] as number) << 24) | ((buf[2] as number) << 16) | ((buf[3] as number) << 8) | (buf[4] as number)) >>> 0;
+  return { id, bodyOffset: 5 };
+}
+
+/** Decode an Avro body; the whole buffer must be consumed. */
+export function decodeBody(type: avro.Type, buf: Buffer, offset: number, id: number): unknown {
+  let res: { value: unknown; offset: number };
+  try {
+    res = type.decode(buf, offset) as { value: unknown; offset: number };
+  } catch (e) {
+    return fail('bad-avro', `Avro body does not match schema id ${id}: ${(e as Error).message}`);
+  }
+  if (res.offset < 0) return fail('truncated-avro', `Avro body is truncated for schema id ${id}`);
+  if (res.offset !== buf.length) return fail('bad-avro', `Avro body has ${buf.length - res.offset} trailing bytes after the schema id ${id} record`);
+  return res.value;
+}
+
+type Named = Map<string, ConnectSchema>;
+
+interface AvroObj {
+  type: unknown;
+  name?: string;
+  namespace?: string;
+  fields?: { name: string; type: unknown }[];
+  items?: unknown;
+  values?: unknown;
+  logicalType?: string;
+  scale?: number;
+  precision?: number;
+  'connect.name'?: string;
+  'connect.type'?: string;
+  'connect.parameters'?: Record<string, string>;
+  'connect.version'?: number;
+}
+
+const PRIM: Record<string, ConnectType> = { boolean: 'boolean', int: 'int32', long: 'int64', float: 'float', double: 'double', bytes: 'bytes', string: 'string' };
+
+/** Registered Avro schema → the Connect schema AvroConverter derived it from. */
+export function avroToConnect(schema: unknown, named: Named = new Map(), ns = ''): ConnectSchema {
+  if (typeof schema === 'string') {
+    const prim = PRIM[schema];
+    if (prim) return { type: prim };
+    const ref = named.get(schema) ?? named.get(ns ? `${ns}.${schema}` : schema);
+    if (ref) return ref;
+    return fail('bad-schema', `Avro schema references unknown type ${schema}`);
+  }
+  if (Array.isArray(schema)) {
+    const rest = schema.filter((t) => t !== 'null');
+    if (rest.length !== 1) return fail('bad-schema', `Avro union ${JSON.stringify(schema).slice(0, 80)} has more than one non-null branch`);
+    return { ...avroToConnect(rest[0], named, ns), optional: rest.length !== schema.length };
+  }
+  if (typeof schema !== 'object' || schema === null) return fail('bad-schema', 'Avro schema node is not a name, union or object');
+  const o = schema as AvroObj;
+  const meta: Partial<ConnectSchema> = {};
+  if (o['connect.name']) meta.name = o['connect.name'];
+  if (o['connect.parameters']) meta.parameters = o['connect.parameters'];
+  switch (o.type) {
+    case 'record': {
+      const space = o.name?.includes('.') ? o.name.slice(0, o.name.lastIndexOf('.')) : (o.namespace ?? ns);
+      const short = o.name?.includes('.') ? o.name.slice(o.name.lastIndexOf('.') + 1) : (o.name ?? '');
+      const out: ConnectSchema = { type: 'struct', fields: [], name: meta.name ?? (space ? `${space}.${short}` : short) };
+      named.set(space ? `${space}.${short}` : short, out);
+      named.set(short, out);
+      for (const f of o.fields ?? []) out.fields?.push({ ...avroToConnect(f.type, named, space), field: f.name });
+      return out;
+    }
+    case 'array':
+      return { type: 'array', items: avroToConnect(o.items, named, ns), ...meta };
+    case 'map':
+      return { type: 'map', keys: { type: 'string' }, values: avroToConnect(o.values, named, ns), ...meta };
+    case 'enum': {
+      const out: ConnectSchema = { type: 'string', ...meta };
+      if (o.name) named.set(o.namespace ? `${o.namespace}.${o.name}` : o.name, out);
+      return out;
+    }
+    case 'fixed':
+      return { type: 'bytes', ...meta };
+    default: {
+      if (typeof o.type !== 'string' || !PRIM[o.type]) return avroToConnect(o.type, named, ns);
+      let type = PRIM[o.type] as ConnectType;
+      if (o['connect.type'] === 'int8' || o['connect.type'] === 'int16') type = o['connect.type'];
+      const out: ConnectSchema = { type, ...meta };
+      if (!out.name && o.logicalType === 'decimal') {
+        out.name = 'org.apache.kafka.connect.data.Decimal';
+        out.parameters = { scale: String(o.scale ?? 0), 'connect.decimal.precision': String(o.precision ?? 38), ...out.parameters };
+      } else if (!out.name && o.logicalType === 'date') out.name = 'org.apache.kafka.connect.data.Date';
+      else if (!out.name && o.logicalType === 'time-millis') out.name = 'org.apache.kafka.connect.data.Time';
+      else if (!out.name && o.logicalType === 'timestamp-millis') out.name = 'org.apache.kafka.connect.data.Timestamp';
+      return out;
+    }
+  }
+}

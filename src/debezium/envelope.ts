@@ -1,0 +1,319 @@
+/**
+ * Meaning of a decoded payload, whatever the wire form (JSON with/without schema, Avro):
+ * which kind of record it is and, for row changes, the ChangeEvent.
+ */
+import type { AvroField, Row, TableSchema } from '../table/schema.js';
+import type { ChangeEvent, Op, Position, RecordOrigin } from './change-event.js';
+import type { ConnectSchema, CodecOptions } from './connect-schema.js';
+import { RowCodec } from './connect-schema.js';
+import type { Decoded, DecodeOptions, KeylessPolicy, SchemaChangeTable } from './decoded.js';
+import { fail } from './invalid-record.js';
+import { flattenedPosition, mysqlPosition, pgPosition } from './position.js';
+import type { SchemaTracker } from './schema-tracker.js';
+import { tableSchemaOf } from './schema-tracker.js';
+import { declaredRow, inferRow } from './schemaless.js';
+import { toLong } from './semantic-value.js';
+
+/** A value schema compiled once: the row codec of `after`/`before`, or of a flattened row. */
+export interface ValueShape {
+  row: RowCodec | null;
+  /** Flattened rows: the codec covers the data columns only (prefixed fields read raw). */
+  flattened: boolean;
+}
+
+export interface Env {
+  opts: DecodeOptions;
+  codecOpts: CodecOptions;
+  prefix: string;
+  tracker: SchemaTracker | undefined;
+}
+
+/** `<prefix>.<schema>.<table>.Envelope` → `<schema>.<table>` (only used to name columns in errors/config). */
+function tableFromSchemaName(name: string | undefined): string {
+  if (!name) return '?';
+  const parts = name.split('.');
+  return parts.length >= 3 ? `${parts[parts.length - 3]}.${parts[parts.length - 2]}` : name;
+}
+
+export function compileValueShape(schema: ConnectSchema, env: Env): ValueShape {
+  if (schema.type !== 'struct' || !Array.isArray(schema.fields)) return { row: null, flattened: false };
+  const table = tableFromSchemaName(schema.name);
+  const fields = schema.fields;
+  const has = (n: string): ConnectSchema | undefined => fields.find((f) => f.field === n);
+  if (has('op') && (has('after') || has('before'))) {
+    const rowSchema = has('after') ?? has('before');
+    if (rowSchema && rowSchema.type === 'struct') return { row: new RowCodec(rowSchema, env.codecOpts, tableFromSchemaName(rowSchema.name)), flattened: false };
+    return fail('bad-schema', `envelope ${schema.name ?? '?'} has no struct after/before`);
+  }
+  if (has('op') || has('status') || has('ddl') || has('serverName') || fields.length === 1) return { row: null, flattened: false };
+  const data = fields.filter((f) => typeof f.field === 'string' && !f.field.startsWith(env.prefix));
+  return { row: new RowCodec({ ...schema, fields: data }, env.codecOpts, table), flattened: true };
+}
+
+const tableSchemas = new WeakMap<RowCodec, Map<string, TableSchema>>();
+
+function schemaFromCodec(codec: RowCodec, table: string): TableSchema {
+  let m = tableSchemas.get(codec);
+  if (!m) tableSchemas.set(codec, (m = new Map()));
+  let s = m.get(table);
+  if (!s) m.set(table, (s = tableSchemaOf(table, codec.avroFields)));
+  return s;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+function num(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  return null;
+}
+
+/** Rows of one record with their schema: converted by the codec, the declared schema, or inferred. */
+interface RowReader {
+  read(obj: unknown, unavailable: string[] | null, what: string): Row;
+  schema(table: string): TableSchema;
+}
+
+function rowReader(codec: RowCodec | null, table: string, env: Env): RowReader {
+  if (codec) return { read: (o, u, w) => codec.convert(o, u, w), schema: (t) => schemaFromCodec(codec, t) };
+  const declared = env.opts.tableSchemas?.[table];
+  if (declared) return { read: (o, _u, w) => markUnavailable(declaredRow(declared, o, w), _u, env), schema: () => declared };
+  let fields: AvroField[] = [];
+  return {
+    read: (o, u, w) => {
+      const r = inferRow(o, w);
+      fields = r.fields;
+      return markUnavailable(r.row, u, env);
+    },
+    schema: (t) => tableSchemaOf(t, fields),
+  };
+}
+
+/** Schemaless rows: the placeholder arrives as a plain string (or a one-element array). */
+function markUnavailable(row: Row, unavailable: string[] | null, env: Env): Row {
+  if (unavailable === null) return row;
+  const p = env.codecOpts.placeholder;
+  for (const k in row) {
+    const v = row[k];
+    if (v === p || (Array.isArray(v) && v.length === 1 && v[0] === p)) {
+      unavailable.push(k);
+      row[k] = null;
+    }
+  }
+  return row;
+}
+
+export interface KeyIn {
+  /** The key struct (payload), or null for a Kafka null key. */
+  obj: unknown;
+  codec: RowCodec | null;
+}
+
+function readKey(key: KeyIn): { row: Row; fields: string[] } | null {
+  if (key.obj === null || key.obj === undefined) return null;
+  if (!isObject(key.obj)) return fail('bad-key', `record key is not a struct (got ${typeof key.obj})`);
+  if (key.codec) return { row: key.codec.convert(key.obj, null, 'key'), fields: key.codec.names };
+  const row: Row = {};
+  for (const [k, v] of Object.entries(key.obj)) row[k] = typeof v === 'bigint' ? toLong(v, `key.${k}`) : (v as Row[string]);
+  return { row, fields: Object.keys(row) };
+}
+
+function keylessPolicy(env: Env, table: string): KeylessPolicy {
+  return env.opts.keylessTables?.[table] ?? env.opts.keyless ?? 'reject';
+}
+
+function pick(row: Row, cols: string[], table: string): Row {
+  const out: Row = {};
+  for (const c of cols) {
+    if (!(c in row)) fail('no-primary-key', `declared key column ${c} is not in the row of keyless table ${table}`);
+    out[c] = row[c] as Row[string];
+  }
+  return out;
+}
+
+function txIdOf(source: Record<string, unknown>, transaction: unknown, mysql: boolean): string | null {
+  if (mysql) {
+    if (typeof source['gtid'] === 'string') return source['gtid'];
+  } else if (source['txId'] !== null && source['txId'] !== undefined) return String(source['txId']);
+  if (isObject(transaction) && typeof transaction['id'] === 'string') {
+    const id = transaction['id'];
+    return mysql ? id : (id.split(':')[0] as string);
+  }
+  return null;
+}
+
+const OPS = new Set(['c', 'r', 'u', 'd', 't']);
+
+/** Classify a payload and, for row changes, build the event. Throws DecodeFailure on bad input. */
+export function interpret(origin: RecordOrigin, payload: unknown, key: KeyIn, shape: ValueShape | null, env: Env): Decoded {
+  if (payload === null || payload === undefined) return { kind: 'tombstone', origin };
+  if (!isObject(payload)) return fail('not-an-object', `value is ${Array.isArray(payload) ? 'an array' : typeof payload}, expected a Debezium envelope object`);
+  const op = payload['op'];
+  if (shape?.flattened) return flattened(origin, payload, key, shape.row, env);
+  if (op !== undefined && op !== null) {
+    if (typeof op !== 'string') return fail('unknown-op', `op is ${JSON.stringify(op)}, expected one of c r u d t m`);
+    if (op === 'm') {
+      const msg = payload['message'];
+      return { kind: 'message', origin, prefix: isObject(msg) && typeof msg['prefix'] === 'string' ? msg['prefix'] : null };
+    }
+    if (!OPS.has(op)) return fail('unknown-op', `op ${JSON.stringify(op)} is not one of c r u d t m`);
+    return change(origin, op as Op, payload, key, shape?.row ?? null, env);
+  }
+  if ('status' in payload && 'id' in payload) return transaction(origin, payload);
+  if ('ddl' in payload || 'tableChanges' in payload) return schemaChange(origin, payload);
+  if (origin.topic.startsWith('__debezium-heartbeat') || (Object.keys(payload).length === 1 && 'ts_ms' in payload)) {
+    return { kind: 'heartbeat', origin, tsMs: num(payload['ts_ms']) };
+  }
+  if ('before' in payload || 'after' in payload || 'source' in payload) return fail('missing-op', 'envelope has no op field');
+  return flattened(origin, payload, key, shape?.row ?? null, env);
+}
+
+function transaction(origin: RecordOrigin, p: Record<string, unknown>): Decoded {
+  const status = p['status'];
+  const id = p['id'];
+  if ((status !== 'BEGIN' && status !== 'END') || typeof id !== 'string') return fail('bad-transaction', `transaction record needs status BEGIN|END and a string id (got ${JSON.stringify(status)}, ${JSON.stringify(id)})`);
+  const out: Extract<Decoded, { kind: 'transaction' }> = { kind: 'transaction', origin, status, id, txId: id.includes(':') ? (id.split(':')[0] as string) : id };
+  const count = num(p['event_count']);
+  if (count !== null) out.eventCount = count;
+  const dc = p['data_collections'];
+  if (Array.isArray(dc)) {
+    out.perTable = dc.map((d: unknown) => {
+      if (!isObject(d) || typeof d['data_collection'] !== 'string') return fail('bad-transaction', 'data_collections entry without data_collection');
+      return { table: d['data_collection'], eventCount: num(d['event_count']) ?? 0 };
+    });
+  }
+  return out;
+}
+
+function schemaChange(origin: RecordOrigin, p: Record<string, unknown>): Decoded {
+  const tables: SchemaChangeTable[] = [];
+  const tc = p['tableChanges'];
+  if (Array.isArray(tc)) {
+    for (const t of tc) {
+      if (!isObject(t)) continue;
+      const tb = t['table'];
+      tables.push({
+        type: String(t['type'] ?? ''),
+        table: String(t['id'] ?? '').replace(/"/g, ''),
+        primaryKey: isObject(tb) && Array.isArray(tb['primaryKeyColumnNames']) ? tb['primaryKeyColumnNames'].map(String) : [],
+      });
+    }
+  }
+  return {
+    kind: 'schema-change',
+    origin,
+    database: typeof p['databaseName'] === 'string' ? p['databaseName'] : null,
+    ddl: typeof p['ddl'] === 'string' ? p['ddl'] : null,
+    tables,
+  };
+}
+
+function track(event: ChangeEvent, env: Env): ChangeEvent {
+  if (!env.tracker) return event;
+  const r = env.tracker.observe(event.table, event.schema, event.keyFields);
+  if (!r.ok) fail('incompatible-schema-change', r.error.message);
+  event.schema = r.schema;
+  return event;
+}
+
+function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn: KeyIn, codec: RowCodec | null, env: Env): Decoded {
+  const source = p['source'];
+  if (!isObject(source)) return fail('missing-source', `op=${op} envelope has no source block`);
+  const mysql = source['connector'] === 'mysql' || source['connector'] === 'mariadb' || typeof source['file'] === 'string';
+  const schemaName = mysql ? source['db'] : source['schema'];
+  const tableName = source['table'];
+  if (typeof schemaName !== 'string' || typeof tableName !== 'string' || tableName === '') {
+    return fail('missing-table', `source has no ${mysql ? 'db' : 'schema'}/table, cannot name the table`);
+  }
+  const table = `${schemaName}.${tableName}`;
+  const position: Position = mysql ? mysqlPosition(op, source) : pgPosition(op, source);
+  const reader = rowReader(codec, table, env);
+  const base = { table, position, sourceTsMs: num(source['ts_ms']), txId: txIdOf(source, p['transaction'], mysql), origin };
+
+  if (op === 't') {
+    const schema = codec ? reader.schema(table) : tableSchemaOf(table, []);
+    return { kind: 'truncate', event: { ...base, op, key: null, row: null, schema, keyFields: [], unavailable: [] } };
+  }
+
+  const unavailable: string[] = [];
+  let row: Row | null = null;
+  if (op !== 'd') {
+    const after = p['after'];
+    if (!isObject(after)) return fail('missing-after', `op=${op} event of ${table} has no after row`);
+    row = reader.read(after, unavailable, `${table}.after`);
+  }
+  let key = readKey(keyIn);
+  if (key === null) {
+    const policy = keylessPolicy(env, table);
+    if (policy === 'reject') return fail('no-primary-key', `table ${table} has no primary key (null Kafka key); set keyless to 'all-columns' or declare key columns`);
+    let image = row;
+    if (op === 'd') {
+      const before = p['before'];
+      if (!isObject(before)) return fail('missing-before', `delete of keyless table ${table} has no before image (needs REPLICA IDENTITY FULL)`);
+      image = reader.read(before, null, `${table}.before`);
+    }
+    const r = image as Row;
+    const cols = policy === 'all-columns' ? Object.keys(r) : policy.columns;
+    key = { row: policy === 'all-columns' ? { ...r } : pick(r, cols, table), fields: cols };
+    if (op === 'd') row = policy === 'all-columns' ? r : key.row;
+  } else if (op === 'd') {
+    // Never trust DEFAULT-identity `before` values: only the key is real.
+    row = { ...key.row };
+  }
+  if (op === 'd' && codec === null && !env.opts.tableSchemas?.[table]) {
+    // Schemaless delete: the schema is what the key tells us.
+    reader.read(key.row, null, `${table}.key`);
+  }
+  const event: ChangeEvent = { ...base, op, key: key.row, row, schema: reader.schema(table), keyFields: key.fields, unavailable };
+  return { kind: 'change', event: track(event, env) };
+}
+
+/** ExtractNewRecordState output: the row plus `__op`, `__deleted`, `__lsn`, `__table`, … */
+function flattened(origin: RecordOrigin, p: Record<string, unknown>, keyIn: KeyIn, codec: RowCodec | null, env: Env): Decoded {
+  const pre = env.prefix;
+  const meta = (n: string): unknown => p[pre + n];
+  const deleted = meta('deleted') === 'true' || meta('deleted') === true;
+  const rawOp = meta('op');
+  if (rawOp !== undefined && rawOp !== null && (typeof rawOp !== 'string' || !OPS.has(rawOp) || rawOp === 't')) {
+    return fail('unknown-op', `${pre}op ${JSON.stringify(rawOp)} is not one of c r u d`);
+  }
+  const op: Op = deleted ? 'd' : ((rawOp as Op | undefined) ?? 'u');
+  const topicParts = origin.topic.split('.');
+  const tableName = meta('table') ?? meta('source_table') ?? topicParts[topicParts.length - 1];
+  const schemaName = meta('schema') ?? meta('source_schema') ?? meta('db') ?? meta('source_db') ?? topicParts[topicParts.length - 2];
+  if (typeof tableName !== 'string' || typeof schemaName !== 'string') return fail('missing-table', `flattened record on topic ${origin.topic} names no table`);
+  const table = `${schemaName}.${tableName}`;
+  let position: Position;
+  if (meta('file') !== undefined) position = mysqlPosition(op, { file: meta('file'), pos: meta('pos'), row: meta('row'), snapshot: op === 'r' ? 'true' : 'false' });
+  else position = flattenedPosition(op, meta('lsn'));
+  const data: Record<string, unknown> = {};
+  for (const k in p) if (!k.startsWith(pre)) data[k] = p[k];
+  const reader = rowReader(codec, table, env);
+  const unavailable: string[] = [];
+  let row = reader.read(data, op === 'd' ? null : unavailable, `${table}.value`);
+  let key = readKey(keyIn);
+  if (key === null) {
+    const policy = keylessPolicy(env, table);
+    if (policy === 'reject') return fail('no-primary-key', `table ${table} has no primary key (null Kafka key); set keyless to 'all-columns' or declare key columns`);
+    const cols = policy === 'all-columns' ? Object.keys(row) : policy.columns;
+    key = { row: pick(row, cols, table), fields: cols };
+  }
+  if (op === 'd') row = { ...key.row };
+  const txRaw = meta('txId') ?? meta('source_txId');
+  const event: ChangeEvent = {
+    table,
+    op,
+    key: key.row,
+    row,
+    position,
+    sourceTsMs: num(meta('source_ts_ms')),
+    txId: txRaw === undefined || txRaw === null ? null : String(txRaw),
+    schema: reader.schema(table),
+    keyFields: key.fields,
+    unavailable,
+    origin,
+  };
+  return { kind: 'change', event: track(event, env) };
+}

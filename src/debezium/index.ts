@@ -1,0 +1,11 @@
+export type { ChangeEvent, Op, Position, RecordOrigin } from './change-event.js';
+export type { Decoded, DecodeOptions, KafkaRecordIn, KeylessPolicy, SchemaChangeTable, TransactionTableCount } from './decoded.js';
+export { createDecodeContext, decodeRecord, decodeRecordAsync, DecodeContext, resolveAvroSchemas } from './decode.js';
+export type { DecodeContextOptions } from './decode.js';
+export { InvalidRecord } from './invalid-record.js';
+export type { InvalidReason } from './invalid-record.js';
+export { isNewer, pgPosition, mysqlPosition, flattenedPosition } from './position.js';
+export { SchemaTracker, IncompatibleSchemaChange, tableSchemaOf } from './schema-tracker.js';
+export type { SchemaObservation } from './schema-tracker.js';
+export { SchemaRegistryClient, SchemaRegistryError } from './schema-registry.js';
+export type { SchemaRegistryOptions, SchemaSource, RegistryAuth } from './schema-registry.js';

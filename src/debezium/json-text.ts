@@ -1,0 +1,57 @@
+/**
+ * JSON parsing tuned for JsonConverter output (see shared/research/libbench.md §5):
+ * the `{"schema":…,"payload":…}` envelope repeats the same schema bytes in every message,
+ * so we split at the first `,"payload":` (it can only be that key: quotes inside strings
+ * are escaped and Connect schemas have no `payload` key) and parse only the payload.
+ * Integers beyond 2^53 are parsed losslessly (bigint), but only when the text has a run
+ * of 16+ digits outside `ts_us`/`ts_ns`, so ordinary records keep the fast `JSON.parse`.
+ */
+import { parse as losslessParse } from 'lossless-json';
+
+const SCHEMA_PREFIX = Buffer.from('{"schema":');
+const PAYLOAD_MARK = Buffer.from(',"payload":');
+const LONG_DIGITS = /\d{16,}/g;
+
+/** True when `JSON.parse` could round an integer that matters (ts_us/ts_ns are ignored). */
+export function needsLossless(text: string): boolean {
+  LONG_DIGITS.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = LONG_DIGITS.exec(text)) !== null) {
+    const i = m.index;
+    if (text.charCodeAt(i - 1) === 58 /* : */ && (text.startsWith('"ts_ns"', i - 8) || text.startsWith('"ts_us"', i - 8))) continue;
+    return true;
+  }
+  return false;
+}
+
+function parseNumber(s: string): number | bigint {
+  if (s.length > 15 && /^-?\d+$/.test(s)) {
+    const b = BigInt(s);
+    return b >= -9007199254740991n && b <= 9007199254740991n ? Number(b) : b;
+  }
+  return Number(s);
+}
+
+/** Parse JSON text; integers beyond 2^53 become bigint. Throws SyntaxError on bad JSON. */
+export function parseJson(text: string): unknown {
+  if (needsLossless(text)) return losslessParse(text, undefined, parseNumber);
+  return JSON.parse(text);
+}
+
+export interface SplitEnvelope {
+  /** The schema's bytes (a view into the record). */
+  schema: Buffer;
+  /** The payload's JSON text. */
+  payload: string;
+}
+
+/** Split `{"schema":S,"payload":P}` without parsing S; null when the bytes have another shape. */
+export function splitEnvelope(buf: Buffer): SplitEnvelope | null {
+  if (buf.length < 24 || buf.compare(SCHEMA_PREFIX, 0, SCHEMA_PREFIX.length, 0, SCHEMA_PREFIX.length) !== 0) return null;
+  const at = buf.indexOf(PAYLOAD_MARK, SCHEMA_PREFIX.length);
+  if (at < 0) return null;
+  let end = buf.length - 1;
+  while (end > at && (buf[end] === 0x20 || buf[end] === 0x0a || buf[end] === 0x0d || buf[end] === 0x09)) end--;
+  if (buf[end] !== 0x7d /* } */) return null;
+  return { schema: buf.subarray(SCHEMA_PREFIX.length, at), payload: buf.toString('utf8', at + PAYLOAD_MARK.length, end) };
+}

@@ -1,0 +1,94 @@
+/**
+ * Confluent-compatible schema registry client: GET /schemas/ids/{id}, cached forever (ids
+ * are immutable), basic auth or bearer token, retries with exponential backoff on network
+ * errors and 5xx/429. The only I/O in src/debezium.
+ */
+
+export type RegistryAuth = { username: string; password: string } | { bearerToken: string };
+
+export interface SchemaRegistryOptions {
+  url: string;
+  auth?: RegistryAuth;
+  /** Attempts after the first; default 4. */
+  retries?: number;
+  /** First backoff in ms, doubled each retry; default 100. */
+  backoffMs?: number;
+  timeoutMs?: number;
+}
+
+/** What the decoder needs from a registry (a fake in tests, this client in production). */
+export interface SchemaSource {
+  /** The schema text registered under `id`; rejects with SchemaRegistryError. */
+  schemaById(id: number): Promise<string>;
+}
+
+export class SchemaRegistryError extends Error {
+  constructor(
+    readonly schemaId: number,
+    readonly url: string,
+    /** HTTP status, or null for a network failure. */
+    readonly status: number | null,
+    detail: string,
+  ) {
+    super(`schema registry lookup of schema id ${schemaId} at ${url} failed: ${detail}`);
+    this.name = 'SchemaRegistryError';
+  }
+
+  /** 404: the id does not exist (bad input, not an outage). */
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class SchemaRegistryClient implements SchemaSource {
+  private readonly cache = new Map<number, Promise<string>>();
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  constructor(private readonly opts: SchemaRegistryOptions) {
+    this.base = opts.url.replace(/\/+$/, '');
+    this.headers = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
+    const a = opts.auth;
+    if (a && 'bearerToken' in a) this.headers['authorization'] = `Bearer ${a.bearerToken}`;
+    else if (a) this.headers['authorization'] = `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`;
+  }
+
+  schemaById(id: number): Promise<string> {
+    let p = this.cache.get(id);
+    if (!p) {
+      p = this.fetchSchema(id);
+      this.cache.set(id, p);
+      // Failures are not cached: the next record retries.
+      p.catch(() => this.cache.delete(id));
+    }
+    return p;
+  }
+
+  private async fetchSchema(id: number): Promise<string> {
+    const url = `${this.base}/schemas/ids/${id}`;
+    const retries = this.opts.retries ?? 4;
+    let delay = this.opts.backoffMs ?? 100;
+    for (let attempt = 0; ; attempt++) {
+      let err: SchemaRegistryError;
+      try {
+        const res = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000) });
+        if (res.ok) {
+          const body = (await res.json()) as { schema?: unknown; schemaType?: string };
+          if (typeof body.schema !== 'string') throw new SchemaRegistryError(id, url, res.status, 'response has no "schema" string');
+          if (body.schemaType && body.schemaType !== 'AVRO') throw new SchemaRegistryError(id, url, res.status, `schema type ${body.schemaType} is not AVRO`);
+          return body.schema;
+        }
+        const text = (await res.text()).slice(0, 200);
+        err = new SchemaRegistryError(id, url, res.status, `HTTP ${res.status} ${text}`);
+        if (res.status < 500 && res.status !== 429) throw err;
+      } catch (e) {
+        if (e instanceof SchemaRegistryError && (e.status === null || e.status < 500) && e.status !== 429) throw e;
+        err = e instanceof SchemaRegistryError ? e : new SchemaRegistryError(id, url, null, (e as Error).message);
+      }
+      if (attempt >= retries) throw err;
+      await sleep(delay);
+      delay *= 2;
+    }
+  }
+}
