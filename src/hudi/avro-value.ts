@@ -75,17 +75,27 @@ export function bytesToDecimal(bytes: Uint8Array, scale: number): string {
 
 class DecimalType extends avro.types.LogicalType {
   private readonly scale: number;
+  /** Set when the decimal is carried by an Avro `fixed` (Spark writes those): bytes are sign-extended to it. */
+  private readonly size: number | undefined;
   constructor(attrs: avro.Schema, opts?: object) {
     super(attrs, opts);
-    this.scale = (attrs as { scale?: number }).scale ?? 0;
+    const a = attrs as { scale?: number; type?: string; size?: number };
+    this.scale = a.scale ?? 0;
+    this.size = a.type === 'fixed' ? a.size : undefined;
   }
   override _fromValue(v: Buffer): string {
     return bytesToDecimal(v, this.scale);
   }
   override _toValue(v: unknown): Buffer | undefined {
-    if (typeof v === 'string') return decimalToBytes(v, this.scale);
-    if (typeof v === 'number' && Number.isFinite(v)) return decimalToBytes(v.toFixed(this.scale), this.scale);
-    return undefined;
+    let b: Buffer;
+    if (typeof v === 'string') b = decimalToBytes(v, this.scale);
+    else if (typeof v === 'number' && Number.isFinite(v)) b = decimalToBytes(v.toFixed(this.scale), this.scale);
+    else return undefined;
+    if (this.size === undefined) return b;
+    if (b.length > this.size) throw new DecimalError(`decimal value ${String(v)} needs ${b.length} bytes but the fixed type has ${this.size}`);
+    const out = Buffer.alloc(this.size, (b[0] as number) & 0x80 ? 0xff : 0);
+    b.copy(out, this.size - b.length);
+    return out;
   }
   override _resolve(type: avro.Type): ((x: unknown) => unknown) | undefined {
     return avro.Type.isType(type, 'logical:decimal') ? (x: unknown) => x : undefined;
