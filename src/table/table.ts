@@ -1,0 +1,503 @@
+import { randomUUID } from 'node:crypto';
+import { baseFileName, logFileName } from '../hudi/file-name.js';
+import { InstantClock } from '../hudi/instant.js';
+import { avroDataBlock, deleteBlock, encodeLogBlock, type DeleteRecord } from '../hudi/log-block.js';
+import { PARTITION_METADATA_FILE, partitionDepth, renderPartitionMetadata } from '../hudi/partition-metadata.js';
+import { renderTableProperties } from '../hudi/properties.js';
+import {
+  serializeCommitMetadata, writeStat, type CommitMetadata, type ReplaceCommitMetadata, type WriteStat,
+} from '../hudi/commit-metadata.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { PROPERTIES_PATH, parseTableConfig, tableProperties, type TableConfig } from './config.js';
+import { FileSystemView, groupKey, selectSlices, type FileSlice } from './fs-view.js';
+import { commitSeqno, withMetaFields } from './meta-fields.js';
+import { writeParquet } from './parquet.js';
+import { partitionPath } from './partition.js';
+import { bucketFileIdPrefix, bucketOf, bucketOfFileId, recordKey } from './record-key.js';
+import { evolveSchema } from './schema-evolution.js';
+import type { Row, TableSchema } from './schema.js';
+import { readMergedSlice } from './slice-reader.js';
+import { Timeline, joinPath } from './timeline.js';
+import { applies, fillUnavailable, latestPerKey, writtenOrdering, type KeyState, type Mutation } from './write-plan.js';
+import { rollbackInstant } from './rollback.js';
+
+/**
+ * One Hudi v6 Merge-On-Read table: opening/creating it, and the write path
+ * (deltacommits, truncates). Reads, compaction and cleaning build on the same
+ * view of the timeline and files (`reader.ts`, `compaction.ts`, `cleaner.ts`).
+ *
+ * A table has one writer at a time (design brief §3.4). The writer keeps, per
+ * file group it touched, the ordering value of every key, so each commit can
+ * apply the source-order guard without re-reading the table.
+ */
+
+export interface CommitRequest {
+  /** The data schema of these rows (source columns + `_cdc_*`), without meta fields. */
+  schema: TableSchema;
+  mutations: Mutation[];
+  /** Caller metadata stored in the commit (e.g. the Kafka checkpoint). */
+  extraMetadata?: Record<string, string>;
+}
+
+export interface CommitResult {
+  /** Undefined when nothing needed to be written. */
+  instant?: string;
+  upserts: number;
+  deletes: number;
+  /** Mutations skipped by the source-order guard (stale or duplicate). */
+  skipped: number;
+  filesWritten: number;
+  bytesWritten: number;
+}
+
+export interface OpenOptions {
+  /** Called for every object written, for metrics. */
+  onFileWritten?: (path: string, bytes: number) => void;
+}
+
+export const SCHEMA_KEY = 'schema';
+export const TEMP_DIR = '.hoodie/.temp';
+
+type FileGroupKeys = Map<string, KeyState>;
+
+interface GroupWrite {
+  partition: string;
+  bucket: number;
+  upserts: Row[];
+  deletes: { key: string; ordering: bigint }[];
+}
+
+export class TableNotFound extends Error {
+  override readonly name = 'TableNotFound';
+}
+
+export class HudiTable {
+  private keyIndex = new Map<string, FileGroupKeys>();
+  /** Replaced file group → the replacecommit that replaced it. */
+  private replaced = new Map<string, string>();
+  private recovered = false;
+
+  private constructor(
+    readonly store: ObjectStore,
+    readonly base: string,
+    readonly config: TableConfig,
+    public timeline: Timeline,
+    public view: FileSystemView,
+    public schema: TableSchema | undefined,
+    private readonly clock: InstantClock,
+    private readonly opts: OpenOptions,
+  ) {}
+
+  static async exists(store: ObjectStore, base: string): Promise<boolean> {
+    return (await store.head(joinPath(base, PROPERTIES_PATH))) !== undefined;
+  }
+
+  /** Creates the table (writes `hoodie.properties`) unless it exists, then opens it. */
+  static async create(store: ObjectStore, base: string, config: Omit<TableConfig, 'tableVersion' | 'tableType'>, opts: OpenOptions = {}): Promise<HudiTable> {
+    if (!(await HudiTable.exists(store, base))) {
+      const full: TableConfig = { ...config, tableVersion: 6, tableType: 'MERGE_ON_READ' };
+      await store.createIfAbsent(joinPath(base, PROPERTIES_PATH), renderTableProperties(tableProperties(full)));
+      // Java readers find the partitions of a non-partitioned table by this file in the base path.
+      if (config.partitionField === undefined) await writePartitionMetadata(store, base, '', '00000000000000000');
+    }
+    return HudiTable.open(store, base, opts);
+  }
+
+  static async open(store: ObjectStore, base: string, opts: OpenOptions = {}): Promise<HudiTable> {
+    const path = joinPath(base, PROPERTIES_PATH);
+    const props = await store.head(path);
+    if (props === undefined) throw new TableNotFound(`no Hudi table at ${store.uri.replace(/\/$/, '')}/${base}: ${path} does not exist`);
+    const config = parseTableConfig(Buffer.from(await store.get(path)).toString('utf8'), path);
+    const [timeline, view] = await Promise.all([Timeline.load(store, base), FileSystemView.load(store, base)]);
+    const table = new HudiTable(store, base, config, timeline, view, undefined, new InstantClock(timeline.lastInstantTime()), opts);
+    await table.loadState();
+    return table;
+  }
+
+  private async loadState(): Promise<void> {
+    const schemaText = await this.timeline.latestExtraMetadata(SCHEMA_KEY);
+    this.schema = schemaText === undefined ? undefined : (JSON.parse(schemaText) as TableSchema);
+    this.replaced = await replacedGroups(this.timeline);
+  }
+
+  /** Re-reads the timeline and the file listing (after another process changed the table). */
+  async refresh(): Promise<void> {
+    [this.timeline, this.view] = await Promise.all([Timeline.load(this.store, this.base), FileSystemView.load(this.store, this.base)]);
+    this.clock.observe(this.timeline.lastInstantTime() ?? '00000000000000000');
+    await this.loadState();
+    this.keyIndex.clear();
+  }
+
+  get name(): string {
+    return `${this.config.database}.${this.config.tableName}`;
+  }
+
+  /** The newest value of `key` in a completed commit's extraMetadata. */
+  latestExtraMetadata(key: string): Promise<string | undefined> {
+    return this.timeline.latestExtraMetadata(key);
+  }
+
+  /** The file slices a reader at `asOf` (default: latest completed) sees. */
+  liveSlices(asOf?: string): FileSlice[] {
+    const at = asOf ?? this.timeline.lastCompleted()?.timestamp ?? '';
+    return selectSlices(this.view, {
+      asOf: at,
+      completed: new Set(this.timeline.completed().map((i) => i.timestamp)),
+      replaced: this.replacedAsOf(at),
+    });
+  }
+
+  private replacedAsOf(asOf: string): Set<string> {
+    return new Set([...this.replaced].filter(([, at]) => at <= asOf).map(([k]) => k));
+  }
+
+  // --- recovery -----------------------------------------------------------
+
+  /** Rolls back every incomplete instant so no reader ever sees partial data; done once before the first write. */
+  async recover(): Promise<string[]> {
+    const pending = this.timeline.pending();
+    const rolledBack: string[] = [];
+    for (const p of pending) {
+      await rollbackInstant(this, p, this.clock.next());
+      rolledBack.push(p.timestamp);
+    }
+    if (rolledBack.length > 0) await this.refresh();
+    this.recovered = true;
+    return rolledBack;
+  }
+
+  private async ensureRecovered(): Promise<void> {
+    if (!this.recovered) await this.recover();
+  }
+
+  nextInstant(): string {
+    return this.clock.next();
+  }
+
+  // --- the write path -----------------------------------------------------
+
+  async commit(req: CommitRequest): Promise<CommitResult> {
+    await this.ensureRecovered();
+    const result: CommitResult = { upserts: 0, deletes: 0, skipped: 0, filesWritten: 0, bytesWritten: 0 };
+    if (req.mutations.length === 0 && req.extraMetadata === undefined) return result;
+    const evolution = evolveSchema(this.schema, req.schema, this.name);
+    const schema = evolution.schema;
+    const keyed = req.mutations.map((m) => ({ key: recordKey(m.row, this.config.recordKeyFields), mutation: m }));
+    const latest = latestPerKey(keyed);
+    result.skipped += req.mutations.length - latest.size;
+
+    // Group by file group (partition + bucket) and apply the guard against stored state.
+    const groups = new Map<string, GroupWrite>();
+    const partitionType = this.config.partitionField === undefined ? undefined : schema.fields.find((f) => f.name === this.config.partitionField)?.type;
+    for (const [key, m] of latest) {
+      const partition = await this.partitionOf(key, m, partitionType);
+      const bucket = bucketOf(key, this.config.recordKeyFields, this.config.buckets);
+      const gk = `${partition}\u0000${bucket}`;
+      let g = groups.get(gk);
+      if (g === undefined) {
+        g = { partition, bucket, upserts: [], deletes: [] };
+        groups.set(gk, g);
+      }
+      const keys = await this.groupKeys(partition, bucket);
+      const stored = keys.get(key);
+      if (!applies(m, stored)) {
+        result.skipped++;
+        continue;
+      }
+      const ordering = writtenOrdering(m, stored);
+      if (m.kind === 'delete') {
+        if (stored === undefined || stored.deleted) {
+          // Nothing to delete; remember the position so a stale older upsert cannot resurrect the key.
+          keys.set(key, { ordering, deleted: true });
+          continue;
+        }
+        g.deletes.push({ key, ordering });
+      } else {
+        const storedRow = m.unavailable?.length ? await this.storedRow(partition, bucket, key) : undefined;
+        const row = fillUnavailable(m.row, m.unavailable, storedRow);
+        row[this.config.orderingField] = ordering;
+        g.upserts.push(row);
+      }
+    }
+    const writes = [...groups.values()].filter((g) => g.upserts.length > 0 || g.deletes.length > 0);
+    if (writes.length === 0 && !evolution.changed && req.extraMetadata === undefined) return result;
+
+    const instant = this.clock.next();
+    await this.timeline.request(instant, 'deltacommit');
+    await this.timeline.inflight(instant, 'deltacommit');
+    const stats: WriteStat[] = [];
+    const fullSchema = withMetaFields(schema);
+    const newPartitions = new Set<string>();
+    if (evolution.changed && this.schema !== undefined) {
+      // hudi-rs joins log records to base rows by position: a new layout needs new base files everywhere.
+      const byGroup = new Map(writes.map((w) => [`${w.partition}\u0000${w.bucket}`, w]));
+      for (const slice of this.liveSlices()) {
+        const bucket = bucketOfFileId(slice.fileId) ?? -1;
+        const w = byGroup.get(`${slice.partition}\u0000${bucket}`) ?? { partition: slice.partition, bucket, upserts: [], deletes: [] };
+        byGroup.delete(`${slice.partition}\u0000${bucket}`);
+        stats.push(await this.rewriteGroup(instant, slice, w, fullSchema, result));
+      }
+      for (const w of byGroup.values()) {
+        const stat = await this.writeNewGroup(instant, w, fullSchema, result, newPartitions);
+        if (stat) stats.push(stat);
+      }
+    } else {
+      for (const w of writes) {
+        const slice = this.latestSliceOf(w.partition, w.bucket);
+        const stat = slice === undefined
+          ? await this.writeNewGroup(instant, w, fullSchema, result, newPartitions)
+          : await this.appendLog(instant, slice, w, fullSchema, result);
+        if (stat) stats.push(stat);
+      }
+    }
+    for (const p of newPartitions) await writePartitionMetadata(this.store, this.base, p, instant);
+
+    const metadata: CommitMetadata = {
+      partitionToWriteStats: groupStats(stats),
+      compacted: false,
+      extraMetadata: { ...(req.extraMetadata ?? {}), [SCHEMA_KEY]: JSON.stringify(schema) },
+      operationType: 'UPSERT',
+    };
+    await this.timeline.complete(instant, 'deltacommit', serializeCommitMetadata(metadata));
+    await this.removeMarkers(instant);
+    this.schema = schema;
+    this.timeline = await Timeline.load(this.store, this.base);
+    result.instant = instant;
+    return result;
+  }
+
+  /** TRUNCATE: a replacecommit that replaces every live file group; readers see an empty table after it. */
+  async truncate(extraMetadata: Record<string, string> = {}): Promise<string | undefined> {
+    await this.ensureRecovered();
+    const live = this.liveSlices();
+    const instant = this.clock.next();
+    await this.timeline.request(instant, 'replacecommit');
+    await this.timeline.inflight(instant, 'replacecommit');
+    const partitionToReplaceFileIds: Record<string, string[]> = {};
+    for (const s of live) (partitionToReplaceFileIds[s.partition] ??= []).push(s.fileId);
+    const metadata: ReplaceCommitMetadata = {
+      partitionToWriteStats: {},
+      partitionToReplaceFileIds,
+      compacted: false,
+      extraMetadata: { ...extraMetadata, ...(this.schema ? { [SCHEMA_KEY]: JSON.stringify(this.schema) } : {}) },
+      operationType: 'DELETE_PARTITION',
+    };
+    await this.timeline.complete(instant, 'replacecommit', serializeCommitMetadata(metadata));
+    for (const s of live) {
+      this.replaced.set(groupKey(s.partition, s.fileId), instant);
+      this.keyIndex.delete(groupKey(s.partition, s.fileId));
+    }
+    this.timeline = await Timeline.load(this.store, this.base);
+    return instant;
+  }
+
+  // --- helpers ------------------------------------------------------------
+
+  private async partitionOf(key: string, m: Mutation, partitionType: TableSchema['fields'][number]['type'] | undefined): Promise<string> {
+    const field = this.config.partitionField;
+    if (field === undefined) return '';
+    if (m.row[field] !== undefined) return partitionPath(field, m.row[field], partitionType);
+    // A delete without the partition value (REPLICA IDENTITY DEFAULT): find the key's file group.
+    const bucket = bucketOf(key, this.config.recordKeyFields, this.config.buckets);
+    for (const p of this.view.partitions()) {
+      const keys = await this.groupKeys(p, bucket);
+      if (keys.get(key)?.deleted === false) return p;
+    }
+    return partitionPath(field, null, partitionType);
+  }
+
+  private latestSliceOf(partition: string, bucket: number): FileSlice | undefined {
+    return this.liveSlices().find((s) => s.partition === partition && bucketOfFileId(s.fileId) === bucket);
+  }
+
+  private readOpts(): { asOf: string; completed: Set<string>; orderingField: string; schema?: TableSchema } {
+    const completed = new Set(this.timeline.completed().map((i) => i.timestamp));
+    return { asOf: this.timeline.lastCompleted()?.timestamp ?? '', completed, orderingField: this.config.orderingField, ...(this.schema ? { schema: withMetaFields(this.schema) } : {}) };
+  }
+
+  /** Key → ordering/deleted for one file group, loaded once from storage and then kept current by our writes. */
+  private async groupKeys(partition: string, bucket: number): Promise<FileGroupKeys> {
+    const slice = this.latestSliceOf(partition, bucket);
+    const k = slice === undefined ? `${partition}\u0000#${bucket}` : groupKey(partition, slice.fileId);
+    let keys = this.keyIndex.get(k);
+    if (keys === undefined) {
+      keys = new Map();
+      if (slice !== undefined) {
+        const merged = await readMergedSlice(this.store, slice, this.readOpts());
+        for (const [key, r] of merged.records) keys.set(key, { ordering: toBig(r.ordering), deleted: false });
+        for (const [key, d] of merged.deletes) keys.set(key, { ordering: toBig(d.ordering), deleted: true });
+      }
+      this.keyIndex.set(k, keys);
+    }
+    return keys;
+  }
+
+  private async storedRow(partition: string, bucket: number, key: string): Promise<Row | undefined> {
+    const slice = this.latestSliceOf(partition, bucket);
+    if (slice === undefined) return undefined;
+    const merged = await readMergedSlice(this.store, slice, this.readOpts());
+    return merged.records.get(key)?.row;
+  }
+
+  private async put(path: string, bytes: Uint8Array, instant: string, partition: string, name: string, kind: 'CREATE' | 'APPEND'): Promise<void> {
+    // The marker names the file before it exists, so a crash leaves a list for rollback.
+    await this.store.put(joinPath(this.base, TEMP_DIR, instant, partition, `${name}.marker.${kind}`), '');
+    await this.store.put(path, bytes);
+    this.opts.onFileWritten?.(path, bytes.byteLength);
+  }
+
+  private async removeMarkers(instant: string): Promise<void> {
+    const markers = await this.store.list(`${joinPath(this.base, TEMP_DIR, instant)}/`);
+    await Promise.all(markers.map((m) => this.store.delete(m.key)));
+  }
+
+  private metaRows(rows: Row[], instant: string, partition: string, bucket: number, fileName: string): Row[] {
+    return rows.map((row, i) => ({
+      ...row,
+      _hoodie_commit_time: instant,
+      _hoodie_commit_seqno: commitSeqno(instant, bucket, i),
+      _hoodie_record_key: recordKey(row, this.config.recordKeyFields),
+      _hoodie_partition_path: partition,
+      _hoodie_file_name: fileName,
+    }));
+  }
+
+  private writeBase(schema: TableSchema, rows: Row[]): Uint8Array {
+    const keys = rows.map((r) => String(r._hoodie_record_key)).sort();
+    return writeParquet(schema, rows, {
+      metaColumns: true,
+      keyValueMetadata: {
+        'parquet.avro.schema': JSON.stringify(schema),
+        'writer.model.name': 'avro',
+        ...(keys.length > 0 ? { hoodie_min_record_key: keys[0] as string, hoodie_max_record_key: keys[keys.length - 1] as string } : {}),
+      },
+    });
+  }
+
+  private async writeNewGroup(instant: string, w: GroupWrite, schema: TableSchema, result: CommitResult, newPartitions: Set<string>): Promise<WriteStat | undefined> {
+    const keys = await this.groupKeys(w.partition, w.bucket);
+    for (const d of w.deletes) keys.set(d.key, { ordering: d.ordering, deleted: true });
+    if (w.upserts.length === 0) return undefined;
+    const fileId = `${bucketFileIdPrefix(w.bucket)}-${randomUUID().slice(9)}-0`;
+    const name = baseFileName({ fileId, writeToken: `${w.bucket}-0-0`, instant });
+    const rows = this.metaRows(w.upserts, instant, w.partition, w.bucket, name);
+    const bytes = this.writeBase(schema, rows);
+    const path = joinPath(this.base, w.partition, name);
+    if (!this.view.partitions().includes(w.partition)) newPartitions.add(w.partition);
+    await this.put(path, bytes, instant, w.partition, name, 'CREATE');
+    this.view.addFile(w.partition, name, path, bytes.byteLength);
+    // Re-key the cache entry from the bucket placeholder to the new file group.
+    this.keyIndex.delete(`${w.partition}\u0000#${w.bucket}`);
+    const fresh = new Map(keys);
+    for (const r of rows) fresh.set(String(r._hoodie_record_key), { ordering: toBig(r[this.config.orderingField] ?? 0n), deleted: false });
+    this.keyIndex.set(groupKey(w.partition, fileId), fresh);
+    result.upserts += rows.length;
+    result.filesWritten++;
+    result.bytesWritten += bytes.byteLength;
+    return baseStat(fileId, w.partition, name, rows.length, 0, bytes.byteLength, 'null');
+  }
+
+  private async appendLog(instant: string, slice: FileSlice, w: GroupWrite, schema: TableSchema, result: CommitResult): Promise<WriteStat> {
+    const version = Math.max(0, ...slice.logs.map((l) => l.version)) + 1;
+    const name = logFileName({ fileId: slice.fileId, baseInstant: slice.baseInstant, version, writeToken: `${w.bucket}-0-0` });
+    const schemaText = JSON.stringify(schema);
+    const blocks: Uint8Array[] = [];
+    if (w.upserts.length > 0) {
+      const rows = this.metaRows(w.upserts, instant, w.partition, w.bucket, slice.fileId);
+      blocks.push(encodeLogBlock(avroDataBlock({ instantTime: instant, schema: schemaText, rows })));
+    }
+    if (w.deletes.length > 0) {
+      const records: DeleteRecord[] = w.deletes.map((d) => ({ recordKey: d.key, partitionPath: w.partition, orderingVal: 0 }));
+      blocks.push(encodeLogBlock(deleteBlock({ instantTime: instant, schema: schemaText, records })));
+    }
+    const bytes = Buffer.concat(blocks);
+    const path = joinPath(this.base, w.partition, name);
+    await this.put(path, bytes, instant, w.partition, name, 'APPEND');
+    this.view.addFile(w.partition, name, path, bytes.byteLength);
+    const keys = await this.groupKeys(w.partition, w.bucket);
+    for (const r of w.upserts) keys.set(recordKey(r, this.config.recordKeyFields), { ordering: toBig(r[this.config.orderingField] ?? 0n), deleted: false });
+    for (const d of w.deletes) keys.set(d.key, { ordering: d.ordering, deleted: true });
+    result.upserts += w.upserts.length;
+    result.deletes += w.deletes.length;
+    result.filesWritten++;
+    result.bytesWritten += bytes.byteLength;
+    return {
+      ...baseStat(slice.fileId, w.partition, name, w.upserts.length, w.deletes.length, bytes.byteLength, slice.baseInstant),
+      baseFile: slice.base?.name ?? '',
+      logFiles: [name],
+      logVersion: version,
+      logOffset: 0,
+    };
+  }
+
+  /** Writes a new base file for a whole file group: its merged rows with this commit's changes applied. */
+  private async rewriteGroup(instant: string, slice: FileSlice, w: GroupWrite, schema: TableSchema, result: CommitResult): Promise<WriteStat> {
+    const merged = await readMergedSlice(this.store, slice, this.readOpts());
+    const rows = new Map<string, Row>();
+    for (const [key, r] of merged.records) rows.set(key, r.row);
+    for (const d of w.deletes) rows.delete(d.key);
+    const name = baseFileName({ fileId: slice.fileId, writeToken: `${w.bucket}-0-0`, instant });
+    const fresh = this.metaRows(w.upserts, instant, w.partition, w.bucket, name);
+    for (const r of fresh) rows.set(String(r._hoodie_record_key), r);
+    // Rows carried over keep their commit time and seqno, so incremental reads do not re-emit them.
+    const all = [...rows.values()].map((r): Row => ({ ...r, _hoodie_file_name: name }));
+    const bytes = this.writeBase(schema, all);
+    const path = joinPath(this.base, w.partition, name);
+    await this.put(path, bytes, instant, w.partition, name, 'CREATE');
+    this.view.addFile(w.partition, name, path, bytes.byteLength);
+    const keys = new Map<string, KeyState>();
+    for (const r of all) keys.set(String(r._hoodie_record_key), { ordering: toBig(r[this.config.orderingField] ?? 0n), deleted: false });
+    for (const d of w.deletes) keys.set(d.key, { ordering: d.ordering, deleted: true });
+    this.keyIndex.set(groupKey(w.partition, slice.fileId), keys);
+    result.upserts += w.upserts.length;
+    result.deletes += w.deletes.length;
+    result.filesWritten++;
+    result.bytesWritten += bytes.byteLength;
+    return baseStat(slice.fileId, w.partition, name, all.length, w.deletes.length, bytes.byteLength, slice.baseInstant);
+  }
+}
+
+/** File groups replaced by completed replacecommits (TRUNCATE), with the replacing instant. */
+export async function replacedGroups(timeline: Timeline): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const i of timeline.completed().filter((x) => x.action === 'replacecommit')) {
+    const meta = await timeline.commitMetadata(i);
+    for (const [partition, ids] of Object.entries(meta.partitionToReplaceFileIds ?? {})) {
+      for (const id of ids) out.set(groupKey(partition, id), i.timestamp);
+    }
+  }
+  return out;
+}
+
+export function toBig(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return BigInt(Math.trunc(v));
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v);
+  return 0n;
+}
+
+export function baseStat(fileId: string, partition: string, name: string, writes: number, deletes: number, bytes: number, prevCommit: string): WriteStat {
+  return writeStat({
+    fileId,
+    path: joinPath(partition, name),
+    prevCommit,
+    numWrites: writes,
+    numDeletes: deletes,
+    numInserts: writes,
+    totalWriteBytes: bytes,
+    partitionPath: partition,
+    fileSizeInBytes: bytes,
+  });
+}
+
+export function groupStats(stats: WriteStat[]): Record<string, WriteStat[]> {
+  const out: Record<string, WriteStat[]> = {};
+  for (const s of stats) (out[s.partitionPath ?? ''] ??= []).push(s);
+  return out;
+}
+
+export async function writePartitionMetadata(store: ObjectStore, base: string, partition: string, instant: string): Promise<void> {
+  const path = joinPath(base, partition, PARTITION_METADATA_FILE);
+  if ((await store.head(path)) !== undefined) return;
+  await store.createIfAbsent(path, renderPartitionMetadata({ commitTime: instant, partitionDepth: partitionDepth(partition) }));
+}

@@ -1,0 +1,148 @@
+import { compareInstants, instantFileName, parseInstantFileName, type Action, type Instant } from '../hudi/instant.js';
+import { parseCommitMetadata, parseReplaceCommitMetadata, type CommitMetadata, type ReplaceCommitMetadata } from '../hudi/commit-metadata.js';
+
+/** Commit metadata; replacecommits also name the file groups they replaced. */
+export type InstantMetadata = CommitMetadata & Partial<Pick<ReplaceCommitMetadata, 'partitionToReplaceFileIds'>>;
+import type { ObjectStore } from '../storage/object-store.js';
+
+/**
+ * The table's timeline (`.hoodie/`, layout 1): which instants exist, in which
+ * state, and the commit protocol requested → inflight → completed. Completed
+ * files are created with create-if-absent: a writer that loses that race
+ * learns it instead of silently sharing the instant.
+ */
+
+export const TIMELINE_DIR = '.hoodie';
+
+/** Actions whose completed instants change what readers see. */
+export const WRITE_ACTIONS: ReadonlySet<Action> = new Set<Action>(['deltacommit', 'commit', 'replacecommit']);
+
+export interface TimelineInstant extends Instant {
+  /** A completed `commit` that finished a compaction plan. */
+  compaction?: boolean;
+}
+
+export class InstantConflict extends Error {
+  override readonly name = 'InstantConflict';
+  constructor(readonly file: string) {
+    super(`${file} already exists: another writer is committing to this table; only one writer per table is allowed`);
+  }
+}
+
+export class TimelineError extends Error {
+  override readonly name = 'TimelineError';
+}
+
+function collapse(files: Instant[]): TimelineInstant[] {
+  // One instant time = one action; keep its most advanced state.
+  const byTime = new Map<string, TimelineInstant>();
+  const compactions = new Set<string>();
+  for (const i of files) {
+    if (i.action === 'compaction') compactions.add(i.timestamp);
+    const cur = byTime.get(i.timestamp);
+    if (cur === undefined || compareInstants(i, cur) > 0) byTime.set(i.timestamp, { ...i });
+  }
+  const out = [...byTime.values()].sort(compareInstants);
+  for (const i of out) if (i.action === 'commit' && compactions.has(i.timestamp)) i.compaction = true;
+  return out;
+}
+
+export class Timeline {
+  private readonly metadataCache = new Map<string, Promise<InstantMetadata>>();
+
+  private constructor(
+    private readonly store: ObjectStore,
+    private readonly base: string,
+    readonly instants: TimelineInstant[],
+  ) {}
+
+  static async load(store: ObjectStore, base: string): Promise<Timeline> {
+    const { files } = await store.listDir(joinPath(base, TIMELINE_DIR));
+    const parsed: Instant[] = [];
+    for (const f of files) {
+      const i = parseInstantFileName(f.key.slice(f.key.lastIndexOf('/') + 1));
+      if (i !== undefined) parsed.push(i);
+    }
+    return new Timeline(store, base, collapse(parsed));
+  }
+
+  /** Completed instants of the given actions (default: those that write data), oldest first. */
+  completed(actions: ReadonlySet<Action> = WRITE_ACTIONS): TimelineInstant[] {
+    return this.instants.filter((i) => i.state === 'completed' && actions.has(i.action));
+  }
+
+  pending(): TimelineInstant[] {
+    return this.instants.filter((i) => i.state !== 'completed');
+  }
+
+  lastCompleted(): TimelineInstant | undefined {
+    const done = this.completed();
+    return done[done.length - 1];
+  }
+
+  /** The newest instant time in any state: the floor for the next instant. */
+  lastInstantTime(): string | undefined {
+    return this.instants[this.instants.length - 1]?.timestamp;
+  }
+
+  isCompleted(timestamp: string): boolean {
+    return this.instants.some((i) => i.timestamp === timestamp && i.state === 'completed' && WRITE_ACTIONS.has(i.action));
+  }
+
+  instantPath(i: Instant): string {
+    return joinPath(this.base, TIMELINE_DIR, instantFileName(i));
+  }
+
+  commitMetadata(i: TimelineInstant): Promise<InstantMetadata> {
+    let m = this.metadataCache.get(i.timestamp);
+    if (m === undefined) {
+      const path = this.instantPath({ ...i, state: 'completed' });
+      const parse = i.action === 'replacecommit' ? parseReplaceCommitMetadata : parseCommitMetadata;
+      m = this.store.get(path).then((bytes) => parse(Buffer.from(bytes).toString('utf8'), path));
+      this.metadataCache.set(i.timestamp, m);
+    }
+    return m;
+  }
+
+  /** The newest completed commit's metadata value for `key` (e.g. the checkpoint), scanning back. */
+  async latestExtraMetadata(key: string): Promise<string | undefined> {
+    const done = this.completed();
+    for (let n = done.length - 1; n >= 0; n--) {
+      const meta = await this.commitMetadata(done[n] as TimelineInstant);
+      const v = meta.extraMetadata?.[key];
+      if (v !== undefined && v !== '') return v;
+    }
+    return undefined;
+  }
+
+  // --- the commit protocol -------------------------------------------------
+
+  async request(timestamp: string, action: Action, content: Uint8Array | string = ''): Promise<Instant> {
+    const i: Instant = { timestamp, action, state: 'requested' };
+    const path = this.instantPath(i);
+    if (!(await this.store.createIfAbsent(path, content))) throw new InstantConflict(path);
+    return i;
+  }
+
+  async inflight(timestamp: string, action: Action, content: Uint8Array | string = ''): Promise<Instant> {
+    const i: Instant = { timestamp, action, state: 'inflight' };
+    await this.store.put(this.instantPath(i), content);
+    return i;
+  }
+
+  async complete(timestamp: string, action: Action, content: Uint8Array | string): Promise<Instant> {
+    const i: Instant = { timestamp, action, state: 'completed' };
+    const path = this.instantPath(i);
+    if (!(await this.store.createIfAbsent(path, content))) throw new InstantConflict(path);
+    return i;
+  }
+
+  /** Removes the requested/inflight files of an instant that was rolled back. */
+  async removePending(timestamp: string, action: Action): Promise<void> {
+    for (const state of ['inflight', 'requested'] as const) await this.store.delete(this.instantPath({ timestamp, action, state }));
+  }
+}
+
+export function joinPath(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join('/');
+}
