@@ -17,6 +17,7 @@
  *   and marked `clamped` in `text`.
  */
 import type { Position } from './change-event.js';
+import { parse as losslessParse } from 'lossless-json';
 import { fail } from './invalid-record.js';
 
 const PHASE_BIT = 1n << 62n;
@@ -54,7 +55,8 @@ export function parsePgSequence(seq: unknown): [bigint | null, bigint | null] | 
   if (typeof seq !== 'string') return fail('bad-position', 'source.sequence must be a JSON array text');
   let arr: unknown;
   try {
-    arr = JSON.parse(seq.replace(/(\d{16,})/g, '"$1"'));
+    // Elements may be bare numbers beyond 2^53: keep every number as its text.
+    arr = losslessParse(seq, undefined, (n: string) => n);
   } catch {
     return fail('bad-position', `source.sequence ${JSON.stringify(seq)} is not JSON`);
   }
