@@ -574,6 +574,18 @@ function valueReader(data: Data, kind: ColumnKind | undefined): CellReader {
         return o;
       };
     }
+    case Type.Map: {
+      // Map<K, V> is stored as a list of {key, value} entries; Avro maps have string keys.
+      const entries = data.children[0]!;
+      const key = cellReader(entries.children[0]!, undefined);
+      const value = cellReader(entries.children[1]!, undefined);
+      const offs = data.valueOffsets as ArrayLike<number>;
+      return (i) => {
+        const o: { [k: string]: Value } = {};
+        for (let k = offs[i]!, end = offs[i + 1]!; k < end; k++) o[String(key(k))] = value(k);
+        return o;
+      };
+    }
     case Type.Dictionary: {
       const dict = (data.dictionary as Vector | undefined)?.data;
       if (!dict || dict.length !== 1) {
@@ -603,6 +615,7 @@ export function arrowToRows(table: Table, schema?: TableSchema): Row[] {
   const rows: Row[] = new Array<Row>(table.numRows);
   let base = 0;
   for (const batch of table.batches) {
+    if (batch.numRows === 0) continue; // empty IPC batches may lack nested child buffers
     const readers = columns.map(({ name, kind }) => {
       const k = index.get(name);
       return k === undefined ? () => null : cellReader(batch.data.children[k]!, kind);
