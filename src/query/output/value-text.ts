@@ -1,0 +1,242 @@
+/**
+ * Column values → their text in query output, following the JSONL value
+ * conventions of design.md §5 and the shared type contract: int64 with exact
+ * digits, decimals as strings with their scale, dates/times/timestamps as ISO
+ * text at the source precision, bytes as base64, arrays as arrays.
+ *
+ * A formatter is compiled once per column type and applied to every row.
+ * Values that do not match their column type (schemaless input) are written
+ * as they are rather than rejected, so output never fails on data.
+ */
+import { nonNull, type AvroType, type Value } from '../../table/schema.js';
+
+export type JsonFormatter = (v: Value | undefined) => string;
+
+/** What one column's values mean, derived from its Avro type and `cdc.semantic`. */
+export type ValueKind =
+  | { k: 'string' | 'int' | 'long' | 'double' | 'float' | 'boolean' | 'bytes' | 'number' }
+  | { k: 'decimal'; scale: number }
+  | { k: 'date' }
+  | { k: 'time'; unitsPerSecond: bigint; digits: number }
+  | { k: 'timestamp'; unitsPerSecond: bigint; digits: number }
+  | { k: 'array'; items: ValueKind }
+  | { k: 'record'; fields: Array<{ name: string; kind: ValueKind }> }
+  | { k: 'any' };
+
+const MILLI = { unitsPerSecond: 1000n, digits: 3 };
+const MICRO = { unitsPerSecond: 1_000_000n, digits: 6 };
+const NANO = { unitsPerSecond: 1_000_000_000n, digits: 9 };
+
+export function valueKind(type: AvroType): ValueKind {
+  let t: AvroType;
+  try {
+    t = nonNull(type);
+  } catch {
+    return { k: 'any' };
+  }
+  if (typeof t === 'string') return primitiveKind(t);
+  if (Array.isArray(t)) return { k: 'any' };
+  if (t.type === 'array') return { k: 'array', items: valueKind(t.items) };
+  if (t.type === 'record') return { k: 'record', fields: t.fields.map((f) => ({ name: f.name, kind: valueKind(f.type) })) };
+  const logical = 'logicalType' in t ? (t.logicalType as string) : undefined;
+  const semantic = (t as { 'cdc.semantic'?: string })['cdc.semantic'];
+  switch (logical) {
+    case 'date':
+      return { k: 'date' };
+    case 'time-millis':
+      return { k: 'time', ...MILLI };
+    case 'time-micros':
+      return { k: 'time', ...MICRO };
+    case 'timestamp-millis':
+      return { k: 'timestamp', ...MILLI };
+    case 'timestamp-micros':
+      return { k: 'timestamp', ...MICRO };
+    case 'decimal':
+      return { k: 'decimal', scale: (t as { scale?: number }).scale ?? 0 };
+  }
+  switch (semantic) {
+    case 'nano-time':
+      return { k: 'time', ...NANO };
+    case 'nano-timestamp':
+      return { k: 'timestamp', ...NANO };
+  }
+  return typeof t.type === 'string' ? primitiveKind(t.type) : { k: 'any' };
+}
+
+function primitiveKind(name: string): ValueKind {
+  switch (name) {
+    case 'string':
+    case 'int':
+    case 'long':
+    case 'double':
+    case 'float':
+    case 'boolean':
+    case 'bytes':
+      return { k: name };
+    case 'null':
+      return { k: 'any' };
+    default:
+      return { k: 'any' };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalars → text (unquoted); JSON quoting is added by the JSON formatter for string-valued kinds.
+
+export function base64(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+}
+
+function toBig(v: number | bigint): bigint {
+  return typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
+}
+
+function floorDivMod(v: bigint, d: bigint): [bigint, bigint] {
+  let q = v / d;
+  let r = v % d;
+  if (r < 0n) {
+    q -= 1n;
+    r += d;
+  }
+  return [q, r];
+}
+
+const pad = (n: bigint | number, w: number): string => String(n).padStart(w, '0');
+
+/** Days since 1970-01-01 → `YYYY-MM-DD` (proleptic Gregorian, as Avro/Spark use). */
+export function formatDate(days: number | bigint): string {
+  const iso = new Date(Number(days) * 86_400_000).toISOString();
+  return iso.slice(0, iso.indexOf('T'));
+}
+
+/** Time of day in `unitsPerSecond` units → `HH:MM:SS.f…` with `digits` fraction digits. */
+export function formatTime(v: number | bigint, unitsPerSecond: bigint, digits: number): string {
+  const [s, frac] = floorDivMod(toBig(v), unitsPerSecond);
+  const h = s / 3600n;
+  const m = (s % 3600n) / 60n;
+  const sec = s % 60n;
+  return `${pad(h, 2)}:${pad(m, 2)}:${pad(sec, 2)}.${pad(frac, digits)}`;
+}
+
+/** Instant since the epoch in `unitsPerSecond` units → `YYYY-MM-DDTHH:MM:SS.f…Z`. */
+export function formatTimestamp(v: number | bigint, unitsPerSecond: bigint, digits: number): string {
+  const [s, frac] = floorDivMod(toBig(v), unitsPerSecond);
+  const iso = new Date(Number(s) * 1000).toISOString();
+  return `${iso.slice(0, iso.indexOf('.'))}.${pad(frac, digits)}Z`;
+}
+
+/** A decimal string with exactly `scale` fraction digits (pads; never rounds away digits). */
+export function formatDecimal(v: string | number | bigint, scale: number): string {
+  const text = typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : String(v);
+  if (!/^[+-]?\d+(\.\d*)?$/.test(text)) return text;
+  const [int = '0', frac = ''] = text.split('.');
+  if (scale === 0) return frac.replace(/0+$/, '') === '' ? int : text;
+  return frac.length >= scale ? `${int}.${frac}` : `${int}.${frac.padEnd(scale, '0')}`;
+}
+
+/** Shortest decimal text that reads back as the same float32 (0.1f prints as 0.1, not 0.10000000149). */
+export function formatFloat32(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  for (let p = 1; p <= 9; p++) {
+    const c = Number(n.toPrecision(p));
+    if (Math.fround(c) === n) return String(c);
+  }
+  return String(n);
+}
+
+function numberText(n: number, float32: boolean): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return 'Infinity';
+  if (n === -Infinity) return '-Infinity';
+  return float32 ? formatFloat32(n) : String(n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+/** A value with no usable column type, in the same conventions (bigint digits, bytes base64). */
+export function anyJson(v: Value | undefined): string {
+  if (v === null || v === undefined) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : JSON.stringify(numberText(v, false));
+    case 'bigint':
+      return v.toString();
+    case 'boolean':
+      return v ? 'true' : 'false';
+  }
+  if (v instanceof Uint8Array) return JSON.stringify(base64(v));
+  if (Array.isArray(v)) return `[${v.map(anyJson).join(',')}]`;
+  return `{${Object.entries(v)
+    .map(([k, x]) => `${JSON.stringify(k)}:${anyJson(x)}`)
+    .join(',')}}`;
+}
+
+const isInt = (v: Value | undefined): v is number | bigint => typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
+
+export function compileJson(kind: ValueKind): JsonFormatter {
+  switch (kind.k) {
+    case 'int':
+    case 'long':
+    case 'number':
+      return (v) => (isInt(v) ? (typeof v === 'bigint' ? v.toString() : String(v)) : anyJson(v));
+    case 'double':
+    case 'float': {
+      const f32 = kind.k === 'float';
+      // NaN and ±Infinity have no JSON number form: written as strings, as Spark does.
+      return (v) => (typeof v === 'number' ? (Number.isFinite(v) ? numberText(v, f32) : JSON.stringify(numberText(v, f32))) : anyJson(v));
+    }
+    case 'decimal':
+      return (v) => (typeof v === 'string' || typeof v === 'bigint' || typeof v === 'number' ? JSON.stringify(formatDecimal(v, kind.scale)) : anyJson(v));
+    case 'date':
+      return (v) => (isInt(v) ? `"${formatDate(v)}"` : anyJson(v));
+    case 'time':
+      return (v) => (isInt(v) ? `"${formatTime(v, kind.unitsPerSecond, kind.digits)}"` : anyJson(v));
+    case 'timestamp':
+      return (v) => (isInt(v) ? `"${formatTimestamp(v, kind.unitsPerSecond, kind.digits)}"` : anyJson(v));
+    case 'array': {
+      const item = compileJson(kind.items);
+      return (v) => (Array.isArray(v) ? `[${v.map(item).join(',')}]` : anyJson(v));
+    }
+    case 'record': {
+      const fields = kind.fields.map((f) => ({ key: JSON.stringify(f.name), name: f.name, fmt: compileJson(f.kind) }));
+      return (v) => {
+        if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) return anyJson(v);
+        const o = v as { [k: string]: Value };
+        return `{${fields.map((f) => `${f.key}:${f.fmt(o[f.name])}`).join(',')}}`;
+      };
+    }
+    case 'string':
+    case 'boolean':
+    case 'bytes':
+    case 'any':
+      return anyJson;
+  }
+}
+
+/** The JSONL text of one value of the given column type, e.g. `"19.90"`, `9007199254740993`, `"2024-01-31"`. */
+export function formatValueJson(value: Value | undefined, type: AvroType): string {
+  return compileJson(valueKind(type))(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain text (CSV, table): the JSONL text without JSON quoting of strings; null → undefined.
+
+export type TextFormatter = (v: Value | undefined) => string | undefined;
+
+export function compileText(kind: ValueKind): TextFormatter {
+  const json = compileJson(kind);
+  return (v) => {
+    if (v === null || v === undefined) return undefined;
+    if (typeof v === 'string' && (kind.k === 'string' || kind.k === 'any')) return v;
+    const text = json(v);
+    // Scalars that JSON quotes (decimals, dates, bytes, NaN…) lose their quotes; arrays/records stay JSON.
+    return text.startsWith('"') ? (JSON.parse(text) as string) : text;
+  };
+}
+
+export function formatValueText(value: Value | undefined, type: AvroType): string | undefined {
+  return compileText(valueKind(type))(value);
+}
