@@ -310,7 +310,8 @@ export class HudiTable {
     return this.liveSlices().find((s) => s.partition === partition && bucketOfFileId(s.fileId) === bucket);
   }
 
-  private readOpts(): { asOf: string; completed: Set<string>; orderingField: string; schema?: TableSchema } {
+  /** Slice-read options at the latest completed instant (shared with compaction). */
+  readOpts(): { asOf: string; completed: Set<string>; orderingField: string; schema?: TableSchema } {
     const completed = new Set(this.timeline.completed().map((i) => i.timestamp));
     return { asOf: this.timeline.lastCompleted()?.timestamp ?? '', completed, orderingField: this.config.orderingField, ...(this.schema ? { schema: withMetaFields(this.schema) } : {}) };
   }
@@ -339,14 +340,15 @@ export class HudiTable {
     return merged.records.get(key)?.row;
   }
 
-  private async put(path: string, bytes: Uint8Array, instant: string, partition: string, name: string, kind: 'CREATE' | 'APPEND'): Promise<void> {
+  /** Writes a data file after its marker (shared with compaction, so rollback finds every file). */
+  async put(path: string, bytes: Uint8Array, instant: string, partition: string, name: string, kind: 'CREATE' | 'APPEND'): Promise<void> {
     // The marker names the file before it exists, so a crash leaves a list for rollback.
     await this.store.put(joinPath(this.base, TEMP_DIR, instant, partition, `${name}.marker.${kind}`), '');
     await this.store.put(path, bytes);
     this.opts.onFileWritten?.(path, bytes.byteLength);
   }
 
-  private async removeMarkers(instant: string): Promise<void> {
+  async removeMarkers(instant: string): Promise<void> {
     const markers = await this.store.list(`${joinPath(this.base, TEMP_DIR, instant)}/`);
     await Promise.all(markers.map((m) => this.store.delete(m.key)));
   }
@@ -362,7 +364,8 @@ export class HudiTable {
     }));
   }
 
-  private writeBase(schema: TableSchema, rows: Row[]): Uint8Array {
+  /** The one Parquet base-file writer path (shared with compaction). */
+  writeBase(schema: TableSchema, rows: Row[]): Uint8Array {
     const keys = rows.map((r) => String(r._hoodie_record_key)).sort();
     return writeParquet(schema, rows, {
       metaColumns: true,
