@@ -1,0 +1,395 @@
+/**
+ * KafkaSource: the Source contract over a Kafka consumer group, on @platformatic/kafka
+ * (pure JS, maintained; chosen over kafkajs by measurement – docs/sources.md). The
+ * client is used for group membership, metadata and raw Fetch requests only; the fetch
+ * loop is ours, because the owner – not the group – decides where each partition starts
+ * (positions live in table commits), and the memory budget pauses single partitions.
+ *
+ * Rebalances: the client rejoins by itself and reports the new assignment; we then call
+ * `onRevoked(lost)` and `onAssigned(gained)` and seek the gained partitions to the
+ * offsets the owner returns (earliest when it has none). A batch already queued for a
+ * revoked partition is dropped, never delivered. Since the client has no pre-revocation
+ * callback, a revoked owner can still be mid-commit: table commits are fenced by the
+ * object store (design §3.4), not by this module.
+ */
+import { Admin, Consumer, type ClusterMetadata, type fetchV17, type SASLOptions } from '@platformatic/kafka';
+
+type FetchResponse = fetchV17.FetchResponse;
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { KafkaRecordIn, RecordBatch, SplitId } from './record.js';
+import { parseSplitId, splitId } from './record.js';
+import { SourceError, type Source, type SourceHooks } from './source.js';
+
+export interface KafkaSaslOptions {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
+export interface KafkaSourceOptions {
+  /** `host:port` list. */
+  brokers: string[];
+  clientId?: string;
+  groupId: string;
+  topics?: string[];
+  /** Topics matching it are subscribed, also ones created later (checked every `metadataRefreshMs`). */
+  topicPattern?: string | RegExp;
+  sasl?: KafkaSaslOptions;
+  /** true for TLS with system CAs, or node:tls options (ca, cert, key, rejectUnauthorized). */
+  tls?: boolean | TlsOptions;
+  /** Topic-pattern refresh period (default 30 s). */
+  metadataRefreshMs?: number;
+  /** Broker long-poll wait when a partition has no data (default 500 ms). */
+  maxWaitMs?: number;
+  /** Max bytes per fetch response (default 32 MiB) and per partition (default 4 MiB). */
+  maxBytes?: number;
+  maxBytesPerPartition?: number;
+  /** Batches queued ahead of the consumer before fetching stops (default 32). */
+  queueBatches?: number;
+  sessionTimeoutMs?: number;
+}
+
+const IS_CONTROL = 0x20;
+const EARLIEST = -2n;
+
+function saslOf(s: KafkaSaslOptions | undefined): SASLOptions | undefined {
+  if (!s) return undefined;
+  const mechanism = s.mechanism === 'plain' ? 'PLAIN' : s.mechanism === 'scram-sha-256' ? 'SCRAM-SHA-256' : 'SCRAM-SHA-512';
+  return { mechanism, username: s.username, password: s.password };
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class KafkaSource implements Source {
+  private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private admin: Admin | undefined;
+  private hooks: SourceHooks | undefined;
+  /** Next offset to fetch per assigned split; absent while the owner is being asked. */
+  private readonly positions = new Map<SplitId, bigint>();
+  private assigned = new Set<SplitId>();
+  private readonly paused = new Set<SplitId>();
+  private readonly subscribed = new Set<string>();
+  private readonly queue: RecordBatch[] = [];
+  private wake: (() => void) | undefined;
+  private closed = false;
+  private failure: Error | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private assignmentChain: Promise<void> = Promise.resolve();
+  private loop: Promise<void> | undefined;
+  private readonly pattern: RegExp | undefined;
+  private readonly name: string;
+
+  constructor(private readonly opts: KafkaSourceOptions) {
+    this.name = `kafka ${opts.brokers.join(',')}`;
+    this.pattern = opts.topicPattern === undefined ? undefined : typeof opts.topicPattern === 'string' ? new RegExp(opts.topicPattern) : opts.topicPattern;
+    if ((opts.topics ?? []).length === 0 && !this.pattern) throw new SourceError(this.name, 'no topics: set topics (a list) and/or topicPattern (a regex)');
+  }
+
+  private base() {
+    const o = this.opts;
+    const tls = o.tls === true ? {} : o.tls === false ? undefined : o.tls;
+    return {
+      clientId: o.clientId ?? 'cdc-lake',
+      bootstrapBrokers: o.brokers,
+      ...(tls ? { tls } : {}),
+      ...(o.sasl ? { sasl: saslOf(o.sasl) } : {}),
+      retries: 5,
+    };
+  }
+
+  async open(hooks: SourceHooks): Promise<void> {
+    this.hooks = hooks;
+    this.consumer = new Consumer({
+      ...this.base(),
+      groupId: this.opts.groupId,
+      sessionTimeout: this.opts.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      autocommit: false,
+    });
+    this.consumer.on('consumer:group:join', (p) => {
+      const next = new Set<SplitId>();
+      for (const a of p.assignments ?? []) for (const part of a.partitions) next.add(splitId(a.topic, part));
+      this.enqueueAssignment(next);
+    });
+    if (this.pattern) this.admin = new Admin(this.base());
+    try {
+      const topics = await this.matchingTopics();
+      for (const t of topics) this.subscribed.add(t);
+      this.consumer.topics.trackAll(...topics);
+      await this.consumer.joinGroup({});
+    } catch (e) {
+      throw new SourceError(this.name, `cannot join group ${this.opts.groupId}: ${errText(e)}; check brokers, credentials and topics`, { cause: e });
+    }
+    await this.assignmentChain;
+    if (this.pattern) {
+      this.refreshTimer = setInterval(() => void this.refreshTopics(), this.opts.metadataRefreshMs ?? 30_000);
+      this.refreshTimer.unref();
+    }
+    this.loop = this.fetchLoop().catch((e: unknown) => {
+      this.failure = e instanceof Error ? e : new Error(String(e));
+      this.wake?.();
+    });
+  }
+
+  private async matchingTopics(): Promise<string[]> {
+    const out = new Set(this.opts.topics ?? []);
+    if (this.pattern && this.admin) {
+      for (const t of await this.admin.listTopics()) if (this.pattern.test(t)) out.add(t);
+    }
+    return [...out].sort();
+  }
+
+  private async refreshTopics(): Promise<void> {
+    if (this.closed || !this.consumer) return;
+    try {
+      const added = (await this.matchingTopics()).filter((t) => !this.subscribed.has(t));
+      if (added.length === 0) return;
+      for (const t of added) this.subscribed.add(t);
+      this.consumer.topics.trackAll(...added);
+      await this.consumer.joinGroup({}); // rejoin so the group assigns the new topics
+    } catch {
+      // next refresh retries; a broken connection surfaces through the fetch loop
+    }
+  }
+
+  /** Assignment changes are applied one at a time, in order, so hooks never interleave. */
+  private enqueueAssignment(next: Set<SplitId>): void {
+    this.assignmentChain = this.assignmentChain.then(() => this.applyAssignment(next)).catch((e: unknown) => {
+      this.failure = new SourceError(this.name, `assignment failed: ${errText(e)}`, { cause: e });
+      this.wake?.();
+    });
+  }
+
+  private async applyAssignment(next: Set<SplitId>): Promise<void> {
+    const hooks = this.hooks as SourceHooks;
+    const lost = [...this.assigned].filter((s) => !next.has(s));
+    const gained = [...next].filter((s) => !this.assigned.has(s));
+    this.assigned = next;
+    for (const s of lost) this.positions.delete(s);
+    for (let i = this.queue.length - 1; i >= 0; i--) if (!next.has((this.queue[i] as RecordBatch).split)) this.queue.splice(i, 1);
+    if (lost.length > 0) await hooks.onRevoked(lost);
+    if (gained.length === 0) return;
+    const starts = await hooks.onAssigned(gained);
+    const missing = gained.filter((s) => !starts.has(s));
+    const earliest = missing.length > 0 ? await this.earliestOffsets(missing) : new Map<SplitId, bigint>();
+    for (const s of gained) {
+      if (!this.assigned.has(s)) continue; // revoked again meanwhile
+      this.positions.set(s, starts.get(s) ?? earliest.get(s) ?? 0n);
+    }
+    this.wake?.();
+  }
+
+  private async earliestOffsets(splits: SplitId[]): Promise<Map<SplitId, bigint>> {
+    const c = this.consumer as Consumer<Buffer, Buffer, Buffer, Buffer>;
+    const byTopic = new Map<string, number[]>();
+    for (const s of splits) {
+      const { topic, partition } = parseSplitId(s);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    }
+    const res = await c.listOffsets({ topics: [...byTopic.keys()], partitions: Object.fromEntries(byTopic), timestamp: EARLIEST });
+    const out = new Map<SplitId, bigint>();
+    for (const [topic, offs] of res) offs.forEach((o, p) => out.set(splitId(topic, p), o));
+    return out;
+  }
+
+  private async fetchLoop(): Promise<void> {
+    const c = this.consumer as Consumer<Buffer, Buffer, Buffer, Buffer>;
+    const maxQueue = this.opts.queueBatches ?? 32;
+    let backoff = 0;
+    while (!this.closed) {
+      const active = [...this.positions.keys()].filter((s) => !this.paused.has(s));
+      if (active.length === 0 || this.queue.length >= maxQueue) {
+        await this.sleep(active.length === 0 ? 100 : 1000);
+        continue;
+      }
+      const topics = [...new Set(active.map((s) => parseSplitId(s).topic))];
+      let meta: ClusterMetadata;
+      try {
+        meta = await c.metadata({ topics });
+      } catch (e) {
+        if (this.closed) return;
+        backoff = await this.backoff(backoff, e);
+        continue;
+      }
+      const byLeader = new Map<number, Map<string, { topic: string; partitions: Array<{ partition: number; offset: bigint }> }>>();
+      for (const s of active) {
+        const { topic, partition } = parseSplitId(s);
+        const tm = meta.topics.get(topic);
+        const pm = tm?.partitions[partition];
+        if (!tm || !pm) continue;
+        let leader = byLeader.get(pm.leader);
+        if (!leader) byLeader.set(pm.leader, (leader = new Map()));
+        let t = leader.get(tm.id);
+        if (!t) leader.set(tm.id, (t = { topic, partitions: [] }));
+        t.partitions.push({ partition, offset: this.positions.get(s) as bigint });
+      }
+      try {
+        await Promise.all([...byLeader].map(([node, reqTopics]) => this.fetchFrom(c, node, reqTopics)));
+        backoff = 0;
+      } catch (e) {
+        if (this.closed) return;
+        backoff = await this.backoff(backoff, e);
+      }
+    }
+  }
+
+  private async fetchFrom(
+    c: Consumer<Buffer, Buffer, Buffer, Buffer>,
+    node: number,
+    reqTopics: Map<string, { topic: string; partitions: Array<{ partition: number; offset: bigint }> }>,
+  ): Promise<void> {
+    const perPartition = this.opts.maxBytesPerPartition ?? 4 << 20;
+    const requested = new Map<SplitId, bigint>();
+    const topics = [...reqTopics].map(([topicId, t]) => ({
+      topicId,
+      partitions: t.partitions.map((p) => {
+        requested.set(splitId(t.topic, p.partition), p.offset);
+        return { partition: p.partition, fetchOffset: p.offset, partitionMaxBytes: perPartition, currentLeaderEpoch: -1, lastFetchedEpoch: -1 };
+      }),
+    }));
+    let res: FetchResponse;
+    try {
+      res = await c.fetch({ node, topics, maxWaitTime: this.opts.maxWaitMs ?? 500, minBytes: 1, maxBytes: this.opts.maxBytes ?? 32 << 20 });
+    } catch (e) {
+      const partial = (e as { response?: FetchResponse }).response;
+      if (!partial?.responses) throw e;
+      // out-of-range partitions restart at the earliest offset still retained
+      const reset: SplitId[] = [];
+      for (const tr of partial.responses) {
+        const topic = reqTopics.get(tr.topicId)?.topic;
+        for (const p of tr.partitions) if (topic && p.errorCode === 1) reset.push(splitId(topic, p.partitionIndex));
+      }
+      if (reset.length === 0) throw e;
+      const earliest = await this.earliestOffsets(reset);
+      for (const [s, o] of earliest) if (this.positions.has(s)) this.positions.set(s, o);
+      res = partial;
+    }
+    for (const tr of res.responses) {
+      const topic = reqTopics.get(tr.topicId)?.topic;
+      if (!topic) continue;
+      for (const p of tr.partitions) {
+        if (p.errorCode !== 0 || !p.records || p.records.length === 0) continue;
+        const id = splitId(topic, p.partitionIndex);
+        const from = requested.get(id) as bigint;
+        // a revocation or a new seek while the fetch was in flight makes it stale
+        if (this.positions.get(id) !== from) continue;
+        // paused while the fetch was in flight: drop it, the same offsets are fetched on resume
+        if (this.paused.has(id)) continue;
+        const records: KafkaRecordIn[] = [];
+        let next = from;
+        for (const b of p.records) {
+          const last = b.firstOffset + BigInt(b.lastOffsetDelta);
+          if (last + 1n > next) next = last + 1n;
+          if (b.attributes & IS_CONTROL) continue;
+          for (const r of b.records) {
+            const offset = b.firstOffset + BigInt(r.offsetDelta);
+            if (offset < from) continue; // the broker returns whole batches
+            const rec: KafkaRecordIn = {
+              topic,
+              partition: p.partitionIndex,
+              offset,
+              key: r.key ?? null,
+              value: r.value ?? null,
+              timestamp: Number(b.firstTimestamp + r.timestampDelta),
+            };
+            if (r.headers.length > 0) {
+              const h: Record<string, Uint8Array> = {};
+              for (const [hk, hv] of r.headers) if (hk) h[hk.toString('utf8')] = hv ?? new Uint8Array(0);
+              rec.headers = h;
+            }
+            records.push(rec);
+          }
+        }
+        this.positions.set(id, next);
+        if (records.length > 0) this.queue.push({ split: id, records, nextOffset: next });
+      }
+    }
+    this.wake?.();
+  }
+
+  private async backoff(prev: number, e: unknown): Promise<number> {
+    const ms = Math.min(5000, prev === 0 ? 100 : prev * 2);
+    (this.consumer as Consumer<Buffer, Buffer, Buffer, Buffer>).clearMetadata();
+    if (ms >= 5000 && process.env.CDC_LAKE_DEBUG) console.error(`${this.name}: fetch failing: ${errText(e)}`);
+    await this.sleep(ms);
+    return ms;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => {
+      const t = setTimeout(r, ms);
+      const w = this.wake;
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = w;
+        w?.();
+        r();
+      };
+    });
+  }
+
+  async *batches(): AsyncIterable<RecordBatch> {
+    if (!this.consumer) throw new SourceError(this.name, 'batches() called before open(); call open(hooks) first');
+    while (!this.closed) {
+      if (this.failure) throw this.failure;
+      const b = this.queue.shift();
+      if (b) {
+        // re-check at delivery time: the split may have been revoked or paused-and-sought
+        if (this.assigned.has(b.split)) yield b;
+        continue;
+      }
+      await new Promise<void>((r) => {
+        const w = this.wake;
+        this.wake = () => {
+          this.wake = w;
+          w?.();
+          r();
+        };
+      });
+    }
+  }
+
+  pause(splits: SplitId[]): void {
+    for (const s of splits) this.paused.add(s);
+  }
+
+  resume(splits: SplitId[]): void {
+    for (const s of splits) this.paused.delete(s);
+    this.wake?.();
+  }
+
+  /** Splits currently assigned to this member. */
+  assignment(): SplitId[] {
+    return [...this.assigned].sort();
+  }
+
+  async commitOffsets(offsets: Map<SplitId, bigint>): Promise<void> {
+    const c = this.consumer;
+    if (!c) return;
+    const list = [...offsets]
+      .filter(([s]) => this.assigned.has(s))
+      .map(([s, offset]) => ({ ...parseSplitId(s), offset, leaderEpoch: -1 }));
+    if (list.length === 0) return;
+    try {
+      await c.commit({ offsets: list });
+    } catch (e) {
+      // informational only: the tables hold the real positions
+      throw new SourceError(this.name, `committing group offsets failed (informational, safe to ignore once): ${errText(e)}`, { cause: e });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.wake?.();
+    await this.loop?.catch(() => {});
+    try {
+      await this.consumer?.close(true);
+    } finally {
+      await this.admin?.close();
+    }
+  }
+}

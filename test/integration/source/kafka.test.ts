@@ -1,0 +1,170 @@
+/**
+ * KafkaSource against a real broker (KAFKA_BOOTSTRAP, e.g. from `npm run stack:up`).
+ * Topics are unique per run so reruns never see old data.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Admin, Producer } from '@platformatic/kafka';
+import { KafkaSource } from '../../../src/source/kafka.js';
+import type { RecordBatch, SplitId } from '../../../src/source/record.js';
+
+const bootstrap = process.env.KAFKA_BOOTSTRAP;
+if (!bootstrap) throw new Error('KAFKA_BOOTSTRAP is not set: run npm run stack:up (or point it at a Kafka 4.x broker, e.g. 127.0.0.1:9092)');
+const brokers = bootstrap.split(',');
+const run = `src${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+let admin: Admin;
+let producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+
+before(async () => {
+  admin = new Admin({ clientId: 'test', bootstrapBrokers: brokers });
+  producer = new Producer({ clientId: 'test', bootstrapBrokers: brokers, autocreateTopics: false });
+});
+after(async () => {
+  await producer.close();
+  await admin.close();
+});
+
+async function produce(topic: string, partition: number, n: number, from = 0): Promise<void> {
+  const messages = Array.from({ length: n }, (_, i) => ({
+    topic,
+    partition,
+    key: Buffer.from(`{"id":${from + i}}`),
+    value: Buffer.from(`{"op":"c","v":${from + i}}`),
+    headers: new Map([[Buffer.from('h'), Buffer.from('x')]]),
+  }));
+  await send(messages);
+}
+
+/** Right after createTopics the partition leaders may not be elected yet: retry briefly. */
+async function send(messages: Parameters<typeof producer.send>[0]['messages']): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await producer.send({ messages });
+      return;
+    } catch (e) {
+      if (attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function collect(src: KafkaSource, until: (all: RecordBatch[]) => boolean, timeoutMs = 20_000): Promise<RecordBatch[]> {
+  const got: RecordBatch[] = [];
+  const it = src.batches()[Symbol.asyncIterator]();
+  const deadline = Date.now() + timeoutMs;
+  while (!until(got)) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timed out; got ${got.flatMap((b) => b.records).length} records`);
+    const r = await Promise.race([it.next(), new Promise<'t'>((res) => setTimeout(() => res('t'), left))]);
+    if (r === 't') continue;
+    if (r.done) break;
+    got.push(r.value);
+  }
+  return got;
+}
+
+const offsetsOf = (bs: RecordBatch[], split: SplitId): bigint[] => bs.filter((b) => b.split === split).flatMap((b) => b.records.map((r) => r.offset));
+
+test('seeks to owner positions (earliest when none), one split per batch in order, tombstones as null, commits only when told', async () => {
+  const topic = `${run}.a`;
+  await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
+  for (const p of [0, 1, 2]) await produce(topic, p, 10);
+  await send([{ topic, partition: 2, key: Buffer.from('{"id":1}') }]);
+  const groupId = `${run}-g1`;
+  const assigned: SplitId[] = [];
+  const src = new KafkaSource({ brokers, groupId, topics: [topic], maxWaitMs: 100 });
+  await src.open({
+    onAssigned: async (s) => {
+      assigned.push(...s);
+      return new Map([[`${topic}:0`, 4n], [`${topic}:1`, 10n]]);
+    },
+    onRevoked: async () => {},
+  });
+  try {
+    assert.deepEqual(assigned.sort(), [`${topic}:0`, `${topic}:1`, `${topic}:2`]);
+    const bs = await collect(src, (all) => all.flatMap((b) => b.records).length >= 6 + 11);
+    for (const b of bs) for (const r of b.records) assert.equal(`${r.topic}:${r.partition}`, b.split);
+    assert.deepEqual(offsetsOf(bs, `${topic}:0`), [4n, 5n, 6n, 7n, 8n, 9n]);
+    assert.deepEqual(offsetsOf(bs, `${topic}:1`), []);
+    assert.deepEqual(offsetsOf(bs, `${topic}:2`), Array.from({ length: 11 }, (_, i) => BigInt(i)));
+    const p2 = bs.filter((b) => b.split === `${topic}:2`).flatMap((b) => b.records);
+    assert.equal(p2.at(-1)?.value, null, 'a tombstone has a null value');
+    assert.equal(Buffer.from(p2[0]?.key ?? []).toString(), '{"id":0}');
+    assert.equal(Buffer.from(p2[0]?.headers?.h ?? []).toString(), 'x');
+    assert.ok(typeof p2[0]?.timestamp === 'number' && p2[0].timestamp > 1.6e12);
+
+    await src.commitOffsets(new Map([[`${topic}:2`, 11n]]));
+  } finally {
+    await src.close();
+  }
+});
+
+test('pause holds one partition back while others flow; resume releases it', async () => {
+  const topic = `${run}.b`;
+  await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
+  const src = new KafkaSource({ brokers, groupId: `${run}-g2`, topics: [topic], maxWaitMs: 100 });
+  await src.open({ onAssigned: async () => new Map(), onRevoked: async () => {} });
+  try {
+    src.pause([`${topic}:0`]);
+    await produce(topic, 0, 5);
+    await produce(topic, 1, 5);
+    const first = await collect(src, (all) => offsetsOf(all, `${topic}:1`).length >= 5);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(offsetsOf(first, `${topic}:0`), [], 'paused partition delivered nothing');
+    src.resume([`${topic}:0`]);
+    const rest = await collect(src, (all) => offsetsOf(all, `${topic}:0`).length >= 5);
+    assert.deepEqual(offsetsOf(rest, `${topic}:0`), [0n, 1n, 2n, 3n, 4n]);
+  } finally {
+    await src.close();
+  }
+});
+
+test('topic pattern picks up a topic created after start', async () => {
+  const first = `${run}.rx.one`;
+  await admin.createTopics({ topics: [first], partitions: 1, replicas: 1 });
+  const src = new KafkaSource({ brokers, groupId: `${run}-g3`, topicPattern: `^${run.replace(/[.]/g, '\\.')}\\.rx\\.`, metadataRefreshMs: 500, maxWaitMs: 100 });
+  const assigned: SplitId[] = [];
+  await src.open({
+    onAssigned: async (s) => {
+      assigned.push(...s);
+      return new Map();
+    },
+    onRevoked: async () => {},
+  });
+  try {
+    assert.deepEqual(assigned, [`${first}:0`]);
+    const second = `${run}.rx.two`;
+    await admin.createTopics({ topics: [second], partitions: 1, replicas: 1 });
+    await produce(second, 0, 3);
+    const bs = await collect(src, (all) => offsetsOf(all, `${second}:0`).length >= 3, 30_000);
+    assert.deepEqual(offsetsOf(bs, `${second}:0`), [0n, 1n, 2n]);
+    assert.ok(assigned.includes(`${second}:0`));
+  } finally {
+    await src.close();
+  }
+});
+
+test('a second member triggers a rebalance: the first gets onRevoked, no split is owned by both', async () => {
+  const topic = `${run}.c`;
+  await admin.createTopics({ topics: [topic], partitions: 4, replicas: 1 });
+  const groupId = `${run}-g4`;
+  const revokedA: SplitId[] = [];
+  const a = new KafkaSource({ brokers, groupId, topics: [topic], maxWaitMs: 100, sessionTimeoutMs: 10_000 });
+  await a.open({ onAssigned: async () => new Map(), onRevoked: async (s) => void revokedA.push(...s) });
+  const b = new KafkaSource({ brokers, groupId, topics: [topic], maxWaitMs: 100, sessionTimeoutMs: 10_000 });
+  // drive a's batches so its client keeps heartbeating and rejoins
+  const drain = collect(a, () => false, 15_000).catch(() => []);
+  try {
+    await b.open({ onAssigned: async () => new Map(), onRevoked: async () => {} });
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (revokedA.length === 0 || a.assignment().length + b.assignment().length !== 4)) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(revokedA.length > 0, 'the first member was told about revoked splits');
+    const both = a.assignment().filter((s) => b.assignment().includes(s));
+    assert.deepEqual(both, []);
+    assert.equal(a.assignment().length + b.assignment().length, 4);
+  } finally {
+    await b.close();
+    await a.close();
+    await drain;
+  }
+});
