@@ -93,7 +93,14 @@ test('seeks to owner positions (earliest when none), one split per batch in orde
     assert.equal(Buffer.from(p2[0]?.headers?.h ?? []).toString(), 'x');
     assert.ok(typeof p2[0]?.timestamp === 'number' && p2[0].timestamp > 1.6e12);
 
+    const committed = async (): Promise<Map<number, bigint>> => {
+      const [g] = await admin.listConsumerGroupOffsets({ groups: [groupId] });
+      const t = g?.topics.find((x) => x.name === topic);
+      return new Map((t?.partitions ?? []).filter((p) => p.committedOffset >= 0n).map((p) => [p.partitionIndex, p.committedOffset]));
+    };
+    assert.equal((await committed()).size, 0, 'nothing committed until told');
     await src.commitOffsets(new Map([[`${topic}:2`, 11n]]));
+    assert.deepEqual([...(await committed())], [[2, 11n]]);
   } finally {
     await src.close();
   }
