@@ -39,6 +39,8 @@ export interface S3StoreOptions {
   multipartThreshold?: number;
   /** Part size for multipart uploads (default 16 MiB). */
   partSize?: number;
+  /** Keys per ListObjectsV2 page (default: the server's, 1000 on S3); small values exercise pagination in tests. */
+  listPageSize?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -77,6 +79,7 @@ export class S3Store implements ObjectStore {
   private readonly ownsClient: boolean;
   private readonly multipartThreshold: number;
   private readonly partSize: number;
+  private readonly listPageSize: number | undefined;
 
   constructor(opts: S3StoreOptions) {
     this.bucket = opts.bucket;
@@ -87,6 +90,7 @@ export class S3Store implements ObjectStore {
     this.client = opts.client ?? new S3Client(s3ClientConfig(opts));
     this.partSize = Math.max(5 * MIB, opts.partSize ?? 16 * MIB);
     this.multipartThreshold = Math.max(this.partSize, opts.multipartThreshold ?? 64 * MIB);
+    this.listPageSize = opts.listPageSize;
   }
 
   private fullKey(key: string, op: string): string {
@@ -194,7 +198,7 @@ export class S3Store implements ObjectStore {
     try {
       do {
         const res = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken }),
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken, MaxKeys: this.listPageSize }),
         );
         for (const o of res.Contents ?? []) {
           if (o.Key === undefined) continue;
@@ -219,7 +223,7 @@ export class S3Store implements ObjectStore {
     try {
       do {
         const res = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + dirKey, Delimiter: '/', ContinuationToken }),
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + dirKey, Delimiter: '/', ContinuationToken, MaxKeys: this.listPageSize }),
         );
         for (const o of res.Contents ?? []) {
           if (o.Key === undefined) continue;
