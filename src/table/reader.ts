@@ -54,6 +54,19 @@ function checkInstant(t: string, what: string): void {
   if (!/^\d{14}(\d{3})?$/.test(t)) throw new QueryError(`${what} "${t}" is not an instant time (yyyyMMddHHmmssSSS, as shown by \`cdc-lake timeline\`)`);
 }
 
+/** Hudi table versions whose layout this reader implements. */
+export const READABLE_TABLE_VERSIONS: ReadonlySet<number> = new Set([6]);
+
+/** Refuses tables of other versions (v8/v9 name completed instants and log files differently). */
+export function assertReadableVersion(table: HudiTable): void {
+  const v = table.config.tableVersion;
+  if (!READABLE_TABLE_VERSIONS.has(v)) {
+    throw new QueryError(
+      `table ${table.name} has Hudi table version ${v}, which is unsupported: cdc-lake reads table version 6 only; read it with Spark or hudi-rs, or downgrade it with Hudi's table downgrade`,
+    );
+  }
+}
+
 function tableSchemaOf(table: HudiTable): TableSchema {
   if (table.schema === undefined) return { type: 'record', name: table.config.tableName, fields: [] };
   return table.schema;
@@ -134,6 +147,7 @@ function resolveAsOf(table: HudiTable, asOf: string | undefined): string {
 }
 
 export async function readSnapshot(table: HudiTable, opts: SnapshotOptions = {}): Promise<QueryResult> {
+  assertReadableVersion(table);
   const asOf = resolveAsOf(table, opts.asOf);
   const schema = outputSchema(tableSchemaOf(table), opts);
   if (asOf === '') return { schema, rows: [], stats: { filesRead: 0, bytesRead: 0 } };
@@ -151,6 +165,7 @@ export function instantsBetween(table: HudiTable, since: string, until: string |
 }
 
 export async function readIncremental(table: HudiTable, opts: IncrementalOptions): Promise<QueryResult> {
+  assertReadableVersion(table);
   const instants = instantsBetween(table, opts.since, opts.until);
   const schema = outputSchema(tableSchemaOf(table), opts);
   const until = opts.until ?? table.timeline.lastCompleted()?.timestamp ?? opts.since;
@@ -214,6 +229,7 @@ function typedKey(text: string, type: unknown): Value {
  * TRUNCATE. Compactions and schema rewrites add no changes.
  */
 export async function readChanges(table: HudiTable, opts: { since: string; until?: string; meta?: boolean; columns?: string[] }): Promise<{ schema: TableSchema; changes: ChangeRow[]; stats: ReadStats }> {
+  assertReadableVersion(table);
   const instants = instantsBetween(table, opts.since, opts.until);
   const dataSchema = tableSchemaOf(table);
   const schema = outputSchema(dataSchema, opts);

@@ -2,6 +2,7 @@ import {
   ROLLBACK_COMMAND, decodeAvroDataContent, decodeDeleteContent, decodeParquetDataContent, readLogBlocks, type LogBlock,
 } from '../hudi/log-block.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { UnsupportedColumnType, columnKind } from './arrow-schema.js';
 import { arrowToRows, readParquet } from './parquet.js';
 import type { FileSlice, LogFile } from './fs-view.js';
 import { mergeSlice, type MergedSlice, type SliceDelete, type SliceRecord } from './merge.js';
@@ -52,6 +53,32 @@ function toRecord(row: Row, orderingField: string, fallbackInstant: string): Sli
   };
 }
 
+/**
+ * Base file rows typed by the table schema. Columns whose Avro type our typed
+ * conversion does not cover (Spark tables may have maps) are read as the file
+ * stores them, so foreign tables stay readable.
+ */
+export function baseFileRows(file: ReturnType<typeof readParquet>, schema: TableSchema | undefined): Row[] {
+  if (schema === undefined) return arrowToRows(file);
+  const typed = schema.fields.filter((f) => {
+    try {
+      columnKind(f.name, f.type);
+      return true;
+    } catch (e) {
+      if (e instanceof UnsupportedColumnType) return false;
+      throw e;
+    }
+  });
+  const rows = arrowToRows(file, { ...schema, fields: typed });
+  if (typed.length === schema.fields.length) return rows;
+  const raw = arrowToRows(file);
+  return rows.map((r, i) => {
+    const o: Row = {};
+    for (const f of schema.fields) o[f.name] = f.name in r ? (r[f.name] ?? null) : (raw[i]?.[f.name] ?? null);
+    return o;
+  });
+}
+
 /** The valid data/delete blocks of a slice's logs, in log order, after rollbacks. */
 export async function sliceLogBlocks(store: ObjectStore, logs: readonly LogFile[], opts: SliceReadOptions): Promise<{ blocks: InstantBlock[]; bytes: number }> {
   const all: InstantBlock[] = [];
@@ -82,7 +109,7 @@ export async function readSlice(store: ObjectStore, slice: FileSlice, opts: Slic
   if (slice.base !== undefined) {
     const bytes = await store.get(slice.base.path);
     bytesRead += bytes.byteLength;
-    const rows = arrowToRows(readParquet(bytes, { fileName: slice.base.path }), opts.schema);
+    const rows = baseFileRows(readParquet(bytes, { fileName: slice.base.path }), opts.schema);
     for (const row of rows) {
       const rec = toRecord(row, opts.orderingField, slice.base.instant);
       if (opts.since !== undefined && !(rec.commitTime > opts.since && rec.commitTime <= opts.asOf)) continue;
