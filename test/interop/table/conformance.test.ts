@@ -18,7 +18,7 @@ import { stackEnv } from '../../support/stack-env.js';
 stackEnv(); // fail loudly (StackNotRunningError) when HUDI_PYTHON is not configured
 
 const zips = readdirSync(sharedFixturesDir()).filter((f) => f.endsWith('.zip')).sort();
-const v6MergeOnRead = zips.filter((z) => /__v6_/.test(z) && z.includes('__mor__'));
+const v6Tables = zips.filter((z) => /__v6_/.test(z));
 const newerVersions = zips.filter((z) => /__v(8|9)_/.test(z));
 
 async function open(dir: string): Promise<HudiTable> {
@@ -34,13 +34,13 @@ function same(a: CanonicalRow[], b: CanonicalRow[], what: string): void {
   assert.deepStrictEqual(a, theirs, `${what}\n${describeDiff(a, theirs)}`);
 }
 
-describe('conformance with hudi-rs on Spark-written v6 MOR tables', () => {
+describe('conformance with hudi-rs on Spark-written v6 tables (MOR, and COW for contrast)', () => {
   it('has fixtures to check', () => {
-    assert.ok(v6MergeOnRead.length >= 6, `expected the v6 MOR fixtures in ${sharedFixturesDir()}, found ${v6MergeOnRead.join(', ')}`);
+    assert.ok(v6Tables.length >= 6, `expected the v6 MOR fixtures in ${sharedFixturesDir()}, found ${v6Tables.join(', ')}`);
     assert.ok(newerVersions.length >= 2);
   });
 
-  for (const zip of v6MergeOnRead) {
+  for (const zip of v6Tables) {
     describe(zip, () => {
       it('snapshot and read-optimized', async () => {
         const dir = await extractHudiFixture(zip);
