@@ -32,8 +32,16 @@ function primitiveName(t: AvroType): string | undefined {
 }
 
 /** The wider of two column types, or undefined when neither holds the other. */
+function isUntyped(t: AvroType): boolean {
+  const n = nonNull(t);
+  return typeof n === 'object' && !Array.isArray(n) && (n as { 'cdc.semantic'?: string })['cdc.semantic'] === 'untyped';
+}
+
 export function widerType(stored: AvroType, incoming: AvroType): AvroType | undefined {
   if (typeKey(stored) === typeKey(incoming)) return stored;
+  // A schemaless column seen only as null so far has no real type: the first real type wins.
+  if (isUntyped(stored)) return incoming;
+  if (isUntyped(incoming)) return stored;
   const a = primitiveName(stored);
   const b = primitiveName(incoming);
   if (a === undefined || b === undefined) return undefined;

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { isUsageError, oneLine } from './errors.js';
+import { demoCommand, ingestCommand } from './ingest.js';
+import { queryCommand, tablesCommand, timelineCommand } from './query.js';
+
+/**
+ * The `cdc-lake` command. Exit codes: 0 ok, 1 runtime error, 2 usage error;
+ * errors go to stderr as one line that says what to do.
+ */
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+function formatOption(): Option {
+  return new Option('--format <format>', 'output format: table (default on a terminal), jsonl (default when piped), csv, parquet, arrow');
+}
+
+export function program(): Command {
+  const p = new Command('cdc-lake')
+    .description('Debezium change streams from Kafka into Apache Hudi Merge-On-Read tables on S3 or a local folder')
+    .version(version())
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  p.command('demo')
+    .description('replay a bundled Debezium sample into a local lake and query it (no Kafka or S3 needed)')
+    .option('--lake <dir>', 'lake folder (wiped if it was made by an earlier demo)', 'cdc-lake-demo')
+    .action((o: { lake: string }) => demoCommand(o));
+
+  p.command('ingest')
+    .description('apply a JSONL file of Kafka records (Debezium envelopes) to a lake; re-running it is idempotent')
+    .requiredOption('--from-file <jsonl>', 'JSON lines {"topic","partition","offset","key","value"} or kcat -J output')
+    .requiredOption('--lake <uri>', 'a path, file://… or s3://bucket/prefix')
+    .option('--config <file>', 'YAML config (tables, buffer, source options)')
+    .action((o: { fromFile: string; lake: string; config?: string }) => ingestCommand(o));
+
+  p.command('tables')
+    .description('list the tables of a lake')
+    .requiredOption('--lake <uri>', 'a path, file://… or s3://bucket/prefix')
+    .addOption(formatOption())
+    .action((o: { lake: string; format?: string }) => tablesCommand(o));
+
+  p.command('timeline')
+    .description("list a table's instants (commits, compactions, cleans, rollbacks)")
+    .requiredOption('--lake <uri>', 'a path, file://… or s3://bucket/prefix')
+    .requiredOption('--table <schema.table>', 'the table')
+    .addOption(formatOption())
+    .action((o: { lake: string; table: string; format?: string }) => timelineCommand(o));
+
+  const q = p.command('query').description('read a table: snapshot, incremental or changes');
+  const common = (c: Command): Command =>
+    c
+      .requiredOption('--lake <uri>', 'a path, file://… or s3://bucket/prefix')
+      .requiredOption('--table <schema.table>', 'the table')
+      .option('--columns <a,b,c>', 'only these columns')
+      .option('--where <predicate>', 'keep rows where col=value (also != < <= > >=); repeatable; prunes partitions', collect)
+      .option('--limit <n>', 'at most n rows')
+      .option('--meta', 'add the _hoodie_* and _cdc_* columns')
+      .addOption(formatOption())
+      .option('--out <file>', 'write to a file instead of stdout (required for parquet)');
+  common(q.command('snapshot').description('the table as of the latest (or a given) instant'))
+    .option('--as-of <instant>', 'time travel to this instant')
+    .option('--read-optimized', 'base files only (what compaction has merged)')
+    .action((o) => queryCommand('snapshot', o));
+  common(q.command('incremental').description('latest state of the rows changed in (since, until]'))
+    .option('--since <instant>', 'exclusive start instant')
+    .option('--until <instant>', 'inclusive end instant (default: latest)')
+    .option('--consumer <name>', 'read since where this named consumer stopped, then record the new position')
+    .action((o) => queryCommand('incremental', o));
+  common(q.command('changes').description('every insert, update and delete committed in (since, until]'))
+    .option('--since <instant>', 'exclusive start instant')
+    .option('--until <instant>', 'inclusive end instant (default: latest)')
+    .option('--consumer <name>', 'read since where this named consumer stopped, then record the new position')
+    .action((o) => queryCommand('changes', o));
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are not errors; commander already printed its message.
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    }
+    process.stderr.write(`cdc-lake: ${oneLine(e)}\n`);
+    return isUsageError(e) ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,40 @@
+import type { ObjectStore } from '../storage/object-store.js';
+import { HudiTable, type OpenOptions } from '../table/table.js';
+import { PROPERTIES_PATH } from '../table/config.js';
+import { tableIdentity, type TableIdentity } from './router.js';
+
+/**
+ * The lake: one Hudi table per source table at `<lake>/<schema>/<table>/`
+ * (design brief §5). Discovery lists two folder levels and keeps what has a
+ * `.hoodie/hoodie.properties`.
+ */
+
+export async function discoverTables(store: ObjectStore): Promise<TableIdentity[]> {
+  const out: TableIdentity[] = [];
+  const { dirs: schemas } = await store.listDir('');
+  for (const s of schemas) {
+    const schema = s.replace(/\/$/, '');
+    if (schema.startsWith('.')) continue;
+    const { dirs: tables } = await store.listDir(`${schema}/`);
+    for (const t of tables) {
+      const table = t.replace(/\/$/, '').split('/').pop() as string;
+      if ((await store.head(`${schema}/${table}/${PROPERTIES_PATH}`)) === undefined) continue;
+      out.push(tableIdentity(`${schema}.${table}`));
+    }
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+export class UnknownTable extends Error {
+  override readonly name = 'UnknownTable';
+}
+
+/** Opens `<schema>.<table>` in the lake, with an error that lists the tables that do exist. */
+export async function openLakeTable(store: ObjectStore, name: string, opts: OpenOptions = {}): Promise<HudiTable> {
+  const id = tableIdentity(name);
+  if (!(await HudiTable.exists(store, id.path))) {
+    const known = (await discoverTables(store)).map((t) => t.id);
+    throw new UnknownTable(`no table ${id.id} in ${store.uri}; tables: ${known.length > 0 ? known.join(', ') : '(none)'}`);
+  }
+  return HudiTable.open(store, id.path, opts);
+}

@@ -1,0 +1,249 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { createDecodeContext, decodeRecord, decodeRecordAsync, InvalidRecord, SchemaTracker, type DecodeContext, type DecodeContextOptions, type Decoded } from '../debezium/index.js';
+import type { ChangeEvent } from '../debezium/change-event.js';
+import type { KafkaRecordIn, RecordBatch, Source, SourceHooks, SplitId } from '../source/source.js';
+import { splitId } from '../source/record.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { HudiTable } from '../table/table.js';
+import { withoutMetaFields } from '../table/meta-fields.js';
+import { BufferSet, type TableBatch } from './buffer.js';
+import { CHECKPOINT_KEY, decodeCheckpoint, emptyCheckpoint, encodeCheckpoint, isUnconsumed, mergeCheckpoint, startOffsets, type Checkpoint } from './checkpoint.js';
+import { DEAD_LETTER_SCHEMA, DEAD_LETTER_TABLE, deadLetterMutation, type DeadLetter, type DeadLetterSink } from './dead-letters.js';
+import { discoverTables } from './lake.js';
+import { Router, type Route } from './router.js';
+import { toMutation, withCdcColumns, CDC_COLUMNS } from './rows.js';
+
+/**
+ * The ingest loop: source → decode → per-table buffers → table commits that
+ * carry the checkpoint. It only wires the stages together; each rule lives in
+ * its stage (decoding in `debezium/`, batching in `buffer.ts`, exactly-once
+ * offsets in `checkpoint.ts`, the source-order guard in `table/write-plan.ts`).
+ */
+
+export interface PipelineEvents {
+  onCommit?(table: string, instant: string, rows: number, ms: number): void;
+  onDeadLetter?(letter: DeadLetter): void;
+  onRecords?(table: string, n: number): void;
+}
+
+export interface PipelineOptions {
+  store: ObjectStore;
+  config: Config;
+  logger: Logger;
+  decode?: Omit<DecodeContextOptions, 'tracker'>;
+  deadLetterSink?: DeadLetterSink;
+  events?: PipelineEvents;
+  now?: () => number;
+}
+
+/** Thrown when `errors.tolerance=none` meets a bad record: the pipeline stops before committing its offset. */
+export class PipelineStopped extends Error {
+  override readonly name = 'PipelineStopped';
+}
+
+export interface RunSummary {
+  records: number;
+  changes: number;
+  deadLetters: number;
+  commits: number;
+  skippedByCheckpoint: number;
+}
+
+interface OpenTable {
+  route: Route;
+  table: HudiTable;
+  checkpoint: Checkpoint;
+}
+
+export class Pipeline {
+  private readonly router: Router;
+  private readonly buffers: BufferSet;
+  private readonly tracker = new SchemaTracker();
+  private readonly ctx: DecodeContext;
+  private readonly tables = new Map<string, OpenTable>();
+  /** Checkpoints of every table in the lake, by table id (the start offsets come from them). */
+  private readonly checkpoints = new Map<string, Checkpoint>();
+  private readonly topicTable = new Map<string, string>();
+  private deadLetters: DeadLetter[] = [];
+  private discovered = false;
+  private readonly now: () => number;
+  readonly summary: RunSummary = { records: 0, changes: 0, deadLetters: 0, commits: 0, skippedByCheckpoint: 0 };
+
+  constructor(private readonly opts: PipelineOptions) {
+    this.router = new Router(opts.config);
+    this.buffers = new BufferSet(opts.config.buffer);
+    this.ctx = createDecodeContext({ ...(opts.decode ?? {}), tracker: this.tracker });
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** The hooks a source calls: start offsets come from the tables' timelines, never from a consumer group. */
+  hooks(): SourceHooks {
+    return {
+      onAssigned: async (splits) => {
+        await this.discover();
+        return startOffsets(splits, this.checkpoints.values());
+      },
+      onRevoked: async (splits) => {
+        for (const t of this.buffers.tablesReading(splits)) this.buffers.discard(t);
+      },
+    };
+  }
+
+  /** Runs until the source ends (file) or is closed (Kafka), then flushes everything. */
+  async run(source: Source): Promise<RunSummary> {
+    await source.open(this.hooks());
+    for await (const batch of source.batches()) {
+      await this.consume(batch);
+      await this.flushDue(source);
+    }
+    await this.flushAll(source);
+    return this.summary;
+  }
+
+  private async discover(): Promise<void> {
+    if (this.discovered) return;
+    this.discovered = true;
+    for (const id of await discoverTables(this.opts.store)) {
+      const table = await HudiTable.open(this.opts.store, id.path);
+      const text = await table.latestExtraMetadata(CHECKPOINT_KEY);
+      this.checkpoints.set(id.id, text === undefined ? emptyCheckpoint() : decodeCheckpoint(text, `${id.id}@${table.timeline.lastCompleted()?.timestamp}`));
+      if (table.schema !== undefined && id.id !== DEAD_LETTER_TABLE) {
+        // The decoder evolves from what the table already holds, not from scratch.
+        const cdc = new Set(CDC_COLUMNS.map((f) => f.name));
+        const data = withoutMetaFields(table.schema);
+        this.tracker.seed(id.id, { ...data, fields: data.fields.filter((f) => !cdc.has(f.name)) }, table.config.recordKeyFields);
+      }
+    }
+  }
+
+  private decode(rec: KafkaRecordIn): Decoded | Promise<Decoded> {
+    // Confluent wire format starts with magic byte 0; JSON never does.
+    return rec.value !== null && rec.value[0] === 0 ? decodeRecordAsync(rec, this.ctx) : decodeRecord(rec, this.ctx);
+  }
+
+  async consume(batch: RecordBatch): Promise<void> {
+    const now = this.now();
+    for (const rec of batch.records) {
+      this.summary.records++;
+      const split = splitId(rec.topic, rec.partition);
+      const decoded = await this.decode(rec);
+      switch (decoded.kind) {
+        case 'change':
+        case 'truncate':
+          this.buffer(decoded.event, rec, split, now);
+          break;
+        case 'invalid':
+          this.deadLetter({ error: decoded.error, record: rec, atMs: now });
+          break;
+        default: {
+          // Tombstones, heartbeats, transaction markers: no row, but the table has read past them.
+          const table = this.topicTable.get(rec.topic);
+          if (table !== undefined) this.buffers.advance(table, split, rec.offset, now);
+        }
+      }
+    }
+  }
+
+  private buffer(event: ChangeEvent, rec: KafkaRecordIn, split: SplitId, now: number): void {
+    let route: Route;
+    try {
+      route = this.router.route(event.table);
+    } catch (e) {
+      this.deadLetter({ error: new InvalidRecord(event.origin, 'missing-table', (e as Error).message, event.table), record: rec, atMs: now });
+      return;
+    }
+    const id = route.identity.id;
+    this.topicTable.set(rec.topic, id);
+    if (!isUnconsumed(this.checkpoints.get(id), split, rec.offset)) {
+      this.summary.skippedByCheckpoint++;
+      this.buffers.advance(id, split, rec.offset, now);
+      return;
+    }
+    this.summary.changes++;
+    this.buffers.add(event, rec.value?.byteLength ?? 64, now, id);
+  }
+
+  private deadLetter(letter: DeadLetter): void {
+    this.summary.deadLetters++;
+    this.opts.events?.onDeadLetter?.(letter);
+    this.opts.logger.warn({ topic: letter.record.topic, partition: letter.record.partition, offset: String(letter.record.offset), reason: letter.error.reason }, letter.error.message);
+    if (this.opts.config.errors.tolerance === 'none') {
+      throw new PipelineStopped(`stopped at a bad record (errors.tolerance=none): ${letter.error.message}`);
+    }
+    this.deadLetters.push(letter);
+  }
+
+  async flushDue(source?: Source): Promise<void> {
+    for (const { table } of this.buffers.due(this.now())) await this.flush(table, source);
+    if (this.deadLetters.length > 0 && this.deadLetters.length >= 1000) await this.flushDeadLetters();
+  }
+
+  async flushAll(source?: Source): Promise<void> {
+    for (const table of this.buffers.tables()) await this.flush(table, source);
+    await this.flushDeadLetters();
+  }
+
+  private async openTable(route: Route, keyFields: string[], partitionField = route.options.partitionField): Promise<OpenTable> {
+    let t = this.tables.get(route.identity.id);
+    if (t === undefined) {
+      const id = route.identity;
+      const table = await HudiTable.create(this.opts.store, id.path, {
+        tableName: id.hudiTableName,
+        database: id.database,
+        recordKeyFields: route.options.recordKey ?? keyFields,
+        ...(partitionField === undefined ? {} : { partitionField }),
+        orderingField: '_cdc_position',
+        buckets: route.options.buckets,
+      });
+      t = { route, table, checkpoint: this.checkpoints.get(id.id) ?? emptyCheckpoint() };
+      this.tables.set(id.id, t);
+    }
+    return t;
+  }
+
+  private async flush(tableId: string, source?: Source): Promise<void> {
+    const batch = this.buffers.take(tableId);
+    if (batch === undefined || (batch.events.length === 0 && batch.truncate === null)) return;
+    const started = this.now();
+    const first = batch.truncate ?? (batch.events[0] as ChangeEvent);
+    const open = await this.openTable(this.router.route(first.table), first.keyFields);
+    const checkpoint = this.nextCheckpoint(open, batch);
+    const extraMetadata = { [CHECKPOINT_KEY]: encodeCheckpoint(checkpoint) };
+    if (batch.truncate !== null) await open.table.truncate(batch.events.length === 0 ? extraMetadata : {});
+    let instant: string | undefined;
+    if (batch.events.length > 0) {
+      const schema = withCdcColumns(this.tracker.schemaOf(first.table) ?? first.schema);
+      const result = await open.table.commit({ schema, mutations: batch.events.map(toMutation), extraMetadata });
+      instant = result.instant;
+    }
+    open.checkpoint = checkpoint;
+    this.checkpoints.set(tableId, checkpoint);
+    this.summary.commits++;
+    this.opts.events?.onCommit?.(tableId, instant ?? '', batch.rows, this.now() - started);
+    this.opts.events?.onRecords?.(tableId, batch.rows);
+    this.opts.logger.info({ table: tableId, instant, rows: batch.rows }, 'committed');
+    if (source !== undefined) await source.commitOffsets(new Map([...checkpoint.splits].map(([s, c]) => [s, c.floor])));
+  }
+
+  private nextCheckpoint(open: OpenTable, batch: TableBatch): Checkpoint {
+    const consumed = new Map<SplitId, { next: bigint; floor?: bigint }>();
+    for (const [split, range] of batch.splits) {
+      const pending = this.buffers.pendingFloor(split, batch.table);
+      consumed.set(split, { next: range.next, ...(pending !== undefined && pending < range.next ? { floor: pending } : {}) });
+    }
+    return mergeCheckpoint(open.checkpoint, consumed, batch.lastPosition);
+  }
+
+  private async flushDeadLetters(): Promise<void> {
+    if (this.deadLetters.length === 0) return;
+    const letters = this.deadLetters;
+    this.deadLetters = [];
+    await this.opts.deadLetterSink?.send(letters);
+    if (this.opts.config.deadLetters.table === false) return;
+    const route = this.router.route(DEAD_LETTER_TABLE);
+    const open = await this.openTable({ ...route, options: { ...route.options, recordKey: ['id'] } }, ['id'], undefined);
+    await open.table.commit({ schema: DEAD_LETTER_SCHEMA, mutations: letters.map(deadLetterMutation) });
+    this.opts.logger.warn({ table: DEAD_LETTER_TABLE, count: letters.length }, 'dead letters written');
+  }
+}
