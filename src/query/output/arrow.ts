@@ -4,8 +4,9 @@
  * output uses exactly the Arrow types of our base files: Timestamp(UTC) for
  * timestamps, Decimal128 for decimals, Date32, Time32/64, List, Struct.
  */
-import { RecordBatchStreamWriter, type Table } from 'apache-arrow';
-import { rowsToArrow, writeParquet } from '../../table/parquet.js';
+import { RecordBatchStreamWriter, tableToIPC, type Table } from 'apache-arrow';
+import * as pq from 'parquet-wasm';
+import { rowsToArrow } from '../../table/parquet.js';
 import type { Row, TableSchema } from '../../table/schema.js';
 import type { ByteSink } from './sink.js';
 
@@ -46,6 +47,67 @@ export class ArrowStreamOutput {
   }
 }
 
-export function parquetBytes(schema: TableSchema, rows: readonly Row[]): Uint8Array {
-  return writeParquet(schema, rows, { metaColumns: false, compression: 'snappy' });
+/**
+ * Streams a Parquet file: each chunk of rows becomes Arrow record batches fed to
+ * parquet-wasm's stream writer, which emits a row group at a time, so memory is
+ * bounded by the row-group size rather than the result size.
+ */
+export class ParquetStreamOutput {
+  private controller!: ReadableStreamDefaultController<pq.RecordBatch>;
+  private pulled: (() => void) | undefined;
+  private readonly pumping: Promise<void>;
+  private wrote = false;
+
+  constructor(
+    private readonly schema: TableSchema,
+    private readonly sink: ByteSink,
+    opts: { rowGroupSize?: number } = {},
+  ) {
+    const input = new ReadableStream<pq.RecordBatch>(
+      {
+        start: (c) => {
+          this.controller = c;
+        },
+        pull: () => {
+          this.pulled?.();
+          this.pulled = undefined;
+        },
+      },
+      { highWaterMark: 4 },
+    );
+    const props = new pq.WriterPropertiesBuilder()
+      .setCompression(pq.Compression.SNAPPY)
+      // Spark and Hive read the Avro schema from here (exact types such as decimal precision).
+      .setKeyValueMetadata(new Map([['parquet.avro.schema', JSON.stringify(schema)]]))
+      .setMaxRowGroupSize(opts.rowGroupSize ?? 128 * 1024)
+      .build();
+    this.pumping = this.pump(input, props);
+    // Surface a writer failure at end(), not as an unhandled rejection.
+    this.pumping.catch(() => undefined);
+  }
+
+  private async pump(input: ReadableStream<pq.RecordBatch>, props: pq.WriterProperties): Promise<void> {
+    const out = await pq.transformParquetStream(input, props);
+    for await (const chunk of out as unknown as AsyncIterable<Uint8Array>) await this.sink.write(chunk);
+  }
+
+  async writeTable(table: Table): Promise<void> {
+    if (table.numRows === 0 && this.wrote) return;
+    const wasm = pq.Table.fromIPCStream(tableToIPC(table, 'stream'));
+    for (const b of wasm.recordBatches()) {
+      this.controller.enqueue(b);
+      this.wrote = true;
+      if ((this.controller.desiredSize ?? 1) <= 0) await new Promise<void>((r) => (this.pulled = r));
+    }
+  }
+
+  writeRows(rows: readonly Row[]): Promise<void> {
+    return this.writeTable(rowsToArrow(this.schema, rows));
+  }
+
+  async end(): Promise<void> {
+    if (!this.wrote) await this.writeTable(rowsToArrow(this.schema, []));
+    this.controller.close();
+    await this.pumping;
+  }
 }

@@ -5,7 +5,7 @@
 import type { Table } from 'apache-arrow';
 import { arrowToRows } from '../../table/parquet.js';
 import type { Row, TableSchema } from '../../table/schema.js';
-import { ArrowStreamOutput, parquetBytes } from './arrow.js';
+import { ArrowStreamOutput, ParquetStreamOutput } from './arrow.js';
 import { csvFormatter } from './csv.js';
 import { jsonlFormatter } from './jsonl.js';
 import type { RowFormatter } from './row-formatter.js';
@@ -40,7 +40,10 @@ export interface OutputWriter {
   end(): Promise<number>;
 }
 
-export interface OutputOptions extends TableTextOptions {}
+export interface OutputOptions extends TableTextOptions {
+  /** Parquet rows per row group (default 128Ki): bounds memory while exporting. */
+  rowGroupSize?: number;
+}
 
 export function createWriter(format: OutputFormat, schema: TableSchema, sink: ByteSink, opts: OutputOptions = {}): OutputWriter {
   switch (format) {
@@ -62,15 +65,22 @@ export function createWriter(format: OutputFormat, schema: TableSchema, sink: By
       };
     }
     case 'parquet': {
-      // parquet-wasm writes whole files; rows are gathered first.
-      const all: Row[] = [];
+      const out = new ParquetStreamOutput(schema, sink, { rowGroupSize: opts.rowGroupSize });
+      let n = 0;
       return {
-        write: async (rows) => void all.push(...rows),
-        writeTable: async (t) => void all.push(...arrowToRows(t, schema)),
+        write: async (rows) => {
+          if (rows.length === 0) return;
+          n += rows.length;
+          await out.writeRows(rows);
+        },
+        writeTable: async (t) => {
+          n += t.numRows;
+          await out.writeTable(t);
+        },
         end: async () => {
-          await sink.write(parquetBytes(schema, all));
+          await out.end();
           await sink.close();
-          return all.length;
+          return n;
         },
       };
     }

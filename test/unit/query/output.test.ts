@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC, Type, type Table } from 'apache-arrow';
 import * as pq from 'parquet-wasm';
-import { arrowToRows } from '../../../src/table/parquet.js';
+import { arrowToRows, readParquetMetadata } from '../../../src/table/parquet.js';
 import type { AvroType, Row, TableSchema } from '../../../src/table/schema.js';
 import {
   createWriter,
@@ -323,6 +323,29 @@ test('Parquet output written to a file reads back with parquet-wasm to the same 
   const t = tableFromIPC(pq.readParquet(bytes).intoIPCStream());
   assertArrowTypes(t);
   assert.equal(await jsonlOf(arrowToRows(t, ALL_TYPES)), GOLDEN_JSONL);
+});
+
+test('Parquet output streams row groups and carries the Avro schema for Spark', async () => {
+  const many: Row[] = [];
+  for (let i = 0; i < 2500; i++) many.push({ ...ROWS[i % 3]!, id: i });
+  const sink = memorySink();
+  const w = createWriter('parquet', ALL_TYPES, sink, { rowGroupSize: 1000 });
+  for (let i = 0; i < many.length; i += 700) await w.write(many.slice(i, i + 700));
+  assert.equal(await w.end(), 2500);
+  const bytes = sink.bytes();
+  const meta = await readParquetMetadata(bytes);
+  assert.equal(meta.numRows, 2500);
+  assert.equal(meta.numRowGroups, 3);
+  assert.deepEqual(JSON.parse(meta.keyValueMetadata['parquet.avro.schema'] ?? 'null'), ALL_TYPES);
+  const back = arrowToRows(tableFromIPC(pq.readParquet(bytes).intoIPCStream()), ALL_TYPES);
+  assert.equal(await jsonlOf(back), await jsonlOf(many));
+});
+
+test('an empty Parquet result is a valid file with the schema', async () => {
+  const bytes = (await render('parquet', [])).bytes();
+  const t = tableFromIPC(pq.readParquet(bytes).intoIPCStream());
+  assert.equal(t.numRows, 0);
+  assert.equal(t.schema.fields.length, ALL_TYPES.fields.length);
 });
 
 test('an Arrow table input is written in every text format', async () => {
