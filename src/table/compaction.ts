@@ -1,0 +1,135 @@
+import { serializeCommitMetadata, writeStat, type CommitMetadata, type WriteStat } from '../hudi/commit-metadata.js';
+import { baseFileName } from '../hudi/file-name.js';
+import { encodeTimelineAvro, type HoodieCompactionOperation, type HoodieCompactionPlan } from '../hudi/timeline-avro.js';
+import type { FileSlice } from './fs-view.js';
+import { mergeSlice } from './merge.js';
+import { withMetaFields } from './meta-fields.js';
+import { bucketOfFileId } from './record-key.js';
+import type { Row } from './schema.js';
+import { readSlice } from './slice-reader.js';
+import { SCHEMA_KEY, groupStats, type HudiTable } from './table.js';
+import { Timeline, joinPath } from './timeline.js';
+
+/**
+ * Compaction of a Merge-On-Read table: every live file slice that has log files
+ * is merged (latest record per key, deletes applied) into a new base file named
+ * with the compaction instant, which starts a new slice of the same file group.
+ *
+ * Protocol (Hudi v6): `<c>.compaction.requested` (Avro `HoodieCompactionPlan`) →
+ * `<c>.compaction.inflight` → the base files (each after its marker, so a crash
+ * leaves a pending compaction that `HudiTable.recover()` rolls back) → `<c>.commit`
+ * with `compacted: true`. Readers ignore the new base files until `<c>.commit`
+ * exists. One file group is held in memory at a time.
+ *
+ * Rows keep their `_hoodie_commit_time`/`_hoodie_commit_seqno`: compaction changes
+ * no data, so incremental readers must not see the rows again.
+ */
+
+export interface CompactionOptions {
+  /** Which slices to compact (default: every live slice with log files). */
+  select?: (slice: FileSlice) => boolean;
+}
+
+export interface CompactionResult {
+  /** Undefined when no file group had log files to compact. */
+  instant?: string;
+  fileGroups: number;
+  logFilesCompacted: number;
+  rowsWritten: number;
+  bytesWritten: number;
+}
+
+export class CompactionError extends Error {
+  override readonly name = 'CompactionError';
+}
+
+/** Plan operations for the given slices (pure). File paths are names relative to the partition, as Hudi writes them. */
+export function compactionOperations(slices: readonly FileSlice[]): HoodieCompactionOperation[] {
+  return slices
+    .filter((s) => s.logs.length > 0 && s.base !== undefined)
+    .map((s) => {
+      const logBytes = s.logs.reduce((n, l) => n + l.size, 0);
+      const baseBytes = s.base?.size ?? 0;
+      return {
+        baseInstantTime: s.baseInstant,
+        deltaFilePaths: s.logs.map((l) => l.name),
+        dataFilePath: s.base?.name ?? null,
+        fileId: s.fileId,
+        partitionPath: s.partition,
+        metrics: {
+          TOTAL_LOG_FILES: s.logs.length,
+          TOTAL_LOG_FILES_SIZE: logBytes,
+          TOTAL_IO_READ_MB: (logBytes + baseBytes) / (1024 * 1024),
+          TOTAL_IO_WRITE_MB: baseBytes / (1024 * 1024),
+          TOTAL_IO_MB: (logBytes + 2 * baseBytes) / (1024 * 1024),
+        },
+        bootstrapFilePath: null,
+      };
+    });
+}
+
+export async function compact(table: HudiTable, opts: CompactionOptions = {}): Promise<CompactionResult> {
+  if (table.timeline.pending().length > 0) await table.recover();
+  const result: CompactionResult = { fileGroups: 0, logFilesCompacted: 0, rowsWritten: 0, bytesWritten: 0 };
+  const slices = table.liveSlices().filter((s) => s.logs.length > 0 && s.base !== undefined && (opts.select?.(s) ?? true));
+  if (slices.length === 0) return result;
+  if (table.schema === undefined) throw new CompactionError(`table ${table.name} has log files but no schema in its commit metadata; it cannot be compacted`);
+  const schema = withMetaFields(table.schema);
+  // Read at the state the plan was made from: the latest completed instant before the plan.
+  const readOpts = table.readOpts();
+  const instant = table.nextInstant();
+  const plan: HoodieCompactionPlan = { operations: compactionOperations(slices), extraMetadata: null, version: 2 };
+  await table.timeline.request(instant, 'compaction', encodeTimelineAvro('HoodieCompactionPlan', plan));
+  await table.timeline.inflight(instant, 'compaction');
+
+  const stats: WriteStat[] = [];
+  for (const slice of slices) {
+    // Base and logs read separately (each file once) so the stats can count log records.
+    const base = await readSlice(table.store, { ...slice, logs: [] }, readOpts);
+    const logs = await readSlice(table.store, { ...slice, base: undefined }, readOpts);
+    const merged = mergeSlice([...base.records, ...logs.records], logs.deletes);
+    const name = baseFileName({ fileId: slice.fileId, writeToken: `${bucketOfFileId(slice.fileId) ?? 0}-0-0`, instant });
+    const rows: Row[] = [...merged.records.values()].map((r) => ({ ...r.row, _hoodie_file_name: name }));
+    const bytes = table.writeBase(schema, rows);
+    const path = joinPath(table.base, slice.partition, name);
+    await table.put(path, bytes, instant, slice.partition, name, 'CREATE');
+    table.view.addFile(slice.partition, name, path, bytes.byteLength);
+    const logBytes = slice.logs.reduce((n, l) => n + l.size, 0);
+    const baseKeys = new Set(base.records.map((r) => r.key));
+    stats.push(writeStat({
+      fileId: slice.fileId,
+      path: joinPath(slice.partition, name),
+      partitionPath: slice.partition,
+      prevCommit: slice.baseInstant,
+      numWrites: rows.length,
+      numDeletes: [...merged.deletes.keys()].filter((k) => baseKeys.has(k)).length,
+      numUpdateWrites: rows.filter((r) => baseKeys.has(String(r._hoodie_record_key))).length,
+      numInserts: rows.filter((r) => !baseKeys.has(String(r._hoodie_record_key))).length,
+      totalWriteBytes: bytes.byteLength,
+      fileSizeInBytes: bytes.byteLength,
+      totalLogRecords: logs.records.length + logs.deletes.length,
+      totalLogFilesCompacted: slice.logs.length,
+      totalLogSizeCompacted: logBytes,
+      totalUpdatedRecordsCompacted: logs.records.length,
+      totalLogBlocks: new Set(logs.records.map((r) => r.commitTime).concat(logs.deletes.map((d) => d.instant))).size,
+      prevBaseFile: slice.base?.name ?? null,
+    }));
+    result.fileGroups++;
+    result.logFilesCompacted += slice.logs.length;
+    result.rowsWritten += rows.length;
+    result.bytesWritten += bytes.byteLength;
+  }
+
+  const metadata: CommitMetadata = {
+    partitionToWriteStats: groupStats(stats),
+    compacted: true,
+    extraMetadata: { [SCHEMA_KEY]: JSON.stringify(table.schema) },
+    operationType: 'COMPACT',
+  };
+  await table.timeline.complete(instant, 'compaction', serializeCommitMetadata(metadata));
+  await table.removeMarkers(instant);
+  // The key index needs no change: file ids and each key's latest state are the same after compaction.
+  table.timeline = await Timeline.load(table.store, table.base);
+  result.instant = instant;
+  return result;
+}
