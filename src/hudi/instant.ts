@@ -62,7 +62,10 @@ export function instantToDate(t: string): Date {
   if (!m) throw new InstantError(`instant time "${t}" is not yyyyMMddHHmmss[SSS]; timeline file names must start with one`);
   const [, y, mo, d, h, mi, s, ms] = m;
   const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms ?? '0')));
-  if (Number.isNaN(date.getTime())) throw new InstantError(`instant time "${t}" is not a valid date`);
+  // Date.UTC rolls over (month 13 → next year); a real instant must map back to itself.
+  if (Number.isNaN(date.getTime()) || dateToInstant(date) !== (ms === undefined ? t + '000' : t)) {
+    throw new InstantError(`instant time "${t}" is not a valid date`);
+  }
   return date;
 }
 
