@@ -70,6 +70,18 @@ test('env overrides: double underscore nests, lists split on commas, numbers and
   assert.equal(c.server.port, 9001);
 });
 
+test('env overrides with flow text: per-table overrides and keyless columns', () => {
+  const c = loadConfig(undefined, {
+    CDC_LAKE_LAKE__URI: '/l',
+    CDC_LAKE_TABLES__OVERRIDES: '{public.orders: {buckets: 8}}',
+    CDC_LAKE_SOURCE__KEYLESS: '{columns: [a, b]}',
+    CDC_LAKE_LOG__LEVEL: 'debug',
+  });
+  assert.equal(tableOptions(c, 'public.orders').buckets, 8);
+  assert.deepEqual(c.source.keyless, { columns: ['a', 'b'] });
+  assert.equal(c.log.level, 'debug');
+});
+
 test('config from the environment only', () => {
   const c = loadConfig(undefined, { CDC_LAKE_LAKE__URI: '/data/lake' });
   assert.equal(c.lake.uri, '/data/lake');
