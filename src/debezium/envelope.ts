@@ -70,25 +70,53 @@ function num(v: unknown): number | null {
   return null;
 }
 
-/** Rows of one record with their schema: converted by the codec, the declared schema, or inferred. */
-interface RowReader {
-  read(obj: unknown, unavailable: string[] | null, what: string): Row;
-  schema(table: string): TableSchema;
+/** Reads the rows of one record and names their schema: codec, declared schema, or inferred. */
+class RowReader {
+  private inferred: AvroField[] = [];
+  constructor(
+    private readonly codec: RowCodec | null,
+    private readonly declared: TableSchema | undefined,
+    private readonly env: Env,
+  ) {}
+
+  read(obj: unknown, unavailable: string[] | null, what: string): Row {
+    if (this.codec) return this.codec.convert(obj, unavailable, what);
+    if (this.declared) return markUnavailable(declaredRow(this.declared, obj, what), unavailable, this.env);
+    const r = inferRow(obj, what);
+    this.inferred = r.fields;
+    return markUnavailable(r.row, unavailable, this.env);
+  }
+
+  schema(table: string): TableSchema {
+    if (this.codec) return schemaFromCodec(this.codec, table);
+    if (this.declared) return this.declared;
+    return inferredSchema(table, this.inferred, this.env);
+  }
 }
 
 function rowReader(codec: RowCodec | null, table: string, env: Env): RowReader {
-  if (codec) return { read: (o, u, w) => codec.convert(o, u, w), schema: (t) => schemaFromCodec(codec, t) };
-  const declared = env.opts.tableSchemas?.[table];
-  if (declared) return { read: (o, _u, w) => markUnavailable(declaredRow(declared, o, w), _u, env), schema: () => declared };
-  let fields: AvroField[] = [];
-  return {
-    read: (o, u, w) => {
-      const r = inferRow(o, w);
-      fields = r.fields;
-      return markUnavailable(r.row, u, env);
-    },
-    schema: (t) => tableSchemaOf(t, fields),
-  };
+  return new RowReader(codec, codec ? undefined : env.opts.tableSchemas?.[table], env);
+}
+
+const inferredCache = new WeakMap<Env, Map<string, TableSchema>>();
+
+/** Schemaless records repeat their shape: reuse the table schema while the fields match. */
+function inferredSchema(table: string, fields: AvroField[], env: Env): TableSchema {
+  let m = inferredCache.get(env);
+  if (!m) inferredCache.set(env, (m = new Map()));
+  const cached = m.get(table);
+  if (cached && cached.fields.length === fields.length) {
+    let same = true;
+    for (let i = 0; i < fields.length && same; i++) {
+      const a = cached.fields[i] as AvroField;
+      const b = fields[i] as AvroField;
+      same = a.name === b.name && (a.type === b.type || JSON.stringify(a.type) === JSON.stringify(b.type));
+    }
+    if (same) return cached;
+  }
+  const s = tableSchemaOf(table, fields);
+  m.set(table, s);
+  return s;
 }
 
 /** Schemaless rows: the placeholder arrives as a plain string (or a one-element array). */

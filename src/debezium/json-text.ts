@@ -10,16 +10,20 @@ import { parse as losslessParse } from 'lossless-json';
 
 const SCHEMA_PREFIX = Buffer.from('{"schema":');
 const PAYLOAD_MARK = Buffer.from(',"payload":');
-const LONG_DIGITS = /\d{16,}/g;
 
 /** True when `JSON.parse` could round an integer that matters (ts_us/ts_ns are ignored). */
 export function needsLossless(text: string): boolean {
-  LONG_DIGITS.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = LONG_DIGITS.exec(text)) !== null) {
-    const i = m.index;
-    if (text.charCodeAt(i - 1) === 58 /* : */ && (text.startsWith('"ts_ns"', i - 8) || text.startsWith('"ts_us"', i - 8))) continue;
-    return true;
+  // One pass counting digit runs; cheaper than a regex that retries at every digit.
+  let run = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++run === 16) {
+        const start = i - 15;
+        if (!(text.charCodeAt(start - 1) === 58 && (text.startsWith('"ts_ns"', start - 8) || text.startsWith('"ts_us"', start - 8)))) return true;
+      }
+    } else run = 0;
   }
   return false;
 }

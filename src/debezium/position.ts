@@ -17,7 +17,6 @@
  *   and marked `clamped` in `text`.
  */
 import type { Position } from './change-event.js';
-import { parse as losslessParse } from 'lossless-json';
 import { fail } from './invalid-record.js';
 
 const PHASE_BIT = 1n << 62n;
@@ -49,19 +48,20 @@ function toBig(v: unknown, what: string): bigint | null {
   return fail('bad-position', `${what} is not an integer (got ${JSON.stringify(String(v))})`);
 }
 
+const SEQUENCE_RE = /^\[\s*(?:null|"(\d*)"|(\d+))\s*,\s*(?:null|"(\d*)"|(\d+))\s*\]$/;
+
+function seqElement(quoted: string | undefined, bare: string | undefined): bigint | null {
+  const t = quoted ?? bare;
+  return t === undefined || t === '' ? null : BigInt(t);
+}
+
 /** `source.sequence` is a JSON array text `["<lastCommitLsn>","<lsn>"]`, elements nullable. */
 export function parsePgSequence(seq: unknown): [bigint | null, bigint | null] | null {
   if (seq === null || seq === undefined) return null;
   if (typeof seq !== 'string') return fail('bad-position', 'source.sequence must be a JSON array text');
-  let arr: unknown;
-  try {
-    // Elements may be bare numbers beyond 2^53: keep every number as its text.
-    arr = losslessParse(seq, undefined, (n: string) => n);
-  } catch {
-    return fail('bad-position', `source.sequence ${JSON.stringify(seq)} is not JSON`);
-  }
-  if (!Array.isArray(arr) || arr.length !== 2) return fail('bad-position', `source.sequence ${JSON.stringify(seq)} is not a 2-element array`);
-  return [toBig(arr[0], 'source.sequence[0]'), toBig(arr[1], 'source.sequence[1]')];
+  const m = SEQUENCE_RE.exec(seq);
+  if (m === null) return fail('bad-position', `source.sequence ${JSON.stringify(seq.slice(0, 60))} is not a 2-element array of LSNs`);
+  return [seqElement(m[1], m[2]), seqElement(m[3], m[4])];
 }
 
 /** PostgreSQL position: (phase, lastCommitLsn, lsn); incremental-snapshot reads are unordered. */

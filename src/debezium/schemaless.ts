@@ -12,6 +12,33 @@ import * as sv from './semantic-value.js';
 const UNTYPED: AvroType = { type: 'string', 'cdc.semantic': 'untyped' };
 const JSON_TEXT: AvroType = { type: 'string', 'cdc.semantic': 'json' };
 
+const NULLABLE = {
+  long: nullable('long'),
+  double: nullable('double'),
+  string: nullable('string'),
+  boolean: nullable('boolean'),
+  untyped: nullable(UNTYPED),
+  json: nullable(JSON_TEXT),
+};
+
+/** Shared nullable type objects for scalars, so schema comparison is by identity. */
+function inferNullable(v: unknown): AvroType {
+  switch (typeof v) {
+    case 'number':
+      return Number.isInteger(v) ? NULLABLE.long : NULLABLE.double;
+    case 'bigint':
+      return NULLABLE.long;
+    case 'string':
+      return NULLABLE.string;
+    case 'boolean':
+      return NULLABLE.boolean;
+    default:
+      if (v === null || v === undefined) return NULLABLE.untyped;
+      if (Array.isArray(v)) return nullable(inferType(v));
+      return NULLABLE.json;
+  }
+}
+
 function inferType(v: unknown): AvroType {
   switch (typeof v) {
     case 'number':
@@ -54,7 +81,7 @@ export function inferRow(obj: unknown, what: string): { row: Row; fields: AvroFi
   const fields: AvroField[] = [];
   for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
     row[k] = inferValue(v, `${what}.${k}`);
-    fields.push({ name: k, type: nullable(inferType(v)), default: null });
+    fields.push({ name: k, type: inferNullable(v), default: null });
   }
   return { row, fields };
 }

@@ -78,15 +78,24 @@ export function fromHex(v: unknown, path: string): Uint8Array {
 /** Big-endian two's-complement bytes → bigint. */
 export function unscaledFromBytes(b: Uint8Array): bigint {
   if (b.length === 0) return 0n;
+  if (b.length <= 6) return BigInt(smallUnscaled(b));
   let n = 0n;
   for (const byte of b) n = (n << 8n) | BigInt(byte);
   if ((b[0] as number) & 0x80) n -= 1n << BigInt(b.length * 8);
   return n;
 }
 
+/** Up to 6 bytes fit a double exactly: no BigInt on the common path. */
+function smallUnscaled(b: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < b.length; i++) n = n * 256 + (b[i] as number);
+  if ((b[0] as number) & 0x80) n -= 2 ** (b.length * 8);
+  return n;
+}
+
 /** Unscaled integer + scale → exact decimal text with exactly `scale` fraction digits. */
-export function formatDecimal(unscaled: bigint, scale: number): string {
-  const neg = unscaled < 0n;
+export function formatDecimal(unscaled: bigint | number, scale: number): string {
+  const neg = unscaled < 0;
   let digits = (neg ? -unscaled : unscaled).toString();
   if (scale <= 0) return (neg ? '-' : '') + digits + '0'.repeat(-scale);
   if (digits.length <= scale) digits = '0'.repeat(scale - digits.length + 1) + digits;
@@ -101,7 +110,8 @@ export function toDecimal(v: unknown, scale: number, path: string): string {
     return v.toFixed(scale);
   }
   if (typeof v === 'bigint') return formatDecimal(v * 10n ** BigInt(scale), scale);
-  return formatDecimal(unscaledFromBytes(toBytes(v, path)), scale);
+  const b = toBytes(v, path);
+  return formatDecimal(b.length <= 6 ? smallUnscaled(b) : unscaledFromBytes(b), scale);
 }
 
 /** VariableScaleDecimal struct `{scale, value}` → exact text (scale carried in the value). */
@@ -109,7 +119,8 @@ export function toVariableDecimal(v: unknown, path: string): string {
   if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return mismatch(path, 'a {scale, value} struct', v);
   const o = v as Record<string, unknown>;
   const scale = toInt(o['scale'], `${path}.scale`);
-  return formatDecimal(unscaledFromBytes(toBytes(o['value'], `${path}.value`)), scale);
+  const b = toBytes(o['value'], `${path}.value`);
+  return formatDecimal(b.length <= 6 ? smallUnscaled(b) : unscaledFromBytes(b), scale);
 }
 
 /** Point {x, y} without WKB → little-endian WKB Point (21 bytes). */

@@ -1,0 +1,138 @@
+/**
+ * Decode throughput: records/s of decodeRecord for with-schema JSON, schemaless JSON and
+ * Avro (Confluent wire format), each next to the bare parse of the same bytes in the same
+ * run (JSON.parse of key and value text; avsc decode of key and value bodies).
+ * Run: node --import tsx bench/decode/run.ts [records=2000] [rounds=5]
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import { createDecodeContext, decodeRecord, resolveAvroSchemas } from '../../src/debezium/index.js';
+import type { KafkaRecordIn } from '../../src/debezium/index.js';
+import { exactLongType } from '../../src/debezium/avro.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const FIX = join(here, '..', '..', '..', 'shared', 'fixtures', 'debezium');
+const N = Number(process.argv[2] ?? 2000);
+const ROUNDS = Number(process.argv[3] ?? 5);
+
+const many = JSON.parse(readFileSync(join(FIX, 'pg-many-types.json'), 'utf8')) as {
+  topic: string;
+  key: { schema: unknown; payload: { id: number } };
+  value: { schema: unknown; payload: { after: Record<string, unknown>; source: Record<string, unknown> } & Record<string, unknown> };
+};
+const avroFx = JSON.parse(readFileSync(join(FIX, 'pg-many-types.avro-schemas.json'), 'utf8')) as {
+  registry_response: { key: { id: number; schema: string }; value: { id: number; schema: string } };
+};
+
+/** N distinct payloads: ids, numbers, text and positions vary; big_counter stays below 2^53 (the common case). */
+function payloads(): { key: { id: number }; value: Record<string, unknown> }[] {
+  const out = [];
+  for (let i = 0; i < N; i++) {
+    const v = structuredClone(many.value.payload);
+    const a = v.after;
+    a['id'] = 1000 + i;
+    a['qty'] = i % 300;
+    a['big_counter'] = 1_000_000_000_000 + i * 7919;
+    a['score'] = i * 1.25;
+    a['note'] = i % 3 === 0 ? null : `note ${i} ${'x'.repeat(i % 40)}`;
+    a['tags'] = ['new', `t${i % 17}`];
+    const lsn = 34392480 + i * 64;
+    v.source['lsn'] = lsn;
+    v.source['sequence'] = `["${lsn - 64}","${lsn}"]`;
+    out.push({ key: { id: 1000 + i }, value: v });
+  }
+  return out;
+}
+
+function time(fn: (i: number) => unknown, count: number): number {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) fn(i);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Median records/s over ROUNDS rounds (each a full pass over the records, 3 passes per round). */
+function rate(fn: (i: number) => unknown): number {
+  time((i) => fn(i % N), N * 3); // warm-up
+  const rs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) rs.push((N * 3) / time((i) => fn(i % N), N * 3));
+  rs.sort((a, b) => a - b);
+  return rs[Math.floor(rs.length / 2)] as number;
+}
+
+function rec(key: Uint8Array, value: Uint8Array, i: number): KafkaRecordIn {
+  return { topic: many.topic, partition: 0, offset: BigInt(i), key, value };
+}
+
+let sink = 0;
+function check(kind: string): void {
+  if (kind !== 'change') throw new Error(`bench record decoded as ${kind}`);
+  sink++;
+}
+
+const ps = payloads();
+const results: { form: string; ours: number; bare: number }[] = [];
+
+{
+  const keySchema = JSON.stringify(many.key.schema);
+  const valueSchema = JSON.stringify(many.value.schema);
+  const recs = ps.map((p, i) => rec(Buffer.from(`{"schema":${keySchema},"payload":${JSON.stringify(p.key)}}`), Buffer.from(`{"schema":${valueSchema},"payload":${JSON.stringify(p.value)}}`), i));
+  const ctx = createDecodeContext();
+  const ours = rate((i) => check(decodeRecord(recs[i] as KafkaRecordIn, ctx).kind));
+  const bare = rate((i) => {
+    const r = recs[i] as KafkaRecordIn;
+    JSON.parse(Buffer.from(r.key as Uint8Array).toString());
+    sink += (JSON.parse(Buffer.from(r.value as Uint8Array).toString()) as object) ? 1 : 0;
+  });
+  results.push({ form: 'JSON with schema', ours, bare });
+}
+{
+  const recs = ps.map((p, i) => rec(Buffer.from(JSON.stringify(p.key)), Buffer.from(JSON.stringify(p.value)), i));
+  const ctx = createDecodeContext();
+  const ours = rate((i) => check(decodeRecord(recs[i] as KafkaRecordIn, ctx).kind));
+  const bare = rate((i) => {
+    const r = recs[i] as KafkaRecordIn;
+    JSON.parse(Buffer.from(r.key as Uint8Array).toString());
+    sink += (JSON.parse(Buffer.from(r.value as Uint8Array).toString()) as object) ? 1 : 0;
+  });
+  results.push({ form: 'JSON schemaless', ours, bare });
+}
+{
+  // Bare avsc needs the exact long type too: its default long throws on ts_ns (~1.7e18 > 2^53).
+  const keyT = avro.Type.forSchema(JSON.parse(avroFx.registry_response.key.schema) as avro.Schema, { wrapUnions: false, registry: { long: exactLongType } });
+  const valT = avro.Type.forSchema(JSON.parse(avroFx.registry_response.value.schema) as avro.Schema, { wrapUnions: false, registry: { long: exactLongType } });
+  const encT = valT;
+  const frame = (id: number, body: Buffer): Buffer => {
+    const h = Buffer.alloc(5);
+    h.writeUInt32BE(id, 1);
+    return Buffer.concat([h, body]);
+  };
+  const recs = ps.map((p, i) => {
+    const v = structuredClone(p.value) as Record<string, unknown> & { after: Record<string, unknown> };
+    const a = v.after;
+    a['price'] = Buffer.from(String(a['price']), 'base64');
+    a['payload'] = Buffer.from(String(a['payload']), 'base64');
+    const ratio = a['ratio'] as { scale: number; value: string };
+    a['ratio'] = { scale: ratio.scale, value: Buffer.from(ratio.value, 'base64') };
+    return rec(frame(avroFx.registry_response.key.id, keyT.toBuffer(p.key)), frame(avroFx.registry_response.value.id, encT.toBuffer(v)), i);
+  });
+  const ctx = createDecodeContext({
+    registry: { schemaById: (id) => Promise.resolve(id === avroFx.registry_response.key.id ? avroFx.registry_response.key.schema : avroFx.registry_response.value.schema) },
+  });
+  await resolveAvroSchemas(recs[0] as KafkaRecordIn, ctx);
+  const ours = rate((i) => check(decodeRecord(recs[i] as KafkaRecordIn, ctx).kind));
+  const bare = rate((i) => {
+    const r = recs[i] as KafkaRecordIn;
+    keyT.decode(r.key as Buffer, 5);
+    sink += valT.decode(r.value as Buffer, 5).offset > 0 ? 1 : 0;
+  });
+  results.push({ form: 'Avro (Confluent wire)', ours, bare });
+}
+
+console.log(`decode benchmark: ${N} distinct records, median of ${ROUNDS} rounds, node ${process.version}`);
+console.log('form                    | decodeRecord rec/s | bare parse rec/s | ratio');
+for (const r of results) {
+  console.log(`${r.form.padEnd(23)} | ${Math.round(r.ours).toString().padStart(18)} | ${Math.round(r.bare).toString().padStart(16)} | ${(r.ours / r.bare).toFixed(2)}`);
+}
+if (sink < 0) console.log(sink);
