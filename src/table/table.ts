@@ -235,7 +235,7 @@ export class HudiTable {
         const bucket = bucketOfFileId(slice.fileId) ?? -1;
         const w = byGroup.get(`${slice.partition}\u0000${bucket}`) ?? { partition: slice.partition, bucket, upserts: [], deletes: [] };
         byGroup.delete(`${slice.partition}\u0000${bucket}`);
-        stats.push(await this.rewriteGroup(instant, slice, w, fullSchema, result));
+        stats.push(...(await this.rewriteGroup(instant, slice, w, fullSchema, result)));
       }
       for (const w of byGroup.values()) {
         const stat = await this.writeNewGroup(instant, w, fullSchema, result, newPartitions);
@@ -433,8 +433,12 @@ export class HudiTable {
     };
   }
 
-  /** Writes a new base file for a whole file group: its merged rows with this commit's changes applied. */
-  private async rewriteGroup(instant: string, slice: FileSlice, w: GroupWrite, schema: TableSchema, result: CommitResult): Promise<WriteStat> {
+  /**
+   * Writes a new base file for a whole file group: its merged rows with this commit's
+   * upserts applied. Its deletes also go to a delete block in a log of the new slice, so
+   * the change history (`changes` queries) still sees them.
+   */
+  private async rewriteGroup(instant: string, slice: FileSlice, w: GroupWrite, schema: TableSchema, result: CommitResult): Promise<WriteStat[]> {
     const merged = await readMergedSlice(this.store, slice, this.readOpts());
     const rows = new Map<string, Row>();
     for (const [key, r] of merged.records) rows.set(key, r.row);
@@ -453,10 +457,14 @@ export class HudiTable {
     for (const d of w.deletes) keys.set(d.key, { ordering: d.ordering, deleted: true });
     this.keyIndex.set(groupKey(w.partition, slice.fileId), keys);
     result.upserts += w.upserts.length;
-    result.deletes += w.deletes.length;
     result.filesWritten++;
     result.bytesWritten += bytes.byteLength;
-    return baseStat(slice.fileId, w.partition, name, all.length, w.deletes.length, bytes.byteLength, slice.baseInstant);
+    const stats = [baseStat(slice.fileId, w.partition, name, all.length, 0, bytes.byteLength, slice.baseInstant)];
+    if (w.deletes.length > 0) {
+      const newSlice: FileSlice = { partition: w.partition, fileId: slice.fileId, baseInstant: instant, base: { path, name, fileId: slice.fileId, instant, size: bytes.byteLength }, logs: [] };
+      stats.push(await this.appendLog(instant, newSlice, { ...w, upserts: [] }, schema, result));
+    }
+    return stats;
   }
 }
 

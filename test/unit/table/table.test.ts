@@ -76,7 +76,11 @@ test('an added column rewrites file groups; old rows read as null', async () => 
   const wider: TableSchema = { ...schema, fields: [...schema.fields.slice(0, 2), { name: 'tier', type: ['null', 'string'], default: null }, ...schema.fields.slice(2)] };
   const m = up(3, 'c', 12, 'c');
   m.row.tier = 'gold';
-  await t.commit({ schema: wider, mutations: [m] });
+  const c1 = await t.commit({ schema, mutations: [up(4, 'd', 9, 'c')] });
+  await t.commit({ schema: wider, mutations: [m, del(2, 20)] });
   const snap = await readSnapshot(t);
-  assert.deepEqual(snap.rows.map((r) => `${r.id}:${r.tier}`).sort(), ['1:null', '2:null', '3:gold']);
+  assert.deepEqual(snap.rows.map((r) => `${r.id}:${r.tier}`).sort(), ['1:null', '3:gold', '4:null']);
+  // The rewrite keeps the history: the delete and the insert of that commit are changes.
+  const ch = await readChanges(t, { since: c1.instant! });
+  assert.deepEqual(ch.changes.map((c) => `${c.op}${c.key}`), ['d2', 'c3']);
 });
