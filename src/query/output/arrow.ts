@@ -4,11 +4,58 @@
  * output uses exactly the Arrow types of our base files: Timestamp(UTC) for
  * timestamps, Decimal128 for decimals, Date32, Time32/64, List, Struct.
  */
-import { RecordBatchStreamWriter, tableToIPC, type Table } from 'apache-arrow';
+import {
+  Field,
+  makeData,
+  RecordBatch,
+  RecordBatchStreamWriter,
+  Schema,
+  Struct,
+  Table,
+  TimeNanosecond,
+  TimestampNanosecond,
+  tableToIPC,
+  type DataType,
+} from 'apache-arrow';
 import * as pq from 'parquet-wasm';
 import { rowsToArrow } from '../../table/parquet.js';
-import type { Row, TableSchema } from '../../table/schema.js';
+import { nonNull, type Row, type TableSchema } from '../../table/schema.js';
 import type { ByteSink } from './sink.js';
+
+/**
+ * Nanosecond columns are plain int64 in base files (Avro has no nanosecond
+ * logical type); for query output they become Timestamp(ns, UTC) and Time64(ns)
+ * so pandas/polars/DuckDB see times, not numbers. Same buffers, new type.
+ */
+function nanoType(schema: TableSchema, name: string): DataType | undefined {
+  const f = schema.fields.find((x) => x.name === name);
+  if (!f) return undefined;
+  let t;
+  try {
+    t = nonNull(f.type);
+  } catch {
+    return undefined;
+  }
+  const semantic = typeof t === 'object' && !Array.isArray(t) ? (t as { 'cdc.semantic'?: string })['cdc.semantic'] : undefined;
+  if (semantic === 'nano-timestamp') return new TimestampNanosecond('UTC');
+  if (semantic === 'nano-time') return new TimeNanosecond();
+  return undefined;
+}
+
+export function toQueryArrow(schema: TableSchema, table: Table): Table {
+  const retyped = table.schema.fields.map((f) => nanoType(schema, f.name));
+  if (retyped.every((t) => t === undefined)) return table;
+  const fields = table.schema.fields.map((f, i) => (retyped[i] ? new Field(f.name, retyped[i], f.nullable, f.metadata) : f));
+  const outSchema = new Schema(fields, table.schema.metadata);
+  const batches = table.batches.map((b) => {
+    const children = b.data.children.map((d, i) => {
+      const type = retyped[i];
+      return type ? makeData({ type: type as never, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, data: d.values as never }) : d;
+    });
+    return new RecordBatch(outSchema, makeData({ type: new Struct(fields), length: b.numRows, nullCount: 0, children }));
+  });
+  return new Table(outSchema, batches);
+}
 
 /** Streams Arrow record batches: one schema message, a batch per `write`, then end-of-stream. */
 export class ArrowStreamOutput {
@@ -28,7 +75,7 @@ export class ArrowStreamOutput {
   }
 
   writeRows(rows: readonly Row[]): void {
-    this.writeTable(rowsToArrow(this.schema, rows));
+    this.writeTable(toQueryArrow(this.schema, rowsToArrow(this.schema, rows)));
   }
 
   writeTable(table: Table): void {
@@ -40,7 +87,7 @@ export class ArrowStreamOutput {
 
   async end(): Promise<void> {
     // An empty result still carries its schema.
-    if (!this.wrote) this.writeTable(rowsToArrow(this.schema, []));
+    if (!this.wrote) this.writeRows([]);
     this.writer.finish();
     this.writer.close();
     await this.pumping;
@@ -102,11 +149,11 @@ export class ParquetStreamOutput {
   }
 
   writeRows(rows: readonly Row[]): Promise<void> {
-    return this.writeTable(rowsToArrow(this.schema, rows));
+    return this.writeTable(toQueryArrow(this.schema, rowsToArrow(this.schema, rows)));
   }
 
   async end(): Promise<void> {
-    if (!this.wrote) await this.writeTable(rowsToArrow(this.schema, []));
+    if (!this.wrote) await this.writeRows([]);
     this.controller.close();
     await this.pumping;
   }

@@ -275,6 +275,8 @@ function assertArrowTypes(t: Table): void {
   const typeOf = (name: string) => t.schema.fields.find((f) => f.name === name)?.type;
   assert.equal(typeOf('ts_ms')?.typeId, Type.Timestamp);
   assert.equal(typeOf('ts_us')?.typeId, Type.Timestamp);
+  assert.equal(typeOf('ts_ns')?.typeId, Type.Timestamp, 'nano timestamps are Arrow timestamps in query output');
+  assert.equal(typeOf('t_ns')?.typeId, Type.Time);
   assert.equal(typeOf('price')?.typeId, Type.Decimal);
   assert.equal(typeOf('day')?.typeId, Type.Date);
   assert.equal(typeOf('t_us')?.typeId, Type.Time);
