@@ -109,11 +109,30 @@ export function avroType(schema: unknown): avro.Type {
     registry: { long: ExactLong },
     logicalTypes: { decimal: DecimalType },
     wrapUnions: 'auto',
+    // `{"type": "long", ...}` objects (timestamp-micros, nano-timestamp longs) must be exact longs too;
+    // the registry above only replaces the bare name "long".
+    typeHook: (s: avro.Schema) => (isLongObject(s) ? ExactLong : undefined),
   });
 }
 
+function isLongObject(s: avro.Schema): boolean {
+  return typeof s === 'object' && s !== null && !Array.isArray(s) && (s as { type?: unknown }).type === 'long';
+}
+
+/** avsc wants Buffers for `bytes`; the Value contract allows any Uint8Array. */
+function toAvsc(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (v instanceof Uint8Array) return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (Array.isArray(v)) return v.map(toAvsc);
+  if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = toAvsc(x);
+  return out;
+}
+
 /** Encodes one datum; the error names the offending field path. */
-export function encodeDatum(type: avro.Type, value: unknown, what: string): Buffer {
+export function encodeDatum(type: avro.Type, raw: unknown, what: string): Buffer {
+  const value = toAvsc(raw);
   const paths: string[] = [];
   if (!type.isValid(value, { errorHook: (p: string[]) => paths.push(p.join('.')) })) {
     throw new TypeError(`${what}: value does not match the Avro schema at field(s) ${paths.join(', ') || '(root)'}`);
