@@ -12,7 +12,8 @@
  * callback, a revoked owner can still be mid-commit: table commits are fenced by the
  * object store (design §3.4), not by this module.
  */
-import { Admin, Consumer, type ClusterMetadata, type fetchV17, type SASLOptions } from '@platformatic/kafka';
+import { Admin, Consumer, type ClusterMetadata, type fetchV17, type GroupPartitionsAssigner, type SASLOptions } from '@platformatic/kafka';
+import { assignWholeTopics } from './assignor.js';
 
 type FetchResponse = fetchV17.FetchResponse;
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
@@ -47,7 +48,26 @@ export interface KafkaSourceOptions {
   /** Batches queued ahead of the consumer before fetching stops (default 32). */
   queueBatches?: number;
   sessionTimeoutMs?: number;
+  /**
+   * How the group leader spreads partitions: 'topic' (default) keeps all partitions of a
+   * topic on one member so each table has one writer; 'partition' is round-robin.
+   */
+  assignment?: 'topic' | 'partition';
 }
+
+/** Adapter from the pure assignor to the client's assigner signature. */
+const wholeTopicAssigner: GroupPartitionsAssigner = (_current, members, topics, metadata) => {
+  const counts = new Map<string, number>();
+  for (const t of topics) {
+    const m = metadata.topics.get(t);
+    if (m) counts.set(t, m.partitionsCount);
+  }
+  const plan = assignWholeTopics(new Map([...members].map(([id, m]) => [id, m.topics ? { topics: m.topics } : {}])), counts);
+  return [...plan].map(([memberId, byTopic]) => ({
+    memberId,
+    assignments: new Map([...byTopic].map(([topic, partitions]) => [topic, { topic, partitions }])),
+  }));
+};
 
 const IS_CONTROL = 0x20;
 const EARLIEST = -2n;
@@ -107,6 +127,7 @@ export class KafkaSource implements Source {
       sessionTimeout: this.opts.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3000,
       autocommit: false,
+      ...(this.opts.assignment === 'partition' ? {} : { partitionAssigner: wholeTopicAssigner }),
     });
     this.consumer.on('consumer:group:join', (p) => {
       const next = new Set<SplitId>();

@@ -151,23 +151,25 @@ test('topic pattern picks up a topic created after start', async () => {
   }
 });
 
-test('a second member triggers a rebalance: the first gets onRevoked, no split is owned by both', async () => {
-  const topic = `${run}.c`;
-  await admin.createTopics({ topics: [topic], partitions: 4, replicas: 1 });
+test('a second member triggers a rebalance: whole topics move, the first gets onRevoked, no split owned by both', async () => {
+  const topics = [`${run}.c1`, `${run}.c2`];
+  await admin.createTopics({ topics, partitions: 2, replicas: 1 });
   const groupId = `${run}-g4`;
   const revokedA: SplitId[] = [];
-  const a = new KafkaSource({ brokers, groupId, topics: [topic], maxWaitMs: 100, sessionTimeoutMs: 10_000 });
+  const a = new KafkaSource({ brokers, groupId, topics, maxWaitMs: 100, sessionTimeoutMs: 10_000 });
   await a.open({ onAssigned: async () => new Map(), onRevoked: async (s) => void revokedA.push(...s) });
-  const b = new KafkaSource({ brokers, groupId, topics: [topic], maxWaitMs: 100, sessionTimeoutMs: 10_000 });
-  // drive a's batches so its client keeps heartbeating and rejoins
+  assert.equal(a.assignment().length, 4, 'a lone member owns everything');
+  const b = new KafkaSource({ brokers, groupId, topics, maxWaitMs: 100, sessionTimeoutMs: 10_000 });
   const drain = collect(a, () => false, 15_000).catch(() => []);
   try {
     await b.open({ onAssigned: async () => new Map(), onRevoked: async () => {} });
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline && (revokedA.length === 0 || a.assignment().length + b.assignment().length !== 4)) await new Promise((r) => setTimeout(r, 200));
-    assert.ok(revokedA.length > 0, 'the first member was told about revoked splits');
-    const both = a.assignment().filter((s) => b.assignment().includes(s));
-    assert.deepEqual(both, []);
+    assert.equal(revokedA.length, 2, 'the first member was told about the moved topic');
+    assert.deepEqual(a.assignment().filter((s) => b.assignment().includes(s)), []);
+    const topicsOf = (ss: SplitId[]) => [...new Set(ss.map((s) => s.slice(0, s.lastIndexOf(':'))))];
+    assert.equal(topicsOf(a.assignment()).length, 1, 'all partitions of a topic stay on one member');
+    assert.equal(topicsOf(b.assignment()).length, 1);
     assert.equal(a.assignment().length + b.assignment().length, 4);
   } finally {
     await b.close();
