@@ -120,6 +120,19 @@ export function decimalToUnscaled(text: string, scale: number): bigint | undefin
   return m[1] === '-' ? -n : n;
 }
 
+/**
+ * Fast path of decimalToUnscaled for the common case: at most 15 significant digits, so the
+ * unscaled value is an exact double. Undefined means "use the exact BigInt path".
+ */
+function smallDecimal(text: string, scale: number): number | undefined {
+  const dot = text.indexOf('.');
+  const intPart = dot < 0 ? text : text.slice(0, dot);
+  const frac = dot < 0 ? '' : text.slice(dot + 1);
+  if (frac.length > scale || intPart.length + scale > 16 || !/^-?\d+$/.test(intPart) || (frac !== '' && !/^\d+$/.test(frac))) return undefined;
+  const n = Number(intPart + frac.padEnd(scale, '0'));
+  return Number.isSafeInteger(n) ? (intPart.startsWith('-') && n === 0 ? 0 : n) : undefined;
+}
+
 /** −1230n with scale 2 → "-12.30". */
 export function unscaledToDecimal(n: bigint, scale: number): string {
   const neg = n < 0n;
@@ -200,11 +213,16 @@ function buildData(kind: ColumnKind, values: readonly Cell[], col: string): Data
     case 'timestamp-millis':
     case 'timestamp-micros': {
       const data = new BigInt64Array(n);
+      // Safe-integer numbers (the common case) are split into two 32-bit halves without
+      // allocating a BigInt each; the platform is little-endian (x64/arm64), as Arrow assumes.
+      const halves = new Int32Array(data.buffer);
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (v === null || v === undefined) continue;
-        // Fast path: safe-integer numbers (the common case) skip the checks in toInt64.
-        data[i] = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : toInt64(v, col, i, kind.kind);
+        if (typeof v === 'number' && Number.isSafeInteger(v)) {
+          halves[2 * i] = v | 0; // low 32 bits (ToInt32 is modulo 2^32, also for negatives)
+          halves[2 * i + 1] = Math.floor(v / 4294967296);
+        } else data[i] = toInt64(v, col, i, kind.kind);
       }
       return mk({ ...base, data });
     }
@@ -236,6 +254,16 @@ function buildData(kind: ColumnKind, values: readonly Cell[], col: string): Data
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (v === null || v === undefined) continue;
+        if (typeof v === 'string') {
+          const fast = smallDecimal(v, kind.scale);
+          if (fast !== undefined && Math.abs(fast) < Number(limit)) {
+            words[i * 4] = fast | 0;
+            const hi = Math.floor(fast / 4294967296);
+            words[i * 4 + 1] = hi;
+            if (fast < 0) words[i * 4 + 2] = words[i * 4 + 3] = 0xffffffff;
+            continue;
+          }
+        }
         const what = `decimal(${kind.precision},${kind.scale}) string such as "${unscaledToDecimal(1234n, Math.min(kind.scale, 4))}"`;
         const text = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? v.toFixed(kind.scale) : typeof v === 'bigint' ? v.toString() : undefined;
         const unscaled = text === undefined ? undefined : decimalToUnscaled(text, kind.scale);
