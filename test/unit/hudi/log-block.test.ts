@@ -207,7 +207,7 @@ test('corruption is detected and names the file offset', () => {
   assert.throws(() => readLogBlocks(two.subarray(0, two.length - 3), 'x.log'), (e: unknown) => e instanceof LogBlockError && e.offset === one.length && /x\.log: corrupt log block at byte 105/.test(e.message));
   // wrong trailing length
   const bad = Buffer.from(two);
-  bad[one.length - 1] ^= 1;
+  bad.writeUInt8(bad.readUInt8(one.length - 1) ^ 1, one.length - 1);
   assert.throws(() => readLogBlocks(bad, 'y.log'), (e: unknown) => e instanceof LogBlockError && e.offset === 0 && /trailing length/.test(e.message));
   // garbage after a valid block
   assert.throws(() => readLogBlocks(concat([one, new Uint8Array([1, 2, 3])]), 'z.log'), /z\.log: corrupt log block at byte 105/);
