@@ -258,11 +258,12 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
   const table = `${schemaName}.${tableName}`;
   const position: Position = mysql ? mysqlPosition(op, source) : pgPosition(op, source);
   const reader = rowReader(codec, table, env);
-  const base = { table, position, sourceTsMs: num(source['ts_ms']), txId: txIdOf(source, p['transaction'], mysql), origin };
+  const sourceTsMs = num(source['ts_ms']);
+  const txId = txIdOf(source, p['transaction'], mysql);
 
   if (op === 't') {
     const schema = codec ? reader.schema(table) : tableSchemaOf(table, []);
-    return { kind: 'truncate', event: { ...base, op, key: null, row: null, schema, keyFields: [], unavailable: [] } };
+    return { kind: 'truncate', event: { table, op, key: null, row: null, position, sourceTsMs, txId, schema, keyFields: [], unavailable: [], origin } };
   }
 
   const unavailable: string[] = [];
@@ -294,7 +295,7 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
     // Schemaless delete: the schema is what the key tells us.
     reader.read(key.row, null, `${table}.key`);
   }
-  const event: ChangeEvent = { ...base, op, key: key.row, row, schema: reader.schema(table), keyFields: key.fields, unavailable };
+  const event: ChangeEvent = { table, op, key: key.row, row, position, sourceTsMs, txId, schema: reader.schema(table), keyFields: key.fields, unavailable, origin };
   return { kind: 'change', event: track(event, env) };
 }
 
