@@ -80,6 +80,36 @@ const P_KEY = encoder.encode(',"key":');
 const P_VALUE = encoder.encode(',"value":');
 const NULL = encoder.encode('null');
 
+/** The value of ASCII digits [i, j) (at most 19 of them, so int64 fits). */
+function digitsValue(b: Uint8Array, i: number, j: number): bigint {
+  if (j - i <= 15) {
+    let n = 0;
+    for (let k = i; k < j; k++) n = n * 10 + ((b[k] as number) - 0x30);
+    return BigInt(n);
+  }
+  return BigInt(decoder.decode(b.subarray(i, j)));
+}
+
+// The topic repeats line after line: decode it only when its bytes change.
+let lastTopicBytes: Uint8Array = new Uint8Array(0);
+let lastTopic = '';
+function topicOf(b: Uint8Array, i: number, j: number): string {
+  const len = j - i;
+  if (len === lastTopicBytes.length) {
+    let same = true;
+    for (let k = 0; k < len; k++) {
+      if (b[i + k] !== lastTopicBytes[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastTopic;
+  }
+  lastTopicBytes = b.slice(i, j);
+  lastTopic = decoder.decode(lastTopicBytes);
+  return lastTopic;
+}
+
 function digits(b: Uint8Array, i: number, end: number): number {
   let j = i;
   while (j < end && (b[j] as number) >= 0x30 && (b[j] as number) <= 0x39) j++;
@@ -99,17 +129,18 @@ export function parseLineFast(b: Uint8Array, start: number, end: number): KafkaR
     if (b[i] === BS) return undefined;
     i++;
   }
-  const topic = decoder.decode(b.subarray(topicStart, i));
+  const topic = topicOf(b, topicStart, i);
   i = expect(b, i, end, P_PARTITION);
   if (i < 0) return undefined;
   const pEnd = digits(b, i, end);
   if (pEnd < 0) return undefined;
-  const partition = Number(decoder.decode(b.subarray(i, pEnd)));
+  const partition = Number(digitsValue(b, i, pEnd));
+  if (partition > 0x7fffffff) return undefined;
   i = expect(b, pEnd, end, P_OFFSET);
   if (i < 0) return undefined;
   const oEnd = digits(b, i, end);
   if (oEnd < 0) return undefined;
-  const offset = BigInt(decoder.decode(b.subarray(i, oEnd)));
+  const offset = digitsValue(b, i, oEnd);
   i = expect(b, oEnd, end, P_KEY);
   if (i < 0) return undefined;
   const kStart = i;
