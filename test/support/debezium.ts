@@ -205,7 +205,7 @@ export async function readTopic(
     }
   } finally {
     try {
-      await (consumer.close(true) as Promise<void>);
+      await consumer.close();
     } catch {
       // closing after a timeout may race the stream's own close; nothing to keep
     }

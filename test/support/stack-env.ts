@@ -37,6 +37,8 @@ export interface StackEnv {
   /** Python with `hudi` (hudi-rs) and `pyarrow`: runs scripts/oracle/hudi_read.py. */
   hudiPython: string;
   schemaRegistryUrl: string | undefined;
+  /** Python with pyspark 3.5, and the Hudi 0.15 Spark bundle jar: run scripts/oracle/spark_read.py. */
+  spark: { python: string; hudiBundle: string };
   /** Every variable as loaded, for child processes (cdc-lake daemon, oracles). */
   vars: Readonly<Record<string, string>>;
 }
@@ -127,6 +129,7 @@ export function stackEnv(): StackEnv {
     },
     hudiPython: get("HUDI_PYTHON"),
     schemaRegistryUrl: process.env["SCHEMA_REGISTRY_URL"] ?? fromFile["SCHEMA_REGISTRY_URL"],
+    spark: { python: get("SPARK_PYTHON"), hudiBundle: get("HUDI_SPARK_BUNDLE") },
     vars,
   };
   return cached;
@@ -176,6 +179,28 @@ export async function readWithHudiRs(tablePath: string, opts: HudiOracleOptions 
   const { stdout, stderr, code } = await run(env.hudiPython, args, { ...process.env, ...env.vars });
   if (code !== 0) {
     throw new Error(`hudi-rs oracle failed (exit ${code}) reading ${tablePath}: ${stderr.trim()}`);
+  }
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as OracleRow);
+}
+
+/**
+ * Reads a local Hudi table with Spark 3.5 + Hudi 0.15 through
+ * scripts/oracle/spark_read.py; same canonical rows as readWithHudiRs.
+ * Slow (a JVM per call, ~30 s): read several modes per test sparingly.
+ */
+export async function readWithSpark(tablePath: string, opts: Omit<HudiOracleOptions, "mode"> & { mode?: "snapshot" | "read_optimized" | "incremental" } = {}): Promise<OracleRow[]> {
+  const env = stackEnv();
+  const args = [join(env.repoRoot, "scripts", "oracle", "spark_read.py"), tablePath, "--mode", opts.mode ?? "snapshot"];
+  if (opts.asOf) args.push("--as-of", opts.asOf);
+  if (opts.start) args.push("--start", opts.start);
+  if (opts.end) args.push("--end", opts.end);
+  if (opts.columns) args.push("--columns", opts.columns.join(","));
+  const { stdout, stderr, code } = await run(env.spark.python, args, { ...process.env, ...env.vars });
+  if (code !== 0) {
+    throw new Error(`Spark oracle failed (exit ${code}) reading ${tablePath}: ${stderr.trim().split("\n").slice(-20).join("\n")}`);
   }
   return stdout
     .split("\n")
