@@ -6,7 +6,7 @@ import pino from 'pino';
 import { parseConfig, parseConfigText, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../logging.js';
 import { Pipeline, type RunSummary } from '../pipeline/pipeline.js';
-import { discoverTables } from '../pipeline/lake.js';
+import { discoverTables, lakeStore } from '../pipeline/lake.js';
 import { FileSource } from '../source/file.js';
 import { openStore } from '../storage/open-store.js';
 import { UsageError } from './errors.js';
@@ -45,7 +45,7 @@ export async function ingestFile(flags: IngestFlags): Promise<RunSummary> {
   if (!existsSync(flags.fromFile)) throw new UsageError(`--from-file ${flags.fromFile} does not exist`);
   const config = fileCommandConfig(flags.lake, flags.config);
   const logger = stderrLogger(config, flags.quiet === true);
-  const store = openStore(config.lake.uri);
+  const store = lakeStore(config.lake);
   // A file is read to its end: buffer everything and commit once per table (age never forces a flush).
   const pipeline = new Pipeline({ store, config: { ...config, buffer: { ...config.buffer, maxAgeMs: Number.MAX_SAFE_INTEGER } }, logger });
   const source = new FileSource(flags.fromFile, {

@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isUsageError, oneLine } from './errors.js';
 import { demoCommand, ingestCommand } from './ingest.js';
 import { queryCommand, tablesCommand, timelineCommand } from './query.js';
+import { runCommand } from './run.js';
 
 /**
  * The `cdc-lake` command. Exit codes: 0 ok, 1 runtime error, 2 usage error;
@@ -27,6 +28,11 @@ export function program(): Command {
     .version(version())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+
+  p.command('run')
+    .description('the daemon: read Debezium topics from Kafka and keep one Hudi table per source table')
+    .option('--config <file>', 'YAML config (see config/local-stack.yaml); CDC_LAKE_* environment variables override it')
+    .action((o: { config?: string }) => runCommand(o));
 
   p.command('demo')
     .description('replay a bundled Debezium sample into a local lake and query it (no Kafka or S3 needed)')

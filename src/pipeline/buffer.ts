@@ -257,6 +257,11 @@ export class BufferSet {
     return [...this.open.values()].filter((b) => [...b.splits.keys()].some((s) => set.has(s))).map((b) => b.table);
   }
 
+  /** Per table: what is buffered and since when (metrics, /readyz). */
+  stats(): Array<{ table: string; bytes: number; rows: number; openedAtMs: number }> {
+    return [...this.open.values()].map((b) => ({ table: b.table, bytes: b.bytes, rows: b.keyed.size + b.keyless.length + (b.truncate ? 1 : 0), openedAtMs: b.openedAtMs }));
+  }
+
   /** Drops a table's batch without flushing (its splits were revoked; the new owner re-reads them). */
   discard(table: string): void {
     const b = this.open.get(table);

@@ -1,4 +1,8 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Config } from '../config/index.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { openStore } from '../storage/open-store.js';
+import { s3ClientConfig } from '../storage/s3-store.js';
 import { HudiTable, type OpenOptions } from '../table/table.js';
 import { PROPERTIES_PATH } from '../table/config.js';
 import { tableIdentity, type TableIdentity } from './router.js';
@@ -37,4 +41,12 @@ export async function openLakeTable(store: ObjectStore, name: string, opts: Open
     throw new UnknownTable(`no table ${id.id} in ${store.uri}; tables: ${known.length > 0 ? known.join(', ') : '(none)'}`);
   }
   return HudiTable.open(store, id.path, opts);
+}
+
+/** The lake's store from the config: the URI plus the optional S3 settings (endpoint, region, path style, static keys). */
+export function lakeStore(lake: Config['lake']): ObjectStore {
+  const s3 = lake.s3;
+  const base = { ...(s3.endpoint ? { endpoint: s3.endpoint } : {}), ...(s3.region ? { region: s3.region } : {}), forcePathStyle: s3.pathStyle };
+  const client = s3.credentials === undefined ? undefined : new S3Client({ ...s3ClientConfig(base), credentials: s3.credentials });
+  return openStore(lake.uri, { s3: { ...base, ...(client ? { client } : {}) } });
 }

@@ -90,15 +90,60 @@ export class Pipeline {
     };
   }
 
-  /** Runs until the source ends (file) or is closed (Kafka), then flushes everything. */
-  async run(source: Source): Promise<RunSummary> {
+  /**
+   * Runs until the source ends (file) or is closed (Kafka), then flushes everything.
+   * With `tickMs`, a timer flushes tables whose batch reached its age even when no
+   * records arrive (idle partitions, quiet tables). Stages run one at a time.
+   */
+  async run(source: Source, opts: { tickMs?: number } = {}): Promise<RunSummary> {
     await source.open(this.hooks());
-    for await (const batch of source.batches()) {
-      await this.consume(batch);
-      await this.flushDue(source);
+    this.joined = true;
+    let failure: unknown;
+    const timer = opts.tickMs === undefined ? undefined : setInterval(() => {
+      this.serial(() => this.flushDue(source)).catch((e: unknown) => {
+        failure = e;
+        void source.close();
+      });
+    }, opts.tickMs);
+    try {
+      for await (const batch of source.batches()) {
+        await this.serial(async () => {
+          await this.consume(batch);
+          await this.flushDue(source);
+          this.backpressure(source, batch.split);
+        });
+        if (failure !== undefined) throw failure;
+      }
+      if (failure !== undefined) throw failure;
+      await this.serial(() => this.flushAll(source));
+    } finally {
+      if (timer !== undefined) clearInterval(timer);
     }
-    await this.flushAll(source);
     return this.summary;
+  }
+
+  /** True once the source has its assignment (for /readyz). */
+  joined = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly activeSplits = new Set<SplitId>();
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Over the memory budget the source pauses instead of the buffers growing (design brief §3.6). */
+  private backpressure(source: Source, split: SplitId): void {
+    this.activeSplits.add(split);
+    const { pause, resume } = this.buffers.backpressure(this.activeSplits);
+    if (pause.length > 0) source.pause(pause);
+    if (resume.length > 0) source.resume(resume);
+  }
+
+  /** Per table: buffered bytes/rows and when its batch opened, for metrics and /readyz. */
+  bufferState(): { table: string; bytes: number; rows: number; openedAtMs: number }[] {
+    return this.buffers.stats();
   }
 
   private async discover(): Promise<void> {

@@ -1,0 +1,129 @@
+import type { Config } from '../config/index.js';
+import type { Logger } from '../logging.js';
+import { SchemaRegistryClient, type SchemaRegistryOptions } from '../debezium/schema-registry.js';
+import { createMetrics, startOpsServer, type Metrics, type OpsServer } from '../server/index.js';
+import { KafkaSource } from '../source/kafka.js';
+import type { Source } from '../source/source.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { lakeStore } from './lake.js';
+import { Pipeline, type RunSummary } from './pipeline.js';
+
+/**
+ * `cdc-lake run`: the long-running service. Wires the Kafka source, the
+ * pipeline and the operations server, and stops gracefully on SIGTERM/SIGINT:
+ * stop fetching, flush and commit what is buffered, leave the group, exit.
+ */
+
+export interface DaemonParts {
+  config: Config;
+  logger: Logger;
+  /** Tests may pass their own source or store; by default both come from the config. */
+  source?: Source;
+  store?: ObjectStore;
+}
+
+export class Daemon {
+  readonly metrics: Metrics = createMetrics();
+  readonly store: ObjectStore;
+  readonly source: Source;
+  readonly pipeline: Pipeline;
+  private server: OpsServer | undefined;
+  private storage = { reachable: true, error: undefined as string | undefined };
+  private readonly lastCommitAt = new Map<string, number>();
+  private probe: NodeJS.Timeout | undefined;
+
+  constructor(private readonly parts: DaemonParts) {
+    const { config, logger } = parts;
+    this.store = parts.store ?? lakeStore(config.lake);
+    this.source = parts.source ?? kafkaSource(config);
+    const registry = config.source.schemaRegistry;
+    this.pipeline = new Pipeline({
+      store: this.store,
+      config,
+      logger,
+      decode: {
+        keyless: config.source.keyless,
+        binaryHandling: config.source.binaryHandling,
+        ...(config.source.unavailableValuePlaceholder ? { unavailablePlaceholder: config.source.unavailableValuePlaceholder } : {}),
+        ...(registry ? { registry: new SchemaRegistryClient(registryOptions(registry)) } : {}),
+      },
+      events: {
+        onCommit: (table, _instant, rows, ms) => {
+          this.metrics.commits.inc({ table, action: 'deltacommit' });
+          this.metrics.commitLatency.observe({ table }, ms / 1000);
+          this.metrics.recordsOut.inc({ table }, rows);
+          this.metrics.lastCommitTime.set({ table }, Date.now() / 1000);
+          this.lastCommitAt.set(table, Date.now());
+        },
+        onDeadLetter: (l) => this.metrics.deadLetters.inc({ table: l.error.table ?? '', reason: l.error.reason }),
+      },
+    });
+  }
+
+  async start(): Promise<RunSummary> {
+    const { config, logger } = this.parts;
+    this.server = await startOpsServer({
+      host: config.server.host,
+      port: config.server.port,
+      metrics: this.metrics,
+      stallThresholdMs: config.server.stallThresholdMs,
+      readiness: () => ({
+        joined: this.pipeline.joined,
+        storageReachable: this.storage.reachable,
+        ...(this.storage.error ? { storageError: this.storage.error } : {}),
+        tables: this.pipeline.bufferState().map((b) => {
+          const last = this.lastCommitAt.get(b.table);
+          return { table: b.table, pendingSinceMs: b.openedAtMs, ...(last === undefined ? {} : { lastCommitAtMs: last }) };
+        }),
+      }),
+      status: () => ({
+        summary: this.pipeline.summary,
+        buffers: this.pipeline.bufferState(),
+        lastCommits: Object.fromEntries(this.lastCommitAt),
+      }),
+    });
+    logger.info({ url: this.server.url }, 'operations server listening');
+    this.probe = setInterval(() => void this.probeStorage(), 15_000);
+    void this.probeStorage();
+    try {
+      return await this.pipeline.run(this.source, { tickMs: Math.min(1000, config.buffer.maxAgeMs) });
+    } finally {
+      clearInterval(this.probe);
+      await this.server.stop();
+    }
+  }
+
+  private async probeStorage(): Promise<void> {
+    try {
+      await this.store.listDir('');
+      this.storage = { reachable: true, error: undefined };
+    } catch (e) {
+      this.storage = { reachable: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  /** Graceful stop: the source ends its batches, `start()` flushes and commits, then resolves. */
+  async stop(): Promise<void> {
+    await this.source.close();
+  }
+}
+
+function registryOptions(r: NonNullable<Config['source']['schemaRegistry']>): SchemaRegistryOptions {
+  if (r.basicAuth) return { url: r.url, auth: r.basicAuth };
+  if (r.bearerToken) return { url: r.url, auth: { bearerToken: r.bearerToken } };
+  return { url: r.url };
+}
+
+function kafkaSource(config: Config): Source {
+  const k = config.kafka;
+  if (k === undefined) throw new Error('config has no kafka section: `run` reads Debezium topics from Kafka (see config/local-stack.yaml)');
+  return new KafkaSource({
+    brokers: k.brokers,
+    groupId: k.groupId,
+    ...(k.clientId ? { clientId: k.clientId } : {}),
+    ...(k.topics && k.topics.length > 0 ? { topics: k.topics } : {}),
+    ...(k.topicPattern ? { topicPattern: k.topicPattern } : {}),
+    ...(k.sasl ? { sasl: k.sasl } : {}),
+    ...(k.tls ? { tls: k.tls } : {}),
+  } as ConstructorParameters<typeof KafkaSource>[0]);
+}
