@@ -92,7 +92,8 @@ export class KafkaSource implements Source {
   private readonly paused = new Set<SplitId>();
   private readonly subscribed = new Set<string>();
   private readonly queue: RecordBatch[] = [];
-  private wake: (() => void) | undefined;
+  /** Resolvers of everyone waiting for news (new batches, resume, assignment, close). */
+  private readonly waiters = new Set<() => void>();
   private closed = false;
   private failure: Error | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -150,7 +151,7 @@ export class KafkaSource implements Source {
     }
     this.loop = this.fetchLoop().catch((e: unknown) => {
       this.failure = e instanceof Error ? e : new Error(String(e));
-      this.wake?.();
+      this.notify();
     });
   }
 
@@ -179,7 +180,7 @@ export class KafkaSource implements Source {
   private enqueueAssignment(next: Set<SplitId>): void {
     this.assignmentChain = this.assignmentChain.then(() => this.applyAssignment(next)).catch((e: unknown) => {
       this.failure = new SourceError(this.name, `assignment failed: ${errText(e)}`, { cause: e });
-      this.wake?.();
+      this.notify();
     });
   }
 
@@ -199,7 +200,7 @@ export class KafkaSource implements Source {
       if (!this.assigned.has(s)) continue; // revoked again meanwhile
       this.positions.set(s, starts.get(s) ?? earliest.get(s) ?? 0n);
     }
-    this.wake?.();
+    this.notify();
   }
 
   private async earliestOffsets(splits: SplitId[]): Promise<Map<SplitId, bigint>> {
@@ -327,7 +328,7 @@ export class KafkaSource implements Source {
         if (records.length > 0) this.queue.push({ split: id, records, nextOffset: next });
       }
     }
-    this.wake?.();
+    this.notify();
   }
 
   private async backoff(prev: number, e: unknown): Promise<number> {
@@ -338,16 +339,23 @@ export class KafkaSource implements Source {
     return ms;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((r) => {
-      const t = setTimeout(r, ms);
-      const w = this.wake;
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = w;
-        w?.();
-        r();
+  private notify(): void {
+    const ws = [...this.waiters];
+    this.waiters.clear();
+    for (const w of ws) w();
+  }
+
+  /** Resolves after `ms` or at the next notify(), whichever comes first. */
+  private sleep(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        if (timer) clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
       };
+      this.waiters.add(done);
+      if (ms !== undefined) timer = setTimeout(done, ms);
     });
   }
 
@@ -357,18 +365,12 @@ export class KafkaSource implements Source {
       if (this.failure) throw this.failure;
       const b = this.queue.shift();
       if (b) {
+        this.notify(); // room in the queue: let a waiting fetch loop go on
         // re-check at delivery time: the split may have been revoked or paused-and-sought
         if (this.assigned.has(b.split)) yield b;
         continue;
       }
-      await new Promise<void>((r) => {
-        const w = this.wake;
-        this.wake = () => {
-          this.wake = w;
-          w?.();
-          r();
-        };
-      });
+      await this.sleep();
     }
   }
 
@@ -378,7 +380,7 @@ export class KafkaSource implements Source {
 
   resume(splits: SplitId[]): void {
     for (const s of splits) this.paused.delete(s);
-    this.wake?.();
+    this.notify();
   }
 
   /** Splits currently assigned to this member. */
@@ -405,7 +407,7 @@ export class KafkaSource implements Source {
     if (this.closed) return;
     this.closed = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
-    this.wake?.();
+    this.notify();
     await this.loop?.catch(() => {});
     try {
       await this.consumer?.close(true);
