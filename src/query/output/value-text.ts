@@ -17,15 +17,15 @@ export type ValueKind =
   | { k: 'string' | 'int' | 'long' | 'double' | 'float' | 'boolean' | 'bytes' | 'number' }
   | { k: 'decimal'; scale: number }
   | { k: 'date' }
-  | { k: 'time'; unitsPerSecond: bigint; digits: number }
-  | { k: 'timestamp'; unitsPerSecond: bigint; digits: number }
+  | { k: 'time'; unitsPerSecond: number; digits: number }
+  | { k: 'timestamp'; unitsPerSecond: number; digits: number }
   | { k: 'array'; items: ValueKind }
   | { k: 'record'; fields: Array<{ name: string; kind: ValueKind }> }
   | { k: 'any' };
 
-const MILLI = { unitsPerSecond: 1000n, digits: 3 };
-const MICRO = { unitsPerSecond: 1_000_000n, digits: 6 };
-const NANO = { unitsPerSecond: 1_000_000_000n, digits: 9 };
+const MILLI = { unitsPerSecond: 1000, digits: 3 };
+const MICRO = { unitsPerSecond: 1_000_000, digits: 6 };
+const NANO = { unitsPerSecond: 1_000_000_000, digits: 9 };
 
 export function valueKind(type: AvroType): ValueKind {
   let t: AvroType;
@@ -87,42 +87,77 @@ export function base64(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 }
 
-function toBig(v: number | bigint): bigint {
-  return typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
-}
-
-function floorDivMod(v: bigint, d: bigint): [bigint, bigint] {
-  let q = v / d;
-  let r = v % d;
+/**
+ * Splits `v` (in `ups` units per second) into whole seconds and the fraction,
+ * flooring so instants before the epoch count back. Exact for bigints and for
+ * safe-integer numbers (float division is corrected by one step if it rounded).
+ */
+function splitSeconds(v: number | bigint, ups: number): [number, number] {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) {
+    let sec = Math.floor(v / ups);
+    let frac = v - sec * ups;
+    if (frac < 0) {
+      sec -= 1;
+      frac += ups;
+    } else if (frac >= ups) {
+      sec += 1;
+      frac -= ups;
+    }
+    return [sec, frac];
+  }
+  const b = BigInt(v);
+  const u = BigInt(ups);
+  let q = b / u;
+  let r = b % u;
   if (r < 0n) {
     q -= 1n;
-    r += d;
+    r += u;
   }
-  return [q, r];
+  return [Number(q), Number(r)];
 }
 
-const pad = (n: bigint | number, w: number): string => String(n).padStart(w, '0');
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
-/** Days since 1970-01-01 → `YYYY-MM-DD` (proleptic Gregorian, as Avro/Spark use). */
+/** Days since 1970-01-01 → `YYYY-MM-DD`, proleptic Gregorian (as Avro and Spark count), without a Date object. */
 export function formatDate(days: number | bigint): string {
-  const iso = new Date(Number(days) * 86_400_000).toISOString();
-  return iso.slice(0, iso.indexOf('T'));
+  // Civil-from-days over 400-year eras (H. Hinnant's published algorithm, written from its description).
+  const z = Number(days) + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  // ISO 8601 expanded years outside 0000–9999, as Date#toISOString writes them.
+  const year = y >= 0 && y <= 9999 ? String(y).padStart(4, '0') : `${y < 0 ? '-' : '+'}${String(Math.abs(y)).padStart(6, '0')}`;
+  return `${year}-${pad2(m)}-${pad2(d)}`;
+}
+
+function clock(secOfDay: number): string {
+  return `${pad2(Math.floor(secOfDay / 3600))}:${pad2(Math.floor((secOfDay % 3600) / 60))}:${pad2(secOfDay % 60)}`;
 }
 
 /** Time of day in `unitsPerSecond` units → `HH:MM:SS.f…` with `digits` fraction digits. */
-export function formatTime(v: number | bigint, unitsPerSecond: bigint, digits: number): string {
-  const [s, frac] = floorDivMod(toBig(v), unitsPerSecond);
-  const h = s / 3600n;
-  const m = (s % 3600n) / 60n;
-  const sec = s % 60n;
-  return `${pad(h, 2)}:${pad(m, 2)}:${pad(sec, 2)}.${pad(frac, digits)}`;
+export function formatTime(v: number | bigint, unitsPerSecond: number, digits: number): string {
+  const [sec, frac] = splitSeconds(v, unitsPerSecond);
+  return `${clock(sec)}.${String(frac).padStart(digits, '0')}`;
 }
 
+// Consecutive timestamps usually share their day.
+let lastDay = NaN;
+let lastDayText = '';
+
 /** Instant since the epoch in `unitsPerSecond` units → `YYYY-MM-DDTHH:MM:SS.f…Z`. */
-export function formatTimestamp(v: number | bigint, unitsPerSecond: bigint, digits: number): string {
-  const [s, frac] = floorDivMod(toBig(v), unitsPerSecond);
-  const iso = new Date(Number(s) * 1000).toISOString();
-  return `${iso.slice(0, iso.indexOf('.'))}.${pad(frac, digits)}Z`;
+export function formatTimestamp(v: number | bigint, unitsPerSecond: number, digits: number): string {
+  const [sec, frac] = splitSeconds(v, unitsPerSecond);
+  const day = Math.floor(sec / 86400);
+  if (day !== lastDay) {
+    lastDay = day;
+    lastDayText = formatDate(day);
+  }
+  return `${lastDayText}T${clock(sec - day * 86400)}.${String(frac).padStart(digits, '0')}Z`;
 }
 
 /** A decimal string with exactly `scale` fraction digits (pads; never rounds away digits). */
@@ -226,15 +261,47 @@ export function formatValueJson(value: Value | undefined, type: AvroType): strin
 
 export type TextFormatter = (v: Value | undefined) => string | undefined;
 
+/** Plain text of a value with no usable column type. */
+function anyText(v: Value): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return numberText(v, false);
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v instanceof Uint8Array) return base64(v);
+  return anyJson(v);
+}
+
 export function compileText(kind: ValueKind): TextFormatter {
-  const json = compileJson(kind);
-  return (v) => {
-    if (v === null || v === undefined) return undefined;
-    if (typeof v === 'string' && (kind.k === 'string' || kind.k === 'any')) return v;
-    const text = json(v);
-    // Scalars that JSON quotes (decimals, dates, bytes, NaN…) lose their quotes; arrays/records stay JSON.
-    return text.startsWith('"') ? (JSON.parse(text) as string) : text;
-  };
+  const t = ((): ((v: Value) => string) => {
+    switch (kind.k) {
+      case 'int':
+      case 'long':
+      case 'number':
+        return (v) => (isInt(v) ? String(v) : anyText(v));
+      case 'double':
+      case 'float': {
+        const f32 = kind.k === 'float';
+        return (v) => (typeof v === 'number' ? numberText(v, f32) : anyText(v));
+      }
+      case 'decimal':
+        return (v) => (typeof v === 'string' || typeof v === 'bigint' || typeof v === 'number' ? formatDecimal(v, kind.scale) : anyText(v));
+      case 'date':
+        return (v) => (isInt(v) ? formatDate(v) : anyText(v));
+      case 'time':
+        return (v) => (isInt(v) ? formatTime(v, kind.unitsPerSecond, kind.digits) : anyText(v));
+      case 'timestamp':
+        return (v) => (isInt(v) ? formatTimestamp(v, kind.unitsPerSecond, kind.digits) : anyText(v));
+      case 'array':
+      case 'record':
+        return compileJson(kind);
+      case 'string':
+      case 'boolean':
+      case 'bytes':
+      case 'any':
+        return anyText;
+    }
+  })();
+  return (v) => (v === null || v === undefined ? undefined : t(v));
 }
 
 export function formatValueText(value: Value | undefined, type: AvroType): string | undefined {
