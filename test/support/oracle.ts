@@ -50,25 +50,37 @@ function fromOracle(v: unknown): CanonicalValue {
   throw new Error(`oracle output has an unexpected value ${String(v)}`);
 }
 
+/** Which engine reads the table: hudi-rs (Python `hudi`) or Spark 3.5 + the Hudi 0.15 bundle. */
+export type Engine = 'hudi-rs' | 'spark';
+
 /**
- * Reads a table with hudi-rs and returns canonical rows in the oracle's order
- * (partition path, record key, whole row). Throws OracleError when it fails.
+ * Reads a table with an engine's oracle script and returns canonical rows in the
+ * oracle's order (partition path, record key, whole row). Throws OracleError when it fails.
+ * Spark reads local paths only and has no `timeline` mode.
  */
-export async function hudiRsRows(tablePath: string, opts: HudiOracleOptions = {}): Promise<CanonicalRow[]> {
+export async function engineRows(engine: Engine, tablePath: string, opts: HudiOracleOptions = {}): Promise<CanonicalRow[]> {
   const env = stackEnv();
-  const args = [join(env.repoRoot, 'scripts', 'oracle', 'hudi_read.py'), tablePath, '--mode', opts.mode ?? 'snapshot'];
+  const script = engine === 'spark' ? 'spark_read.py' : 'hudi_read.py';
+  const python = engine === 'spark' ? env.spark.python : env.hudiPython;
+  const args = [join(env.repoRoot, 'scripts', 'oracle', script), tablePath, '--mode', opts.mode ?? 'snapshot'];
   if (opts.asOf !== undefined) args.push('--as-of', opts.asOf);
   if (opts.start !== undefined) args.push('--start', opts.start);
   if (opts.end !== undefined) args.push('--end', opts.end);
   if (opts.columns !== undefined) args.push('--columns', opts.columns.join(','));
-  const { stdout, stderr, code } = await run(env.hudiPython, args, { ...process.env, ...env.vars });
+  const { stdout, stderr, code } = await run(python, args, { ...process.env, ...env.vars });
   if (code !== 0) {
-    throw new OracleError(`hudi-rs oracle failed (exit ${code}) reading ${opts.mode ?? 'snapshot'} of ${tablePath}: ${stderr.trim()}`, code, stderr);
+    const tail = stderr.trim().split('\n').slice(-20).join('\n');
+    throw new OracleError(`${engine} oracle failed (exit ${code}) reading ${opts.mode ?? 'snapshot'} of ${tablePath}: ${tail}`, code, stderr);
   }
   return stdout
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => fromOracle(losslessParse(l)) as CanonicalRow);
+}
+
+/** hudi-rs's rows (see engineRows). */
+export function hudiRsRows(tablePath: string, opts: HudiOracleOptions = {}): Promise<CanonicalRow[]> {
+  return engineRows('hudi-rs', tablePath, opts);
 }
 
 // --- our rows ------------------------------------------------------------------
@@ -165,16 +177,16 @@ export function sortOracle(rows: CanonicalRow[]): CanonicalRow[] {
 }
 
 /** A short, readable summary of the first differing rows, for assertion messages. */
-export function describeDiff(ours: readonly CanonicalRow[], theirs: readonly CanonicalRow[], max = 3): string {
+export function describeDiff(ours: readonly CanonicalRow[], theirs: readonly CanonicalRow[], max = 3, engine: Engine = 'hudi-rs'): string {
   const show = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
-  const out: string[] = [`ours ${ours.length} rows, hudi-rs ${theirs.length} rows`];
+  const out: string[] = [`ours ${ours.length} rows, ${engine} ${theirs.length} rows`];
   const n = Math.max(ours.length, theirs.length);
   for (let i = 0; i < n && out.length <= max; i++) {
     const a = ours[i];
     const b = theirs[i];
     if (show(a) === show(b)) continue;
     const cols = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
-    const diffs = [...cols].filter((c) => show(a?.[c]) !== show(b?.[c])).map((c) => `${c}: ours ${show(a?.[c])} vs hudi-rs ${show(b?.[c])}`);
+    const diffs = [...cols].filter((c) => show(a?.[c]) !== show(b?.[c])).map((c) => `${c}: ours ${show(a?.[c])} vs ${engine} ${show(b?.[c])}`);
     out.push(`row ${i} (${String(a?._hoodie_record_key ?? b?._hoodie_record_key)}): ${diffs.join('; ')}`);
   }
   return out.join('\n');
