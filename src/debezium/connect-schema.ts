@@ -252,12 +252,44 @@ export class RowCodec {
       this.names.push(f.field);
     }
     this.fields = fields;
+    this.compiled = this.generate();
   }
 
   /** Payload struct → Row. Placeholder columns become null and are listed in `unavailable`. */
   convert(obj: unknown, unavailable: string[] | null, what: string): Row {
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || obj instanceof Uint8Array) return sv.mismatch(what, 'a struct', obj);
-    const src = obj as Record<string, unknown>;
+    return this.compiled(obj as Record<string, unknown>, unavailable);
+  }
+
+  /** The per-schema converter: generated once, so every row is one object literal of a fixed shape. */
+  private readonly compiled: (src: Record<string, unknown>, unavailable: string[] | null) => Row;
+
+  private generate(): (src: Record<string, unknown>, unavailable: string[] | null) => Row {
+    const fields = this.fields;
+    if (fields.some((f) => f.name === '__proto__')) return (src, u) => this.convertLoop(src, u);
+    const lines: string[] = [];
+    fields.forEach((f, i) => {
+      const v = `v${i}`;
+      lines.push(`let ${v} = s[${JSON.stringify(f.name)}];`);
+      lines.push(`if (${v} === null || ${v} === undefined) { ${f.optional ? '' : `if (${v} === null) bad(${i});`} ${v} = null; }`);
+      if (f.isPlaceholder) lines.push(`else if (u !== null && ph[${i}](${v})) { u.push(names[${i}]); ${v} = null; }`);
+      lines.push(`else ${v} = cv[${i}](${v}, paths[${i}]);`);
+    });
+    lines.push(`return {${fields.map((f, i) => `${JSON.stringify(f.name)}: v${i}`).join(', ')}};`);
+    const factory = new Function('cv', 'ph', 'paths', 'names', 'bad', `return function convertRow(s, u) {\n${lines.join('\n')}\n};`) as (
+      ...a: unknown[]
+    ) => (src: Record<string, unknown>, unavailable: string[] | null) => Row;
+    const bad = (i: number): never => sv.mismatch((fields[i] as CompiledField).path, 'a value (the field is not optional)', null);
+    return factory(
+      fields.map((f) => f.convert),
+      fields.map((f) => f.isPlaceholder),
+      fields.map((f) => f.path),
+      fields.map((f) => f.name),
+      bad,
+    );
+  }
+
+  private convertLoop(src: Record<string, unknown>, unavailable: string[] | null): Row {
     const row: Row = {};
     for (const f of this.fields) {
       const raw = src[f.name];
