@@ -5,8 +5,7 @@ const cache = new Map<string, unknown>();
 
 /**
  * Reads `schemas/hudi/<name>.avsc`. The URL is relative to this module, which sits two
- * levels below the package root both as `src/hudi/*.ts` and as `dist/src/hudi/*.js`'s
- * sibling layout `dist/hudi/*.js`.
+ * levels below the package root both as `src/hudi/*.ts` (tsx) and as `dist/hudi/*.js` (tsc).
  */
 export function loadHudiSchema(name: string): unknown {
   let s = cache.get(name);

@@ -281,3 +281,49 @@ test('Avro data and delete content round trip (property)', () => {
     { numRuns: 150 },
   );
 });
+
+/** Per fixture log file: [block type, INSTANT_TIME, records] of each block (deletes count keys). */
+const EXPECTED_BLOCKS: Record<string, [BlockType, string, number][]> = {
+  '.ff32ab89-5ad0-4968-83b4-89a34c95d32f-0_20250316025816068.log.1_0-54-122': [['AVRO_DATA', '20250316025828811', 1]],
+  '.6d3d1d6e-2298-4080-a0c1-494877d6f40a-0_20250618054711154.log.1_0-26-85': [['DELETE', '20250618054714114', 3]],
+  '.ee2ace10-7667-40f5-9848-0a144b5ea064-0_20250113230302428.log.1_0-188-387': [['PARQUET_DATA', '20250113230424191', 1]],
+  '.d0304c53-6fd2-4b7a-a9d6-5ff632f79224-0_20250331030642808.log.1_0-26-85': [['AVRO_DATA', '20250331030645735', 1]],
+  '.6e1d5cc4-c487-487d-abbe-fe9b30b1c0cc-0_20251220210127080.log.1_0-1072-3078': [['AVRO_DATA', '20251220210127080', 1]],
+  '.6e1d5cc4-c487-487d-abbe-fe9b30b1c0cc-0_20251220210128625.log.1_0-1097-3150': [['DELETE', '20251220210128625', 1]],
+  '.036ded81-9ed4-479f-bcea-7145dfa0079b-0_20251220210123755.log.1_0-1022-2928': [['AVRO_DATA', '20251220210123755', 1]],
+  '.8aa68f7e-afd6-4c94-b86c-8a886552e08d-0_20251220210125441.log.1_0-1047-3000': [['DELETE', '20251220210125441', 1]],
+  '.8aa68f7e-afd6-4c94-b86c-8a886552e08d-0_20251220210130911.log.1_0-1139-3316': [['AVRO_DATA', '20251220210130911', 1]],
+  '.9c6ed25b-6c9d-4793-ad27-1c8518086b6a-0_20260307135835748.log.1_0-38-83': [['AVRO_DATA', '20260307135835748', 1]],
+  '.c06fe141-9f11-46fb-aa70-d7f9d2dcca2f-0_20260307135833781.log.1_0-24-53': [['AVRO_DATA', '20260307135833781', 1]],
+  '.c06fe141-9f11-46fb-aa70-d7f9d2dcca2f-0_20260307135834808.log.1_0-31-68': [['DELETE', '20260307135834808', 1]],
+  '.db2fca8f-03b7-4da7-b042-4b617ab79b9d-0_20260307135830801.log.1_0-10-23': [['AVRO_DATA', '20260307135830801', 1]],
+  '.db2fca8f-03b7-4da7-b042-4b617ab79b9d-0_20260307135832616.log.1_0-17-38': [['DELETE', '20260307135832616', 1]],
+  '.238de231-c807-4c22-8a6c-ca5619abe374-0_20250118044623136.log.1_0-33-47': [['PARQUET_DATA', '20250118044632401', 1]],
+  '.d206069c-22c8-4532-b9ea-3cf4282342c4-0_20250117083125837.log.1_0-33-43': [['PARQUET_DATA', '20250117083136333', 1]],
+  '.0712b9f9-d2d5-4cae-bcf4-8fd7146af503-0_20250126040823628.log.1_0-33-43': [['PARQUET_DATA', '20250126040826878', 1]],
+  '.0712b9f9-d2d5-4cae-bcf4-8fd7146af503-0_20250126040823628.log.2_1-0-1': [['COMMAND', '20250126040936578', 0]],
+  '.0712b9f9-d2d5-4cae-bcf4-8fd7146af503-0_20250126040823628.log.3_0-13-9': [['PARQUET_DATA', '20250126060846931', 1]],
+  '.26e33b7b-aa9f-4f2e-b683-a90ef0d5861d-0_20250121000547796.log.1_0-33-47': [['PARQUET_DATA', '20250121000557095', 1]],
+};
+
+test('block types, instants and record counts of every fixture log file', async () => {
+  const files: string[] = [...standaloneLogFiles()];
+  for (const zip of allZips()) {
+    const t = await fixtureTable(zip);
+    files.push(...dataLogFiles(t).map((f) => join(t.base, f)));
+  }
+  const seen = new Set<string>();
+  for (const f of files) {
+    const name = basename(f);
+    seen.add(name);
+    const blocks = readLogBlocks(readFileSync(f), f).map((b): [BlockType, string, number] => [
+      b.type,
+      b.headers.INSTANT_TIME ?? '',
+      b.type === 'AVRO_DATA' ? decodeAvroDataContent(b.content, b.headers.SCHEMA ?? '').length
+        : b.type === 'DELETE' ? decodeDeleteContent(b.content).length
+        : b.type === 'PARQUET_DATA' ? decodeParquetDataContent(b.content).length : 0,
+    ]);
+    assert.deepEqual(blocks, EXPECTED_BLOCKS[name], name);
+  }
+  assert.deepEqual([...seen].sort(), Object.keys(EXPECTED_BLOCKS).sort());
+});
