@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -108,7 +108,9 @@ let python: string | undefined;
 describe('parquet', () => {
   before(() => {
     // pyarrow is optional for the unit suite: the schema assertions below use it when present.
-    for (const p of [process.env.CDC_LAKE_PYTHON, path.resolve('.stack/venv/bin/python'), '/tmp/motovenv/bin/python', 'python3']) {
+    const stackFile = path.resolve('.stack/env');
+    const fromStack = existsSync(stackFile) ? /^(?:export\s+)?HUDI_PYTHON=(.*)$/m.exec(readFileSync(stackFile, 'utf8'))?.[1] : undefined;
+    for (const p of [process.env.CDC_LAKE_PYTHON, process.env.HUDI_PYTHON, fromStack, 'python3']) {
       if (!p) continue;
       try {
         execFileSync(p, ['-c', 'import pyarrow'], { stdio: 'ignore' });
