@@ -162,6 +162,8 @@ export function formatTimestamp(v: number | bigint, unitsPerSecond: number, digi
 
 /** A decimal string with exactly `scale` fraction digits (pads; never rounds away digits). */
 export function formatDecimal(v: string | number | bigint, scale: number): string {
+  // Fast path: the decoder already gives exactly `scale` fraction digits.
+  if (typeof v === 'string' && scale > 0 && v.length - v.indexOf('.') - 1 === scale && v.indexOf('.') > 0) return v;
   const text = typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : String(v);
   if (!/^[+-]?\d+(\.\d*)?$/.test(text)) return text;
   const [int = '0', frac = ''] = text.split('.');
