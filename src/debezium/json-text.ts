@@ -11,21 +11,33 @@ import { parse as losslessParse } from 'lossless-json';
 const SCHEMA_PREFIX = Buffer.from('{"schema":');
 const PAYLOAD_MARK = Buffer.from(',"payload":');
 
-/** True when `JSON.parse` could round an integer that matters (ts_us/ts_ns are ignored). */
+const MAX_SAFE_TEXT = '9007199254740991';
+
+/** Whether the digit run text[start, start+len) could be an integer JSON.parse rounds. */
+function riskyRun(text: string, start: number, len: number): boolean {
+  if (len < 16) return false;
+  const before = text.charCodeAt(start - 1);
+  if (before === 46 /* . */) return false; // fraction digits: a double either way
+  if (len === 16 && text.slice(start, start + 16) <= MAX_SAFE_TEXT) return false;
+  const colon = before === 45 /* - */ ? start - 2 : start - 1;
+  // ts_us/ts_ns are envelope timestamps we never need exactly (we use ts_ms).
+  return !(text.charCodeAt(colon) === 58 && (text.startsWith('"ts_ns"', colon - 7) || text.startsWith('"ts_us"', colon - 7)));
+}
+
+/** True when `JSON.parse` could round an integer that matters (beyond 2^53, outside ts_us/ts_ns). */
 export function needsLossless(text: string): boolean {
   // One pass counting digit runs; cheaper than a regex that retries at every digit.
   let run = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (++run === 16) {
-        const start = i - 15;
-        if (!(text.charCodeAt(start - 1) === 58 && (text.startsWith('"ts_ns"', start - 8) || text.startsWith('"ts_us"', start - 8)))) return true;
-      }
-    } else run = 0;
+    if (c >= 48 && c <= 57) run++;
+    else {
+      if (run >= 16 && riskyRun(text, i - run, run)) return true;
+      run = 0;
+    }
   }
-  return false;
+  return run >= 16 && riskyRun(text, n - run, run);
 }
 
 function parseNumber(s: string): number | bigint {

@@ -34,10 +34,18 @@ function inferNullable(v: unknown): AvroType {
       return NULLABLE.boolean;
     default:
       if (v === null || v === undefined) return NULLABLE.untyped;
-      if (Array.isArray(v)) return nullable(inferType(v));
+      if (Array.isArray(v)) {
+        const t = inferType(v);
+        const k = JSON.stringify(t);
+        let c = ARRAYS.get(k);
+        if (!c) ARRAYS.set(k, (c = nullable(t)));
+        return c;
+      }
       return NULLABLE.json;
   }
 }
+
+const ARRAYS = new Map<string, AvroType>();
 
 function inferType(v: unknown): AvroType {
   switch (typeof v) {
