@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { mkdtemp } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,6 +12,9 @@ import { readIncremental, readSnapshot } from '../../../src/table/reader.js';
 import type { TableSchema } from '../../../src/table/schema.js';
 import { HudiTable } from '../../../src/table/table.js';
 import type { Mutation } from '../../../src/table/write-plan.js';
+
+// tmpfs when there is one: LocalStore fsyncs every put, and these tests make thousands.
+const TMP = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
 const schema: TableSchema = {
   type: 'record',
@@ -32,7 +36,7 @@ const BASE = 'shop/customers';
 const CONFIG = { tableName: 'shop_customers', database: 'shop', recordKeyFields: ['id'], orderingField: '_cdc_position', buckets: 2 };
 
 async function seeded(): Promise<{ dir: string; t: HudiTable; c1: string; c2: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-compaction-'));
+  const dir = await mkdtemp(join(TMP, 'cdc-lake-compaction-'));
   const t = await HudiTable.create(new LocalStore(dir), BASE, CONFIG);
   const c1 = (await t.commit({ schema, mutations: [up(1, 'a', 10), up(2, 'b', 11), up(3, 'c', 12), up(4, 'd', 13)] })).instant!;
   const c2 = (await t.commit({ schema, mutations: [up(1, 'a2', 20), del(2, 21), up(5, 'e', 22)] })).instant!;
