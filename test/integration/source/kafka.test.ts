@@ -5,11 +5,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Admin, Producer } from '@platformatic/kafka';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KafkaSource } from '../../../src/source/kafka.js';
+import { parseEnvFile, repoRoot } from '../../support/stack-env.js';
 import type { RecordBatch, SplitId } from '../../../src/source/record.js';
 
-const bootstrap = process.env.KAFKA_BOOTSTRAP;
-if (!bootstrap) throw new Error('KAFKA_BOOTSTRAP is not set: run npm run stack:up (or point it at a Kafka 4.x broker, e.g. 127.0.0.1:9092)');
+// process.env wins (point it at any broker); otherwise the stack's .stack/env
+function kafkaBootstrap(): string {
+  if (process.env.KAFKA_BOOTSTRAP) return process.env.KAFKA_BOOTSTRAP;
+  const envFile = join(repoRoot(), '.stack', 'env');
+  const fromStack = existsSync(envFile) ? parseEnvFile(readFileSync(envFile, 'utf8')).KAFKA_BOOTSTRAP : undefined;
+  if (!fromStack) throw new Error('KAFKA_BOOTSTRAP is not set and .stack/env has none: run npm run stack:up (or set KAFKA_BOOTSTRAP=host:port)');
+  return fromStack;
+}
+const bootstrap = kafkaBootstrap();
 const brokers = bootstrap.split(',');
 const run = `src${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 let admin: Admin;
