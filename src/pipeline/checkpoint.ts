@@ -140,3 +140,22 @@ export function isUnconsumed(c: Checkpoint | undefined, split: SplitId, offset: 
   const s = c?.splits.get(split);
   return s === undefined || offset >= s.next;
 }
+
+/**
+ * The checkpoint to write with a table's commit of a batch: `prev` advanced by the
+ * batch's consumed ranges, each split's floor lowered to the first offset another
+ * table still buffers from it (`pendingFloor`, e.g. `BufferSet.pendingFloor(split, table)`).
+ */
+export function checkpointForCommit(
+  prev: Checkpoint,
+  consumed: Map<SplitId, { next: bigint }>,
+  sourcePosition: string | null,
+  pendingFloor: (split: SplitId) => bigint | undefined,
+): Checkpoint {
+  const withFloors = new Map<SplitId, { next: bigint; floor: bigint }>();
+  for (const [id, c] of consumed) {
+    const pending = pendingFloor(id);
+    withFloors.set(id, { next: c.next, floor: pending !== undefined && pending < c.next ? pending : c.next });
+  }
+  return mergeCheckpoint(prev, withFloors, sourcePosition);
+}

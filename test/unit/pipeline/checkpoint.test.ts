@@ -71,3 +71,33 @@ test('property: decode(encode(c)) == c', () => {
     ),
   );
 });
+
+test('two tables on one topic: a crash before the second commits re-reads its records, the first skips them', async () => {
+  const { BufferSet } = await import('../../../src/pipeline/buffer.js');
+  const { checkpointForCommit } = await import('../../../src/pipeline/checkpoint.js');
+  const schema = { type: 'record' as const, name: 'r', fields: [] };
+  const ev = (table: string, offset: bigint) => ({
+    table,
+    op: 'c' as const,
+    key: { id: Number(offset) },
+    row: { id: Number(offset) },
+    position: { ordering: offset, text: `p${offset}` },
+    sourceTsMs: null,
+    txId: null,
+    schema,
+    keyFields: ['id'],
+    unavailable: [],
+    origin: { topic: 'shared', partition: 0, offset },
+  });
+  const buffers = new BufferSet({ maxRows: 100, maxBytes: 1 << 20, maxAgeMs: 1000, memoryBudgetBytes: 1 << 20 });
+  buffers.add(ev('s.x', 10n), 1, 0); // x buffers offset 10 and never commits (crash)
+  for (let o = 11n; o < 20n; o++) buffers.add(ev('s.y', o), 1, 0);
+  const yBatch = buffers.take('s.y');
+  assert.ok(yBatch);
+  const y = checkpointForCommit(emptyCheckpoint(), yBatch.splits, yBatch.lastPosition, (s) => buffers.pendingFloor(s, 's.y'));
+  assert.deepEqual(y.splits.get('shared:0'), { next: 20n, floor: 10n });
+  // restart: only y has a checkpoint; the split starts at 10 so x gets offset 10 again
+  assert.deepEqual(startOffsets(['shared:0'], [decodeCheckpoint(encodeCheckpoint(y))]), new Map([['shared:0', 10n]]));
+  assert.equal(isUnconsumed(y, 'shared:0', 15n), false, 'y skips what it already has');
+  assert.equal(y.sourcePosition, 'p19');
+});
