@@ -105,7 +105,15 @@ export class LocalStore implements ObjectStore {
       tmp = await this.writeTemp(data);
       await fs.mkdir(path.dirname(file), { recursive: true });
       // link(2) fails with EEXIST if the target exists: an atomic create-if-absent on POSIX.
-      await fs.link(tmp, file);
+      try {
+        await fs.link(tmp, file);
+      } catch (e) {
+        const code = errCode(e);
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e;
+        // No hard links on this filesystem: O_EXCL still makes exactly one creator win, but a
+        // reader may briefly see a partly written file.
+        await fs.writeFile(file, toBytes(data), { flag: 'wx' });
+      }
       return true;
     } catch (e) {
       if (errCode(e) === 'EEXIST') return false;

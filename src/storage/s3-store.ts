@@ -175,7 +175,16 @@ export class S3Store implements ObjectStore {
       return true;
     } catch (e) {
       // 412: the object exists. 409 ConditionalRequestConflict: a concurrent conditional write is in flight and will win.
-      if (httpStatus(e) === 412 || errName(e) === 'PreconditionFailed') return false;
+      if (httpStatus(e) === 412 || errName(e) === 'PreconditionFailed') {
+        // After a retry the 412 may answer our own earlier attempt whose response was lost
+        // (e.g. a connection reset after the write). Only then: it is ours if it holds our bytes.
+        const attempts = typeof e === 'object' && e !== null ? ((e as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) : 1;
+        if (attempts > 1) {
+          const stored = await this.get(key).catch(() => undefined);
+          if (stored && Buffer.from(stored).equals(Buffer.from(body.buffer, body.byteOffset, body.byteLength))) return true;
+        }
+        return false;
+      }
       if (httpStatus(e) === 409 && errName(e) === 'ConditionalRequestConflict') return false;
       throw new StorageError('createIfAbsent', key, this.uri, e);
     }

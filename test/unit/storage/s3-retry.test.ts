@@ -15,13 +15,15 @@ describe('S3Store retries and errors (fake server)', () => {
   let endpoint: string;
   let script: Step[] = [];
   let requests: string[] = [];
+  let stored: Buffer = Buffer.alloc(0);
 
   before(async () => {
     process.env.AWS_ACCESS_KEY_ID ??= 'testing';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
     server = http.createServer((req, res) => {
       requests.push(`${req.method} ${req.url}`);
-      req.resume();
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const step = script.shift() ?? 'ok';
         const xml = (status: number, code: string) => {
@@ -33,7 +35,11 @@ describe('S3Store retries and errors (fake server)', () => {
         else if (step === '500') xml(500, 'InternalError');
         else if (step === '412') xml(412, 'PreconditionFailed');
         else if (step === '403') xml(403, 'AccessDenied');
-        else {
+        else if (req.method === 'GET') {
+          res.writeHead(200, { 'content-length': stored.length });
+          res.end(stored);
+        } else {
+          if (req.method === 'PUT') stored = Buffer.concat(chunks);
           res.writeHead(200, { etag: '"abc"' });
           res.end();
         }
@@ -89,6 +95,16 @@ describe('S3Store retries and errors (fake server)', () => {
     const s = store();
     assert.equal(await s.createIfAbsent('t/c', 'x'), false);
     assert.equal(requests.length, 1);
+    await s.close();
+  });
+
+  it('a 412 after a lost response is ours only if the object holds our bytes', async () => {
+    const s = store();
+    stored = Buffer.from('mine');
+    script = ['reset', '412', 'ok'];
+    assert.equal(await s.createIfAbsent('t/lost', 'mine'), true);
+    script = ['reset', '412', 'ok'];
+    assert.equal(await s.createIfAbsent('t/lost', 'theirs'), false);
     await s.close();
   });
 });
