@@ -7,6 +7,8 @@
  *   CDC_LAKE_KAFKA__SASL__PASSWORD=…        → kafka.sasl.password
  * Values are coerced by the schema: lists split on commas, numbers and booleans
  * parsed; a value starting with `[` or `{` is read as YAML/JSON flow text.
+ * Names without `__` are not config (other tools' CDC_LAKE_* variables); a name
+ * with `__` that matches no setting is an error, so typos do not pass silently.
  */
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -49,7 +51,11 @@ const norm = (s: string): string => s.replace(/_/g, '').toLowerCase();
 export function applyEnvOverrides(base: Obj, env: NodeJS.ProcessEnv, schema: z.ZodType): Obj {
   const out = structuredClone(base);
   const problems: ConfigProblem[] = [];
-  const names = Object.keys(env).filter((k) => k.startsWith(ENV_PREFIX)).sort();
+  // Only names with a `__` are config paths (every setting sits inside a section), so
+  // other CDC_LAKE_* variables (test-stack settings such as CDC_LAKE_TEST_BUCKET) pass by.
+  const names = Object.keys(env)
+    .filter((k) => k.startsWith(ENV_PREFIX) && k.includes('__'))
+    .sort();
   for (const name of names) {
     const raw = env[name];
     if (raw === undefined) continue;

@@ -58,6 +58,8 @@ test('env overrides: double underscore nests, lists split on commas, numbers and
     CDC_LAKE_KAFKA__SASL: '{mechanism: plain, username: u, password: p}',
     CDC_LAKE_SERVER__PORT: '9001',
     OTHER: 'ignored',
+    CDC_LAKE_TEST_BUCKET: 'not config: no double underscore',
+    CDC_LAKE_STACK_ENV: '/tmp/x',
   };
   const c = loadConfig(writeYaml('lake:\n  uri: /tmp/lake\nbuffer:\n  maxRows: 10\n'), env);
   assert.equal(c.lake.uri, 's3://b/p');
