@@ -52,13 +52,22 @@ function time(fn: (i: number) => unknown, count: number): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-/** Median records/s over ROUNDS rounds (each a full pass over the records, 3 passes per round). */
-function rate(fn: (i: number) => unknown): number {
-  time((i) => fn(i % N), N * 3); // warm-up
-  const rs: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) rs.push((N * 3) / time((i) => fn(i % N), N * 3));
-  rs.sort((a, b) => a - b);
-  return rs[Math.floor(rs.length / 2)] as number;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/**
+ * Median records/s of `ours` and `bare` over ROUNDS rounds (3 passes over the records each),
+ * alternating the two per round so machine load affects both alike.
+ */
+function rates(ours: (i: number) => unknown, bare: (i: number) => unknown): { ours: number; bare: number } {
+  time((i) => ours(i % N), N * 3); // warm-up
+  time((i) => bare(i % N), N * 3);
+  const o: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    o.push((N * 3) / time((i) => ours(i % N), N * 3));
+    b.push((N * 3) / time((i) => bare(i % N), N * 3));
+  }
+  return { ours: median(o), bare: median(b) };
 }
 
 function rec(key: Uint8Array, value: Uint8Array, i: number): KafkaRecordIn {
@@ -79,24 +88,22 @@ const results: { form: string; ours: number; bare: number }[] = [];
   const valueSchema = JSON.stringify(many.value.schema);
   const recs = ps.map((p, i) => rec(Buffer.from(`{"schema":${keySchema},"payload":${JSON.stringify(p.key)}}`), Buffer.from(`{"schema":${valueSchema},"payload":${JSON.stringify(p.value)}}`), i));
   const ctx = createDecodeContext();
-  const ours = rate((i) => check(decodeRecord(recs[i] as KafkaRecordIn, ctx).kind));
-  const bare = rate((i) => {
+  const r2 = rates((i) => check(decodeRecord(recs[i] as KafkaRecordIn, ctx).kind), (i) => {
     const r = recs[i] as KafkaRecordIn;
     JSON.parse(Buffer.from(r.key as Uint8Array).toString());
     sink += (JSON.parse(Buffer.from(r.value as Uint8Array).toString()) as object) ? 1 : 0;
   });
-  results.push({ form: 'JSON with schema', ours, bare });
+  results.push({ form: 'JSON with schema', ...r2 });
 }
 {
   const recs = ps.map((p, i) => rec(Buffer.from(JSON.stringify(p.key)), Buffer.from(JSON.stringify(p.value)), i));
   const ctx = createDecodeContext();
-  const ours = rate((i) => check(decodeRecord(recs[i] as KafkaRecordIn, ctx).kind));
-  const bare = rate((i) => {
+  const r2 = rates((i) => check(decodeRecord(recs[i] as KafkaRecordIn, ctx).kind), (i) => {
     const r = recs[i] as KafkaRecordIn;
     JSON.parse(Buffer.from(r.key as Uint8Array).toString());
     sink += (JSON.parse(Buffer.from(r.value as Uint8Array).toString()) as object) ? 1 : 0;
   });
-  results.push({ form: 'JSON schemaless', ours, bare });
+  results.push({ form: 'JSON schemaless', ...r2 });
 }
 {
   // Bare avsc needs the exact long type too: its default long throws on ts_ns (~1.7e18 > 2^53).
@@ -121,13 +128,12 @@ const results: { form: string; ours: number; bare: number }[] = [];
     registry: { schemaById: (id) => Promise.resolve(id === avroFx.registry_response.key.id ? avroFx.registry_response.key.schema : avroFx.registry_response.value.schema) },
   });
   await resolveAvroSchemas(recs[0] as KafkaRecordIn, ctx);
-  const ours = rate((i) => check(decodeRecord(recs[i] as KafkaRecordIn, ctx).kind));
-  const bare = rate((i) => {
+  const r2 = rates((i) => check(decodeRecord(recs[i] as KafkaRecordIn, ctx).kind), (i) => {
     const r = recs[i] as KafkaRecordIn;
     keyT.decode(r.key as Buffer, 5);
     sink += valT.decode(r.value as Buffer, 5).offset > 0 ? 1 : 0;
   });
-  results.push({ form: 'Avro (Confluent wire)', ours, bare });
+  results.push({ form: 'Avro (Confluent wire)', ...r2 });
 }
 
 console.log(`decode benchmark: ${N} distinct records, median of ${ROUNDS} rounds, node ${process.version}`);
