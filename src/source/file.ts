@@ -51,6 +51,7 @@ export class FileSource implements Source {
   private started = false;
   private stream: ReturnType<typeof createReadStream> | undefined;
   private readonly committed = new Map<SplitId, bigint>();
+  private skipped = 0;
   private readonly batchSize: number;
   private readonly chunkBytes: number;
 
@@ -76,6 +77,11 @@ export class FileSource implements Source {
   /** Splits seen so far with the next offset each will deliver (for reports and tests). */
   positions(): Map<SplitId, bigint> {
     return new Map(this.next);
+  }
+
+  /** Records skipped because they were below their split's next offset (already ingested, duplicates, out of order). */
+  skippedRecords(): number {
+    return this.skipped;
   }
 
   /** What the owner last committed (a file has no consumer group; kept for reports). */
@@ -137,7 +143,10 @@ export class FileSource implements Source {
         this.next.set(id, next);
       }
       // below the split's next offset: already in the table, or a duplicate line
-      if (rec.offset < next) return undefined;
+      if (rec.offset < next) {
+        this.skipped++;
+        return undefined;
+      }
       this.next.set(id, rec.offset + 1n);
       let list = pending.get(id);
       if (!list) pending.set(id, (list = []));

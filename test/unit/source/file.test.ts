@@ -115,7 +115,9 @@ test('FileSource honours start positions and skips duplicate lines (idempotent r
   const lines = [0, 1, 2, 3, 1, 4].map((o) => line('t', 0, o, 'null', `{"o":${o}}`));
   lines.push(line('u', 0, 0, 'null', '{}'));
   const path = tmpFile(lines.join('\n'));
-  const { batches } = await readAll(new FileSource(path), new Map([['t:0', 2n]]));
+  const src = new FileSource(path);
+  const { batches } = await readAll(src, new Map([['t:0', 2n]]));
+  assert.equal(src.skippedRecords(), 3, 'offsets 0, 1 and the duplicate 1');
   const t = batches.filter((b) => b.split === 't:0').flatMap((b) => b.records.map((r) => r.offset));
   assert.deepEqual(t, [2n, 3n, 4n]);
   const u = batches.filter((b) => b.split === 'u:0').flatMap((b) => b.records.map((r) => r.offset));
