@@ -76,8 +76,10 @@ export function redact(value: unknown, seen: WeakSet<object> = new WeakSet()): u
 export interface LoggerOptions {
   level?: LevelWithSilent;
   name?: string;
-  /** Defaults to stdout. Tests pass a stream to capture lines. */
+  /** Defaults to stdout (fd 1), or stderr with `stderr: true`. Tests pass a stream to capture lines. */
   destination?: DestinationStream;
+  /** Log to stderr: for CLI commands whose stdout carries query output. */
+  stderr?: boolean;
   base?: Record<string, unknown>;
 }
 
@@ -98,6 +100,6 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         },
       },
     },
-    opts.destination ?? pino.destination({ dest: 1, sync: false }),
+    opts.destination ?? pino.destination({ dest: opts.stderr ? 2 : 1, sync: false }),
   );
 }
