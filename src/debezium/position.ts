@@ -50,13 +50,13 @@ function toBig(v: unknown, what: string): bigint | null {
 
 const SEQUENCE_RE = /^\[\s*(?:null|"(\d*)"|(\d+))\s*,\s*(?:null|"(\d*)"|(\d+))\s*\]$/;
 
-function seqElement(quoted: string | undefined, bare: string | undefined): bigint | null {
+function seqElement(quoted: string | undefined, bare: string | undefined): string | null {
   const t = quoted ?? bare;
-  return t === undefined || t === '' ? null : BigInt(t);
+  return t === undefined || t === '' ? null : t;
 }
 
-/** `source.sequence` is a JSON array text `["<lastCommitLsn>","<lsn>"]`, elements nullable. */
-export function parsePgSequence(seq: unknown): [bigint | null, bigint | null] | null {
+/** `source.sequence` is a JSON array text `["<lastCommitLsn>","<lsn>"]`, elements nullable (kept as digit text). */
+export function parsePgSequence(seq: unknown): [string | null, string | null] | null {
   if (seq === null || seq === undefined) return null;
   if (typeof seq !== 'string') return fail('bad-position', 'source.sequence must be a JSON array text');
   const m = SEQUENCE_RE.exec(seq);
@@ -69,11 +69,11 @@ export function pgPosition(op: string, source: Record<string, unknown>): Positio
   if (isIncrementalRead(op, source['snapshot'])) return { ordering: 0n, text: 'pg:incremental', unordered: true };
   const phase: Phase = isSnapshotRead(op, source['snapshot']) ? 0 : 1;
   const seq = parsePgSequence(source['sequence']);
-  const lsn = seq?.[1] ?? toBig(source['lsn'], 'source.lsn');
+  const lsn = seq?.[1] != null ? BigInt(seq[1]) : toBig(source['lsn'], 'source.lsn');
   if (lsn === null) return fail('missing-position', 'PostgreSQL event has neither source.sequence nor source.lsn');
   if (lsn < 0n || lsn > LSN_MAX) return fail('bad-position', `source lsn ${lsn} is outside 0..2^62`);
   const commit = seq?.[0] ?? null;
-  return { ordering: BigInt(phase) * PHASE_BIT + lsn, text: `pg:${phase}/${commit ?? 'null'}/${lsn}` };
+  return { ordering: phase === 1 ? PHASE_BIT + lsn : lsn, text: `pg:${phase}/${commit ?? 'null'}/${seq?.[1] ?? lsn}` };
 }
 
 /** `mysql-bin.000003` → 3. */
