@@ -410,8 +410,10 @@ export class HudiTable {
       blocks.push(encodeLogBlock(avroDataBlock({ instantTime: instant, schema: schemaText, rows })));
     }
     if (w.deletes.length > 0) {
-      const records: DeleteRecord[] = w.deletes.map((d) => ({ recordKey: d.key, partitionPath: w.partition, orderingVal: 0 }));
-      blocks.push(encodeLogBlock(deleteBlock({ instantTime: instant, schema: schemaText, records })));
+      // The real ordering value (Java's wrapper union, read by Spark and hudi-rs 0.5) keeps the delete's
+      // position on storage: a later, staler upsert cannot resurrect the key after a restart.
+      const records: DeleteRecord[] = w.deletes.map((d) => ({ recordKey: d.key, partitionPath: w.partition, orderingVal: d.ordering }));
+      blocks.push(encodeLogBlock(deleteBlock({ instantTime: instant, schema: schemaText, records, orderingEncoding: 'java-wrapper' })));
     }
     const bytes = Buffer.concat(blocks);
     const path = joinPath(this.base, w.partition, name);

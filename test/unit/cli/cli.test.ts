@@ -1,0 +1,142 @@
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { tableFromIPC } from 'apache-arrow';
+import { arrowToRows, readParquet } from '../../../src/table/parquet.js';
+
+const run = promisify(execFile);
+const repo = resolve(import.meta.dirname, '../../..');
+const fixtures = resolve(repo, '../shared/fixtures/debezium');
+const scenario = join(fixtures, 'scenario-two-tables.jsonl');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(...args: string[]): Promise<Result> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args], { cwd: repo, maxBuffer: 64 << 20, encoding: 'utf8' });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+async function cliBuffer(...args: string[]): Promise<Buffer> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args], { cwd: repo, maxBuffer: 64 << 20, encoding: 'buffer' });
+  return stdout;
+}
+
+const jsonl = (text: string) => text.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function expected(): Promise<Record<string, Record<string, unknown>[]>> {
+  return (JSON.parse(await readFile(join(fixtures, 'expected-final-state.json'), 'utf8')) as { tables: Record<string, Record<string, unknown>[]> }).tables;
+}
+
+async function snapshot(lake: string, table: string): Promise<Record<string, unknown>[]> {
+  const r = await cli('query', 'snapshot', '--lake', lake, '--table', table, '--format', 'jsonl');
+  assert.equal(r.code, 0, r.stderr);
+  return jsonl(r.stdout);
+}
+
+test('ingest of the two-table scenario yields the expected final state; a second ingest changes nothing', async () => {
+  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  const first = await cli('ingest', '--from-file', scenario, '--lake', lake);
+  assert.equal(first.code, 0, first.stderr);
+  const want = await expected();
+  assert.deepEqual(await snapshot(lake, 'public.customers'), want['public.customers']);
+  assert.deepEqual(await snapshot(lake, 'public.orders'), want['public.orders']);
+  const timeline = async () => (await cli('timeline', '--lake', lake, '--table', 'public.orders', '--format', 'jsonl')).stdout;
+  const before = await timeline();
+  const again = await cli('ingest', '--from-file', scenario, '--lake', lake);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /0 table commits/);
+  assert.equal(await timeline(), before);
+  assert.deepEqual(await snapshot(lake, 'public.orders'), want['public.orders']);
+});
+
+test('the scenario ingested in many small files, one commit each, gives the same state (the guard works across commits)', async () => {
+  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  const lines = (await readFile(scenario, 'utf8')).trim().split('\n');
+  for (let i = 0; i < lines.length; i += 7) {
+    const part = join(lake, `part-${i}.jsonl`);
+    await writeFile(part, lines.slice(i, i + 7).join('\n') + '\n');
+    const r = await cli('ingest', '--from-file', part, '--lake', lake);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const want = await expected();
+  assert.deepEqual(await snapshot(lake, 'public.customers'), want['public.customers']);
+  assert.deepEqual(await snapshot(lake, 'public.orders'), want['public.orders']);
+});
+
+test('output formats: csv, arrow and parquet carry the same rows', async () => {
+  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  assert.equal((await cli('ingest', '--from-file', scenario, '--lake', lake)).code, 0);
+  const want = (await expected())['public.orders'] as Record<string, unknown>[];
+  const csv = await cli('query', 'snapshot', '--lake', lake, '--table', 'public.orders', '--format', 'csv');
+  const [header, ...body] = csv.stdout.trim().split(/\r?\n/);
+  assert.equal(header, 'order_id,customer_id,status,amount,note');
+  assert.equal(body[0], '5002,2,CANCELLED,250.00,gift wrap');
+  assert.equal(body.length, want.length);
+  const ipc = await cliBuffer('query', 'snapshot', '--lake', lake, '--table', 'public.orders', '--format', 'arrow');
+  const arrow = tableFromIPC(ipc);
+  assert.equal(arrow.numRows, want.length);
+  assert.deepEqual(arrow.getChild('status')?.toArray(), want.map((r) => r.status));
+  const out = join(lake, 'orders.parquet');
+  assert.equal((await cli('query', 'snapshot', '--lake', lake, '--table', 'public.orders', '--format', 'parquet', '--out', out)).code, 0);
+  const rows = arrowToRows(readParquet(new Uint8Array(await readFile(out))));
+  assert.deepEqual(rows.map((r) => r.order_id), want.map((r) => r.order_id));
+  assert.deepEqual(rows.map((r) => r.amount), want.map((r) => r.amount));
+});
+
+test('usage errors exit 2 with a one-line message', async () => {
+  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  assert.equal((await cli('ingest', '--from-file', scenario, '--lake', lake)).code, 0);
+  const cases: [string[], RegExp][] = [
+    [['query', 'snapshot', '--lake', lake, '--table', 'public.nope'], /no table public\.nope .*tables: public\.customers, public\.orders/],
+    [['query', 'snapshot', '--lake', lake, '--table', 'public.orders', '--as-of', 'yesterday'], /not an instant time/],
+    [['tables', '--lake', 'ftp://somewhere/lake'], /invalid lake URI/],
+    [['query', 'snapshot', '--lake', lake, '--table', 'public.orders', '--where', 'nope=1'], /unknown column "nope"/],
+    [['query', 'bogus'], /.*/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = await cli(...args);
+    assert.equal(r.code, 2, `${args.join(' ')} → ${r.code}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+  }
+  const bad = join(lake, 'bad.yaml');
+  await writeFile(bad, 'lake:\n  uri: /tmp/x\nkafka:\n  topics: [a]\n');
+  const r = await cli('run', '--config', bad);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /kafka\.brokers/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+});
+
+test('--where filters rows and prunes; incremental with a named consumer advances', async () => {
+  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  assert.equal((await cli('ingest', '--from-file', scenario, '--lake', lake)).code, 0);
+  const paid = await cli('query', 'snapshot', '--lake', lake, '--table', 'public.orders', '--where', 'status=PAID', '--format', 'jsonl');
+  assert.deepEqual(jsonl(paid.stdout).map((r) => r.order_id), [5004, 5006, 5007]);
+  const first = await cli('query', 'incremental', '--lake', lake, '--table', 'public.orders', '--consumer', 'etl1', '--format', 'jsonl');
+  assert.equal(jsonl(first.stdout).length, 5);
+  const second = await cli('query', 'incremental', '--lake', lake, '--table', 'public.orders', '--consumer', 'etl1', '--format', 'jsonl');
+  assert.equal(jsonl(second.stdout).length, 0);
+});
+
+test('demo runs every step on a fresh folder', async () => {
+  const lake = join(await mkdtemp(join(tmpdir(), 'cdc-lake-demo-')), 'lake');
+  const r = await cli('demo', '--lake', lake);
+  assert.equal(r.code, 0, r.stderr);
+  for (const step of ['1. ingest part 1', '2. ingest part 2', '3. ingest part 2 again', '4. tables', '5. timeline', '6. snapshot of public.customers', '7. incremental', '8. changes', '9. read the same tables']) {
+    assert.ok(r.stdout.includes(step), `missing step ${step}`);
+  }
+  assert.match(r.stdout, /"phone":"\+1-555-0105"/);
+  assert.match(r.stdout, /"_change_op":"d","id":3/);
+});
