@@ -229,3 +229,15 @@ describe('PostgreSQL schema change mid-stream', () => {
     assert.ok(again.schema.fields.some((f) => f.name === 'phone'), 'older event must not shrink the table schema');
   });
 });
+
+describe('JSON layout', () => {
+  it('pretty-printed with-schema JSON (slow path) decodes like the compact form (fast path)', () => {
+    const [rec] = loadRecords('pg-many-types.json');
+    const pretty = Buffer.from(rec!.value!).toString().replace(/,"/g, ',\n  "').replace(/^\{/, '{ ');
+    const ctx = createDecodeContext();
+    const a = change(decodeRecord(rec!, ctx));
+    const b = change(decodeRecord({ ...rec!, value: Buffer.from(pretty) }, ctx));
+    assert.deepEqual(b.row, a.row);
+    assert.deepEqual(b.schema, a.schema);
+  });
+});
