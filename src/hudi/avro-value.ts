@@ -16,12 +16,21 @@ function toBigInt(v: unknown): bigint {
 /** Long whose in-memory form is number (safe range) or bigint; the wire form is Avro zig-zag varint. */
 const ExactLong = avro.types.LongType.__with({
   fromBuffer: (buf: Buffer): number | bigint => {
+    // Fast path without BigInt when the value fits in 53 bits (|hi| < 2^21).
+    const hi = buf.readInt32LE(4);
+    if (hi >= -0x200000 && hi < 0x200000) return hi * 0x100000000 + buf.readUInt32LE(0);
     const n = buf.readBigInt64LE();
     return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
   },
   toBuffer: (v: number | bigint): Buffer => {
     const b = Buffer.alloc(8);
-    b.writeBigInt64LE(toBigInt(v));
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      const hi = Math.floor(v / 0x100000000);
+      b.writeUInt32LE(v - hi * 0x100000000, 0);
+      b.writeInt32LE(hi, 4);
+    } else {
+      b.writeBigInt64LE(toBigInt(v));
+    }
     return b;
   },
   fromJSON: (v: unknown): number | bigint => (typeof v === 'string' ? BigInt(v) : Number(v)),
@@ -131,13 +140,65 @@ function toAvsc(v: unknown): unknown {
 }
 
 /** Encodes one datum; the error names the offending field path. */
-export function encodeDatum(type: avro.Type, raw: unknown, what: string): Buffer {
-  const value = toAvsc(raw);
-  const paths: string[] = [];
-  if (!type.isValid(value, { errorHook: (p: string[]) => paths.push(p.join('.')) })) {
+export function encodeDatum(type: avro.Type, input: unknown, what: string): Buffer {
+  const value = toAvsc(input);
+  try {
+    return type.toBuffer(value);
+  } catch {
+    // Only on failure: find the offending fields for the message.
+    const paths: string[] = [];
+    type.isValid(value, { errorHook: (p: string[]) => paths.push(p.join('.')) });
     throw new TypeError(`${what}: value does not match the Avro schema at field(s) ${paths.join(', ') || '(root)'}`);
   }
-  return type.toBuffer(value);
+}
+
+/**
+ * Appends length-prefixed (big-endian int) datums into one growing buffer, avoiding a
+ * Buffer per record and a large concat.
+ */
+export class DatumWriter {
+  private buf = Buffer.alloc(64 * 1024);
+  pos = 0;
+  constructor(private readonly type: avro.Type) {}
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  int32(n: number): void {
+    this.ensure(4);
+    this.buf.writeInt32BE(n, this.pos);
+    this.pos += 4;
+  }
+
+  /** Writes int length + datum; `what` names the record in errors. */
+  lengthPrefixed(input: unknown, what: string): void {
+    const value = toAvsc(input);
+    for (;;) {
+      this.ensure(4);
+      let end: number;
+      try {
+        end = this.type.encode(value, this.buf, this.pos + 4);
+      } catch {
+        encodeDatum(this.type, input, what); // throws with field names
+        throw new TypeError(`${what}: value cannot be encoded`);
+      }
+      if (end >= 0) {
+        this.buf.writeInt32BE(end - this.pos - 4, this.pos);
+        this.pos = end;
+        return;
+      }
+      // encode returned buf.length - (position it needed to reach), i.e. minus the shortfall.
+      this.ensure(this.buf.length - end - this.pos);
+    }
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
 }
 
 /** avsc gives record-class instances and Buffers; the Value contract wants plain objects and Uint8Arrays. */

@@ -6,7 +6,7 @@ import type avro from 'avsc';
 import { DataType, DateUnit, tableFromIPC, type Vector } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import type { Row, TableSchema, Value } from '../table/schema.js';
-import { avroType, decodeDatum, encodeDatum, toPlain } from './avro-value.js';
+import { DatumWriter, avroType, decodeDatum, encodeDatum, toPlain } from './avro-value.js';
 import { BLOCK_CONTENT_VERSION, type LogBlockHeaders } from './log-format.js';
 import { loadHudiSchema } from './schemas.js';
 
@@ -65,13 +65,11 @@ class Reader {
 
 /** Avro data block content: int version 3, int count, then per record int length + Avro datum. */
 export function encodeAvroDataContent(schema: string | TableSchema, rows: readonly Row[]): Uint8Array {
-  const type = schemaType(schema);
-  const parts: Uint8Array[] = [int32(BLOCK_CONTENT_VERSION), int32(rows.length)];
-  rows.forEach((row, i) => {
-    const datum = encodeDatum(type, row, `record ${i} of an Avro data block`);
-    parts.push(int32(datum.length), datum);
-  });
-  return concat(parts);
+  const w = new DatumWriter(schemaType(schema));
+  w.int32(BLOCK_CONTENT_VERSION);
+  w.int32(rows.length);
+  rows.forEach((row, i) => w.lengthPrefixed(row, `record ${i} of an Avro data block`));
+  return w.bytes();
 }
 
 export function decodeAvroDataContent(content: Uint8Array, schema: string, what = 'Avro data block'): Row[] {

@@ -327,3 +327,12 @@ test('block types, instants and record counts of every fixture log file', async 
   }
   assert.deepEqual([...seen].sort(), Object.keys(EXPECTED_BLOCKS).sort());
 });
+
+test('Avro data blocks larger than the writer\'s initial buffer (growth path)', () => {
+  const big: Row = { _hoodie_commit_time: 'x'.repeat(200_000), id: 1, price: '1.00', day: 1, at: 1, blob: new Uint8Array(70_000).fill(7), ok: true, score: 1, tags: ['y'.repeat(100_000)] };
+  const many: Row[] = Array.from({ length: 3000 }, (_, i) => ({ _hoodie_commit_time: `r${i}`.padEnd(60, '.'), id: i, price: `${i}.5`.padEnd(1, '0') + '0', day: i, at: i, blob: null, ok: null, score: null, tags: ['a', 'b'] }));
+  for (const rows of [[big], many, [...many, big, ...many]]) {
+    const content = encodeAvroDataContent(schema, rows);
+    assert.deepEqual(decodeAvroDataContent(content, JSON.stringify(schema)), rows);
+  }
+});
