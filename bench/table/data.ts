@@ -1,0 +1,156 @@
+/**
+ * Shared inputs of the table benchmarks: a 10-column CDC-shaped table schema (+ the
+ * `_cdc_*` columns the pipeline adds), deterministic rows, and the upsert plan of
+ * issue #3 (first commit inserts, later commits ~20% updates of existing keys).
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CDC_COLUMNS, withCdcColumns } from '../../src/pipeline/rows.js';
+import { LocalStore } from '../../src/storage/local-store.js';
+import type { Row, TableSchema } from '../../src/table/schema.js';
+import { HudiTable } from '../../src/table/table.js';
+import type { Mutation } from '../../src/table/write-plan.js';
+
+const opt = <T>(t: T) => ['null', t] as never;
+
+/** 10 user columns: key, low/high-cardinality text, numbers, decimal, timestamp, boolean, JSON text, version. */
+export const USER_SCHEMA: TableSchema = {
+  type: 'record',
+  name: 'bench_orders',
+  fields: [
+    { name: 'id', type: opt('long'), default: null },
+    { name: 'tenant', type: opt('int'), default: null },
+    { name: 'name', type: opt('string'), default: null },
+    { name: 'email', type: opt('string'), default: null },
+    { name: 'amount', type: opt('double'), default: null },
+    { name: 'price', type: opt({ type: 'bytes', logicalType: 'decimal', precision: 12, scale: 2 }), default: null },
+    { name: 'created_at', type: opt({ type: 'long', logicalType: 'timestamp-micros' }), default: null },
+    { name: 'active', type: opt('boolean'), default: null },
+    { name: 'payload', type: opt({ type: 'string', 'cdc.semantic': 'json' }), default: null },
+    { name: 'version', type: opt('long'), default: null },
+  ],
+};
+
+/** What the pipeline writes: user columns, then the CDC columns. */
+export const TABLE_SCHEMA: TableSchema = withCdcColumns(USER_SCHEMA);
+export const CDC_COLUMN_COUNT = CDC_COLUMNS.length;
+
+/** One row version of key `id`; `rev` changes the mutable columns, `position` is the ordering value. */
+export function row(id: number, rev: number, position: number): Row {
+  return {
+    id,
+    tenant: id % 97,
+    name: `customer-${(id * 7919 + rev) % 1000}`,
+    email: `user${id}.${(id * 31) % 9973}@example.com`,
+    amount: ((id * 2654435761 + rev * 40503) % 100_000_000) / 100,
+    price: `${(id * 7 + rev * 13) % 100000}.${String((id + rev) % 100).padStart(2, '0')}`,
+    created_at: 1767225600000000 + id * 1000,
+    active: (id + rev) % 3 !== 0,
+    payload: `{"sku":"SKU-${id % 5000}","qty":${(id + rev) % 17},"note":"order ${id} rev ${rev}"}`,
+    version: rev + 1,
+    _cdc_op: rev === 0 ? 'c' : 'u',
+    _cdc_source_ts_ms: 1767225600000 + position,
+    _cdc_position: position,
+    _cdc_tx_id: null,
+  };
+}
+
+export interface UpsertPlan {
+  /** One mutation list per commit. */
+  commits: Mutation[][];
+  /** The latest row per key after all commits, in key order (the "same final rows"). */
+  finalRows: Row[];
+  /** Every row written, in write order (the "same rows, once" baseline). */
+  allRows: Row[];
+}
+
+/**
+ * `total` upserts in `commits` commits of equal size: commit 1 inserts new keys; each
+ * later commit updates `updateShare` of its rows (keys picked from the ones already
+ * written, spread over the key space) and inserts the rest as new keys.
+ */
+export function upsertPlan(total: number, commits: number, updateShare: number): UpsertPlan {
+  const per = Math.floor(total / commits);
+  const latest = new Map<number, Row>();
+  const out: Mutation[][] = [];
+  const allRows: Row[] = [];
+  let nextId = 1;
+  let position = 1;
+  for (let c = 0; c < commits; c++) {
+    const ms: Mutation[] = [];
+    const updates = c === 0 ? 0 : Math.round(per * updateShare);
+    const existing = nextId - 1;
+    for (let i = 0; i < per; i++) {
+      let id: number;
+      if (i < updates) {
+        id = 1 + ((i * 2654435761 + c * 97) % existing);
+      } else {
+        id = nextId++;
+      }
+      const rev = (latest.get(id)?.version as number | undefined) ?? 0;
+      const r = row(id, rev, position++);
+      latest.set(id, r);
+      allRows.push(r);
+      ms.push({ kind: 'upsert', row: r, ordering: BigInt(r._cdc_position as number) });
+    }
+    out.push(ms);
+  }
+  const finalRows = [...latest.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+  return { commits: out, finalRows, allRows };
+}
+
+export async function freshDir(name: string): Promise<string> {
+  const base = process.env.BENCH_DIR ?? os.tmpdir();
+  const dir = path.join(base, `cdc-lake-bench-${name}-${process.pid}`);
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Total bytes of the files under `dir` (the table's size on disk). */
+export async function dirBytes(dir: string): Promise<number> {
+  let sum = 0;
+  for (const e of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) sum += (await fs.stat(path.join(e.parentPath, e.name))).size;
+  }
+  return sum;
+}
+
+/** Wall and process-CPU time of `f`. */
+export async function timed<T>(f: () => Promise<T> | T): Promise<{ value: T; ms: number; cpuMs: number }> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await f();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { value, ms, cpuMs: (c.user + c.system) / 1000 };
+}
+
+export function loadAvg(): string {
+  return os.loadavg().map((l) => l.toFixed(1)).join(' ');
+}
+
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** Writes the plan as a table under `dir`; returns the bytes written. */
+export async function writeTable(dir: string, plan: UpsertPlan, buckets: number): Promise<{ table: HudiTable; bytes: number; instants: string[] }> {
+  const table = await HudiTable.create(new LocalStore(dir), 'bench/orders', {
+    tableName: 'orders',
+    database: 'bench',
+    recordKeyFields: ['id'],
+    orderingField: '_cdc_position',
+    buckets,
+  });
+  let bytes = 0;
+  const instants: string[] = [];
+  for (const mutations of plan.commits) {
+    const r = await table.commit({ schema: TABLE_SCHEMA, mutations });
+    if (r.instant === undefined) throw new Error('bench commit wrote nothing; the upsert plan is broken');
+    instants.push(r.instant);
+    bytes += r.bytesWritten;
+  }
+  return { table, bytes, instants };
+}
+
