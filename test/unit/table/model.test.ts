@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { FaultyStore, InjectedFault } from '../../../src/storage/faulty-store.js';
 import { LocalStore } from '../../../src/storage/local-store.js';
-import { clean, earliestToRetain, type CleanOptions } from '../../../src/table/cleaner.js';
+import { clean, type CleanOptions } from '../../../src/table/cleaner.js';
 import { compact } from '../../../src/table/compaction.js';
 import { readIncremental, readSnapshot } from '../../../src/table/reader.js';
 import type { TableSchema } from '../../../src/table/schema.js';
@@ -94,6 +94,15 @@ const rowsOf = (m: Map<number, Version>, since?: string) =>
   [...m].filter(([, v]) => since === undefined || v.instant > since).map(([k, v]) => `${k}:${v.name}`).sort();
 const names = (rows: Record<string, unknown>[]) => rows.map((r) => `${r.id}:${r.name}`).sort();
 
+/** KEEP_LATEST_COMMITS as the model sees it (independent of cleaner.ts): N-th newest, or the first instant after a protected start. */
+function modelEarliest(sorted: string[], opts: CleanOptions): string | undefined {
+  const nth = sorted[Math.max(0, sorted.length - opts.retainCommits)];
+  const p = opts.protectedSince;
+  if (nth === undefined || p === undefined) return nth;
+  const afterP = sorted.find((i) => i > p) ?? nth;
+  return afterP < nth ? afterP : nth;
+}
+
 function cleanOptions(op: { retain: number; protect?: number }, completed: readonly string[]): CleanOptions {
   const protectedSince = op.protect === undefined ? undefined : completed[completed.length - 1 - op.protect];
   return { retainCommits: op.retain, ...(protectedSince === undefined ? {} : { protectedSince }) };
@@ -118,7 +127,7 @@ async function check(steps: Step[], partitioned = false): Promise<void> {
       if (op.kind === 'clean') {
         const opts = cleanOptions(op, [...before].sort());
         if (opts.protectedSince !== undefined) model.protectedSince.push(opts.protectedSince);
-        const e = earliestToRetain([...before], opts);
+        const e = modelEarliest([...before].sort(), opts);
         if (e !== undefined && e > model.floor) model.floor = e;
       }
       if (crash === undefined) {
