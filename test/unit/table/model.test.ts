@@ -165,7 +165,9 @@ async function check(steps: Step[], partitioned = false): Promise<void> {
     }
     const all = reopened.timeline.completed().map((i) => i.timestamp);
     // A protected consumer's start counts while no later clean moved past it.
-    const starts = [...retained, ...model.protectedSince.filter((p) => (all.find((i) => i > p) ?? '~') >= model.floor)];
+    // Incremental reads use the slices as of `until` (each row keeps its commit time), so any
+    // start works while `until` is retained — cleaned or not, and protected starts included.
+    const starts = [...all, ...model.protectedSince];
     for (const s of [...new Set(starts)]) {
       for (const u of retained.filter((x) => x > s)) {
         const got = names((await readIncremental(reopened, { since: s, until: u })).rows);
