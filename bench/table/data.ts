@@ -154,3 +154,38 @@ export async function writeTable(dir: string, plan: UpsertPlan, buckets: number)
   return { table, bytes, instants };
 }
 
+
+/**
+ * The read-benchmark table: commit 1 inserts `keys` rows (base files); then
+ * `updateCommits` commits each update a distinct slice of the keys, `updateShare`
+ * of all keys in total, so those updates live in log files.
+ */
+export function updatedKeysPlan(keys: number, updateShare: number, updateCommits: number): UpsertPlan {
+  const latest: Row[] = [];
+  const allRows: Row[] = [];
+  let position = 1;
+  const inserts: Mutation[] = [];
+  for (let id = 1; id <= keys; id++) {
+    const r = row(id, 0, position++);
+    latest.push(r);
+    allRows.push(r);
+    inserts.push({ kind: 'upsert', row: r, ordering: BigInt(r._cdc_position as number) });
+  }
+  const commits: Mutation[][] = [inserts];
+  const per = Math.floor((keys * updateShare) / updateCommits);
+  // Every 1/updateShare-th key is updated once, spread over the key space (and so over all buckets).
+  const step = Math.max(1, Math.round(1 / updateShare));
+  let k = 0;
+  for (let c = 0; c < updateCommits; c++) {
+    const ms: Mutation[] = [];
+    for (let i = 0; i < per; i++, k++) {
+      const id = 1 + ((k * step) % keys);
+      const r = row(id, 1, position++);
+      latest[id - 1] = r;
+      allRows.push(r);
+      ms.push({ kind: 'upsert', row: r, ordering: BigInt(r._cdc_position as number) });
+    }
+    commits.push(ms);
+  }
+  return { commits, finalRows: latest, allRows };
+}
