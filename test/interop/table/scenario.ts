@@ -41,7 +41,7 @@ export const schemaV2: TableSchema = { ...schemaV1, fields: [...baseFields, { na
 
 const BIG = 9_007_199_254_740_993n; // 2^53 + 1: not representable as a double
 
-function row(id: number, pos: number, op: string, version: number, withNote = false): Row {
+export function row(id: number, pos: number, op: string, version: number, withNote = false): Row {
   const r: Row = {
     id,
     region: ['eu', 'us', 'apac'][id % 3] as string,
@@ -64,8 +64,8 @@ function row(id: number, pos: number, op: string, version: number, withNote = fa
   return r;
 }
 
-const up = (id: number, pos: number, op: string, version: number, withNote = false): Mutation => ({ kind: 'upsert', ordering: BigInt(pos), row: row(id, pos, op, version, withNote) });
-const del = (id: number, pos: number): Mutation => ({ kind: 'delete', ordering: BigInt(pos), row: { id, region: ['eu', 'us', 'apac'][id % 3] as string } });
+export const up = (id: number, pos: number, op: string, version: number, withNote = false): Mutation => ({ kind: 'upsert', ordering: BigInt(pos), row: row(id, pos, op, version, withNote) });
+export const del = (id: number, pos: number): Mutation => ({ kind: 'delete', ordering: BigInt(pos), row: { id, region: ['eu', 'us', 'apac'][id % 3] as string } });
 
 const dirs: string[] = [];
 
