@@ -175,6 +175,27 @@ export async function readTopic(
 ): Promise<TopicRecord[]> {
   const until = opts.until ?? ((r) => r.length > 0);
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  // Debezium creates its topics lazily: a subscription before that fails with
+  // "Unknown topic", so retry until the deadline.
+  for (;;) {
+    try {
+      return await readTopicOnce(topic, until, Math.max(1000, deadline - Date.now()));
+    } catch (e) {
+      const unknown = /unknown topic/i.test((e as Error).message);
+      if (!unknown || Date.now() > deadline) {
+        throw unknown ? new Error(`topic ${topic} did not appear within ${timeoutMs} ms`) : e;
+      }
+      await sleep(500);
+    }
+  }
+}
+
+async function readTopicOnce(
+  topic: string,
+  until: (records: readonly TopicRecord[]) => boolean,
+  timeoutMs: number,
+): Promise<TopicRecord[]> {
   const consumer = new Consumer({
     groupId: `cdc-lake-test-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
     clientId: "cdc-lake-test",
