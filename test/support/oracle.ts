@@ -12,6 +12,8 @@
  * - bytes → base64; time → "HH:MM:SS[.ffffff]"
  * Integers are parsed losslessly (JSON.parse would round longs beyond 2^53).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLosslessNumber, parse as losslessParse } from 'lossless-json';
 import { nonNull, type AvroType, type Row, type TableSchema, type Value } from '../../src/table/schema.js';
@@ -190,4 +192,44 @@ export function describeDiff(ours: readonly CanonicalRow[], theirs: readonly Can
     out.push(`row ${i} (${String(a?._hoodie_record_key ?? b?._hoodie_record_key)}): ${diffs.join('; ')}`);
   }
   return out.join('\n');
+}
+
+/** One query of a Spark batch (see test/interop/spark/spark_batch.py). */
+export interface SparkQuery {
+  mode: 'snapshot' | 'read_optimized' | 'incremental';
+  asOf?: string;
+  start?: string;
+  end?: string;
+}
+
+/** Rows of one Spark query, or the error Spark raised for it. */
+export type SparkAnswer = { rows: CanonicalRow[] } | { error: string };
+
+/**
+ * Runs every query against one table in a single Spark session (one JVM start
+ * instead of one per query) and returns the answers in query order.
+ */
+export async function sparkBatch(tablePath: string, queries: readonly SparkQuery[]): Promise<SparkAnswer[]> {
+  const env = stackEnv();
+  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-spark-q-'));
+  try {
+    const file = join(dir, 'queries.json');
+    await writeFile(file, JSON.stringify(queries.map((q) => ({ mode: q.mode, as_of: q.asOf, start: q.start, end: q.end }))));
+    const script = join(env.repoRoot, 'test', 'interop', 'spark', 'spark_batch.py');
+    const { stdout, stderr, code } = await run(env.spark.python, [script, tablePath, file], { ...process.env, ...env.vars });
+    if (code !== 0) throw new OracleError(`Spark batch failed (exit ${code}) on ${tablePath}: ${stderr.trim().split('\n').slice(-20).join('\n')}`, code, stderr);
+    const answers: SparkAnswer[] = queries.map(() => ({ rows: [] }));
+    for (const line of stdout.split('\n')) {
+      if (line.trim() === '') continue;
+      const o = losslessParse(line) as { q: unknown; row?: unknown; error?: string };
+      const q = Number(String(o.q));
+      const a = answers[q];
+      if (a === undefined) throw new Error(`Spark batch answered unknown query ${q}`);
+      if (o.error !== undefined) answers[q] = { error: o.error };
+      else if ('rows' in a) a.rows.push(fromOracle(o.row) as CanonicalRow);
+    }
+    return answers;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
