@@ -1,0 +1,40 @@
+/**
+ * The ingest benchmark's input: Debezium PostgreSQL JSON change records (schemaless
+ * JsonConverter form) of a 10-column table, 70% updates of existing keys, keyed and
+ * partitioned by id so each key's changes stay in order. Deterministic by index.
+ */
+
+export const TOPIC_TABLE = 'customers';
+
+export interface BenchRecord {
+  partition: number;
+  key: string;
+  value: string;
+}
+
+/** Record `i` of the stream; `tsMs` (default: derived from i) is the source commit time. */
+export function changeRecord(i: number, partitions: number, tsMs?: number): BenchRecord {
+  // Inserts are every record with i % 10 >= 7 (and the first 1000); updates pick an earlier inserted key.
+  const isInsert = i < 1000 || i % 10 >= 7;
+  const inserted = insertsBefore(i);
+  const id = isInsert ? inserted + 1 : 1 + ((i * 2654435761) % inserted);
+  const now = tsMs ?? 1767225600000 + i;
+  const lsn = (i + 1) * 64;
+  const rev = i;
+  const after =
+    `{"id":${id},"tenant":${id % 97},"name":"customer ${id}","email":"c${id}@example.com","balance":"${(rev % 100000) / 100}",` +
+    `"score":${(rev % 1000) + 0.25},"active":${rev % 3 !== 0},"note":"rev ${rev} of ${id}","version":${rev},"updated_at":"2026-01-01T00:00:00.${String(rev % 1000000).padStart(6, '0')}Z"}`;
+  const value =
+    `{"before":null,"after":${after},` +
+    `"source":{"version":"3.0.0","connector":"postgresql","name":"bench","ts_ms":${now},"snapshot":"false","db":"app","schema":"public","table":"${TOPIC_TABLE}","txId":${1000 + i},"lsn":${lsn},"sequence":"[null,\\"${lsn}\\"]"},` +
+    `"op":"${isInsert ? 'c' : 'u'}","ts_ms":${now}}`;
+  return { partition: id % partitions, key: `{"id":${id}}`, value };
+}
+
+/** Number of inserts among records 0..i-1. */
+function insertsBefore(i: number): number {
+  if (i <= 1000) return i;
+  // 1000 leading inserts, then 3 of every 10 (i % 10 in 7..9).
+  const rest = (n: number): number => Math.floor(n / 10) * 3 + Math.max(0, (n % 10) - 7);
+  return 1000 + rest(i) - rest(1000);
+}
