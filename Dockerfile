@@ -24,6 +24,7 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
 COPY config ./config
+COPY samples ./samples
 RUN mkdir -p /etc/cdc-lake /var/lib/cdc-lake && chown node:node /var/lib/cdc-lake
 # The image's built-in unprivileged user (uid 1000).
 USER node

@@ -11,6 +11,7 @@ import { BufferSet, type TableBatch } from './buffer.js';
 import { CHECKPOINT_KEY, decodeCheckpoint, emptyCheckpoint, encodeCheckpoint, isUnconsumed, mergeCheckpoint, startOffsets, type Checkpoint } from './checkpoint.js';
 import { DEAD_LETTER_SCHEMA, DEAD_LETTER_TABLE, deadLetterMutation, type DeadLetter, type DeadLetterSink } from './dead-letters.js';
 import { discoverTables } from './lake.js';
+import { maintain, policyOf, type MaintenanceReport } from './maintenance.js';
 import { Router, type Route } from './router.js';
 import { toMutation, withCdcColumns, CDC_COLUMNS } from './rows.js';
 
@@ -25,6 +26,7 @@ export interface PipelineEvents {
   onCommit?(table: string, instant: string, rows: number, ms: number): void;
   onDeadLetter?(letter: DeadLetter): void;
   onRecords?(table: string, n: number): void;
+  onMaintenance?(table: string, report: MaintenanceReport): void;
 }
 
 export interface PipelineOptions {
@@ -269,6 +271,11 @@ export class Pipeline {
     this.opts.events?.onRecords?.(tableId, batch.rows);
     this.opts.logger.info({ table: tableId, instant, rows: batch.rows }, 'committed');
     if (source !== undefined) await source.commitOffsets(new Map([...checkpoint.splits].map(([s, c]) => [s, c.floor])));
+    const report = await maintain(open.table, policyOf(open.route.options));
+    if (report.compaction?.instant || report.clean?.instant) {
+      this.opts.events?.onMaintenance?.(tableId, report);
+      this.opts.logger.info({ table: tableId, compaction: report.compaction?.instant, clean: report.clean?.instant, reasons: report.reasons, heldBackBy: report.heldBackBy }, 'maintenance');
+    }
   }
 
   private nextCheckpoint(open: OpenTable, batch: TableBatch): Checkpoint {

@@ -51,18 +51,19 @@ export class FaultyStore implements ObjectStore {
     return this.inner.uri;
   }
 
-  private fire(op: MutatingOp, key: string, when: 'before' | 'after'): void {
-    if (!this.plan || this.plan.at !== this.calls || this.plan.when !== when) return;
+  /** `n` is this call's own number: concurrent calls must not see each other's count. */
+  private fire(op: MutatingOp, key: string, n: number, when: 'before' | 'after'): void {
+    if (!this.plan || this.plan.at !== n || this.plan.when !== when) return;
     if (this.plan.action === 'exit') process.kill(process.pid, 'SIGKILL');
-    throw new InjectedFault(op, key, this.calls, when);
+    throw new InjectedFault(op, key, n, when);
   }
 
   private async mutate<T>(op: MutatingOp, key: string, run: () => Promise<T>): Promise<T> {
-    this.calls++;
+    const n = ++this.calls;
     this.log.push({ op, key });
-    this.fire(op, key, 'before');
+    this.fire(op, key, n, 'before');
     const result = await run();
-    this.fire(op, key, 'after');
+    this.fire(op, key, n, 'after');
     return result;
   }
 

@@ -1,0 +1,50 @@
+import { oldestConsumerInstant } from '../query/consumers.js';
+import { clean, type CleanResult } from '../table/cleaner.js';
+import { compact, type CompactionResult } from '../table/compaction.js';
+import { decideMaintenance, groupSizes, type MaintenancePolicy } from '../table/maintenance-policy.js';
+import { groupKey } from '../table/fs-view.js';
+import type { HudiTable } from '../table/table.js';
+import type { TableOptions } from '../config/index.js';
+
+/**
+ * In-process table maintenance: after a commit, the policy decides whether to
+ * compact (merge logs into new base files) and clean (remove slices no retained
+ * instant needs); cleaning never removes what a registered incremental consumer
+ * still has to read.
+ */
+
+export interface MaintenanceReport {
+  compaction?: CompactionResult;
+  clean?: CleanResult;
+  reasons: string[];
+  /** The consumer that holds cleaning back, if any. */
+  heldBackBy?: string;
+}
+
+export function policyOf(options: TableOptions): MaintenancePolicy {
+  return { everyDeltaCommits: options.compaction.everyDeltaCommits, logToBaseRatio: options.compaction.logToBaseRatio ?? 0, retainCommits: options.retention.commits };
+}
+
+export async function compactTable(table: HudiTable, only?: ReadonlySet<string>): Promise<CompactionResult> {
+  return compact(table, only === undefined ? {} : { select: (s) => only.has(groupKey(s.partition, s.fileId)) });
+}
+
+export async function cleanTable(table: HudiTable, retainCommits: number): Promise<CleanResult & { heldBackBy?: string }> {
+  const consumer = await oldestConsumerInstant(table.store, table.base);
+  const result = await clean(table, { retainCommits, ...(consumer ? { protectedSince: consumer.instant } : {}) });
+  return consumer ? { ...result, heldBackBy: `${consumer.name}@${consumer.instant}` } : result;
+}
+
+export async function maintain(table: HudiTable, policy: MaintenancePolicy): Promise<MaintenanceReport> {
+  const decision = decideMaintenance(table.timeline.instants, groupSizes(table.liveSlices()), policy);
+  const report: MaintenanceReport = { reasons: decision.reasons };
+  if (decision.compact) {
+    report.compaction = await compactTable(table, new Set(decision.compactGroups.map((g) => groupKey(g.partition, g.fileId))));
+  }
+  if (decision.clean) {
+    const r = await cleanTable(table, policy.retainCommits);
+    report.clean = r;
+    if (r.heldBackBy) report.heldBackBy = r.heldBackBy;
+  }
+  return report;
+}
