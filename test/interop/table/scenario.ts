@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStore } from '../../../src/storage/local-store.js';
+import type { ObjectStore } from '../../../src/storage/object-store.js';
 import type { Row, TableSchema } from '../../../src/table/schema.js';
 import { HudiTable } from '../../../src/table/table.js';
 import type { Mutation } from '../../../src/table/write-plan.js';
@@ -74,11 +75,17 @@ export async function removeScenarios(): Promise<void> {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 }
 
-/** Writes the scenario; returns the table's folder and its completed write instants. */
+/** Writes the scenario to a local temp folder; returns the folder and the table reopened from it. */
 export async function writeScenario(partitioned: boolean): Promise<{ dir: string; table: HudiTable }> {
   const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-interop-'));
   dirs.push(dir);
-  const table = await HudiTable.create(new LocalStore(dir), '', {
+  await writeScenarioTo(new LocalStore(dir), '', partitioned);
+  return { dir, table: await HudiTable.open(new LocalStore(dir), '') };
+}
+
+/** Writes the scenario into any store (local folder or S3) under `base`. */
+export async function writeScenarioTo(store: ObjectStore, base: string, partitioned: boolean): Promise<HudiTable> {
+  const table = await HudiTable.create(store, base, {
     tableName: 'shop_orders',
     database: 'shop',
     recordKeyFields: ['id'],
@@ -102,7 +109,7 @@ export async function writeScenario(partitioned: boolean): Promise<{ dir: string
   // 6: an added column (rewrites the file groups), 7: updates and deletes on the wider layout
   await table.commit({ schema: schemaV2, mutations: [up(1, 500, 'u', 4, true), up(14, 501, 'c', 4, true)] });
   await table.commit({ schema: schemaV2, mutations: [up(2, 600, 'u', 5, true), del(3, 601), up(14, 602, 'u', 5, true), up(1, 450, 'u', 9, true)] });
-  return { dir, table: await HudiTable.open(new LocalStore(dir), '') };
+  return table;
 }
 
 /** Completed actions the scenario leaves on the timeline, in order. */
