@@ -1,6 +1,7 @@
 import { allWriteStats } from '../hudi/commit-metadata.js';
 import { parseBaseFileName, parseLogFileName } from '../hudi/file-name.js';
 import { decodeAvroDataContent, decodeDeleteContent, readLogBlocks } from '../hudi/log-block.js';
+import { assertRetained as assertInstantRetained } from './cleaner.js';
 import { selectSlices, groupKey, type FileSlice } from './fs-view.js';
 import { withMetaFields } from './meta-fields.js';
 import { arrowToRows, readParquet } from './parquet.js';
@@ -151,6 +152,8 @@ export async function readSnapshot(table: HudiTable, opts: SnapshotOptions = {})
   const asOf = resolveAsOf(table, opts.asOf);
   const schema = outputSchema(tableSchemaOf(table), opts);
   if (asOf === '') return { schema, rows: [], stats: { filesRead: 0, bytesRead: 0 } };
+  // Time travel before what cleaning kept would read a partial table: refuse it by name.
+  if (opts.asOf !== undefined) await assertInstantRetained(table, asOf);
   const slices = table.liveSlices(asOf).filter((s) => opts.partitionFilter?.(s.partition) ?? true);
   await assertRetained(table, slices);
   const { rows, stats } = await readSlices(table, slices, sliceOptions(table, asOf), opts.readOptimized === true);
@@ -167,6 +170,8 @@ export function instantsBetween(table: HudiTable, since: string, until: string |
 export async function readIncremental(table: HudiTable, opts: IncrementalOptions): Promise<QueryResult> {
   assertReadableVersion(table);
   const instants = instantsBetween(table, opts.since, opts.until);
+  // The oldest instant in range must still be retained, or its changes may be gone.
+  if (instants[0] !== undefined) await assertInstantRetained(table, instants[0].timestamp);
   const schema = outputSchema(tableSchemaOf(table), opts);
   const until = opts.until ?? table.timeline.lastCompleted()?.timestamp ?? opts.since;
   const touched = new Set<string>();
