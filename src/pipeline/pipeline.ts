@@ -222,13 +222,20 @@ export class Pipeline {
   }
 
   async flushDue(source?: Source): Promise<void> {
-    for (const { table } of this.buffers.due(this.now())) await this.flush(table, source);
-    if (this.deadLetters.length > 0 && this.deadLetters.length >= 1000) await this.flushDeadLetters();
+    const now = this.now();
+    const due = this.buffers.due(now);
+    // Dead letters before table commits: a table's checkpoint moves past the bad records'
+    // offsets, so they must be recorded first or a crash loses them (design §3.5).
+    const oldest = this.deadLetters[0]?.atMs;
+    if (oldest !== undefined && (due.length > 0 || this.deadLetters.length >= 1000 || now - oldest >= this.opts.config.buffer.maxAgeMs)) {
+      await this.flushDeadLetters();
+    }
+    for (const { table } of due) await this.flush(table, source);
   }
 
   async flushAll(source?: Source): Promise<void> {
-    for (const table of this.buffers.tables()) await this.flush(table, source);
     await this.flushDeadLetters();
+    for (const table of this.buffers.tables()) await this.flush(table, source);
   }
 
   private async openTable(route: Route, keyFields: string[], partitionField = route.options.partitionField): Promise<OpenTable> {
