@@ -5,6 +5,7 @@ import { isUsageError, oneLine } from './errors.js';
 import { demoCommand, ingestCommand } from './ingest.js';
 import { queryCommand, tablesCommand, timelineCommand } from './query.js';
 import { runCommand } from './run.js';
+import { cleanCommand, compactCommand } from './maintenance.js';
 
 /**
  * The `cdc-lake` command. Exit codes: 0 ok, 1 runtime error, 2 usage error;
@@ -58,6 +59,19 @@ export function program(): Command {
     .requiredOption('--table <schema.table>', 'the table')
     .addOption(formatOption())
     .action((o: { lake: string; table: string; format?: string }) => timelineCommand(o));
+
+  p.command('compact')
+    .description("merge a table's log files into new base files (the daemon does this by policy)")
+    .requiredOption('--lake <uri>', 'a path, file://… or s3://bucket/prefix')
+    .requiredOption('--table <schema.table>', 'the table')
+    .action((o: { lake: string; table: string }) => compactCommand(o));
+
+  p.command('clean')
+    .description('remove file slices no retained instant needs (never what a registered consumer still has to read)')
+    .requiredOption('--lake <uri>', 'a path, file://… or s3://bucket/prefix')
+    .requiredOption('--table <schema.table>', 'the table')
+    .option('--retain <n>', 'completed commits that stay readable (time travel, incremental)', '20')
+    .action((o: { lake: string; table: string; retain: string }) => cleanCommand(o));
 
   const q = p.command('query').description('read a table: snapshot, incremental or changes');
   const common = (c: Command): Command =>

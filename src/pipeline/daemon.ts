@@ -3,6 +3,7 @@ import type { Logger } from '../logging.js';
 import { SchemaRegistryClient, type SchemaRegistryOptions } from '../debezium/schema-registry.js';
 import { createMetrics, startOpsServer, type Metrics, type OpsServer } from '../server/index.js';
 import { KafkaSource } from '../source/kafka.js';
+import { KafkaDeadLetterSink } from '../source/kafka-dead-letters.js';
 import type { Source } from '../source/source.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { lakeStore } from './lake.js';
@@ -47,6 +48,9 @@ export class Daemon {
         ...(config.source.unavailableValuePlaceholder ? { unavailablePlaceholder: config.source.unavailableValuePlaceholder } : {}),
         ...(registry ? { registry: new SchemaRegistryClient(registryOptions(registry)) } : {}),
       },
+      ...(config.deadLetters.kafkaTopic && config.kafka
+        ? { deadLetterSink: new KafkaDeadLetterSink(config.deadLetters.kafkaTopic, { brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-dead-letters` }) }
+        : {}),
       events: {
         onCommit: (table, _instant, rows, ms) => {
           this.metrics.commits.inc({ table, action: 'deltacommit' });

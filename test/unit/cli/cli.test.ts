@@ -140,3 +140,24 @@ test('demo runs every step on a fresh folder', async () => {
   assert.match(r.stdout, /"phone":"\+1-555-0105"/);
   assert.match(r.stdout, /"_change_op":"d","id":3/);
 });
+
+test('compact then clean keep the snapshot; read-optimized equals it after compaction', async () => {
+  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  const lines = (await readFile(scenario, 'utf8')).trim().split('\n');
+  for (let i = 0; i < lines.length; i += 13) {
+    const part = join(lake, `part-${i}.jsonl`);
+    await writeFile(part, lines.slice(i, i + 13).join('\n') + '\n');
+    assert.equal((await cli('ingest', '--from-file', part, '--lake', lake)).code, 0);
+  }
+  const want = (await expected())['public.orders'];
+  const c = await cli('compact', '--lake', lake, '--table', 'public.orders');
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stdout, /compaction \d{17} merged/);
+  assert.deepEqual(await snapshot(lake, 'public.orders'), want);
+  const ro = await cli('query', 'snapshot', '--lake', lake, '--table', 'public.orders', '--read-optimized', '--format', 'jsonl');
+  assert.deepEqual(jsonl(ro.stdout), want);
+  const cl = await cli('clean', '--lake', lake, '--table', 'public.orders', '--retain', '1');
+  assert.equal(cl.code, 0, cl.stderr);
+  assert.match(cl.stdout, /clean \d{17} removed \d+ files/);
+  assert.deepEqual(await snapshot(lake, 'public.orders'), want);
+});

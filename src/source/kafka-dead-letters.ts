@@ -1,0 +1,41 @@
+import { Producer } from '@platformatic/kafka';
+import type { DeadLetter, DeadLetterSink } from '../pipeline/dead-letters.js';
+
+/**
+ * Dead letters to a Kafka topic: the original key and value, with headers that
+ * say where the record came from and why it was rejected (topic, partition,
+ * offset, reason, message), so a repair job can replay it.
+ */
+export class KafkaDeadLetterSink implements DeadLetterSink {
+  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+
+  constructor(
+    private readonly topic: string,
+    opts: { brokers: string[]; clientId?: string },
+  ) {
+    this.producer = new Producer({ clientId: opts.clientId ?? 'cdc-lake-dead-letters', bootstrapBrokers: opts.brokers, autocreateTopics: true });
+  }
+
+  async send(letters: readonly DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    const h = (k: string, v: string): [Buffer, Buffer] => [Buffer.from(k), Buffer.from(v)];
+    await this.producer.send({
+      messages: letters.map((l) => ({
+        topic: this.topic,
+        ...(l.record.key === null ? {} : { key: Buffer.from(l.record.key) }),
+        ...(l.record.value === null ? {} : { value: Buffer.from(l.record.value) }),
+        headers: new Map([
+          h('cdc-lake.topic', l.record.topic),
+          h('cdc-lake.partition', String(l.record.partition)),
+          h('cdc-lake.offset', String(l.record.offset)),
+          h('cdc-lake.reason', l.error.reason),
+          h('cdc-lake.message', l.error.message),
+        ]),
+      })),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close();
+  }
+}
