@@ -110,14 +110,14 @@ async function produceAll(topic: string): Promise<void> {
 
 // --- children -----------------------------------------------------------------
 
-function runChild(argv: string[], env: NodeJS.ProcessEnv = {}): { done: Promise<string>; kill: () => void } {
+function runChild(argv: string[], env: NodeJS.ProcessEnv = {}): { done: Promise<string>; kill: () => void; output: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const done = new Promise<string>((resolve, reject) => {
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`bench child ${argv.join(' ')} exited with ${code}; its stderr is above`))));
   });
-  return { done, kill: () => child.kill('SIGTERM') };
+  return { done, kill: () => child.kill('SIGTERM'), output: () => out };
 }
 
 const lastJson = (out: string): Record<string, unknown> => JSON.parse(out.slice(out.lastIndexOf('\n{') + 1)) as Record<string, unknown>;
@@ -134,17 +134,30 @@ async function childPipeline(follow: boolean): Promise<void> {
   const topic = args.topic as string;
   const config = pipelineConfig(args.lake as string, topic);
   const store = lakeStore(config.lake);
-  const pipeline = new Pipeline({ store, config, logger: createLogger({ level: 'warn', destination: pino.destination(2) }) });
+  let lastCommitAt = 0;
+  const pipeline = new Pipeline({
+    store, config, logger: createLogger({ level: 'warn', destination: pino.destination(2) }),
+    events: { onCommit: () => void (lastCommitAt = performance.now()) },
+  });
   const source = new KafkaSource({ brokers, groupId: `bench-e2e-${process.pid}`, topics: [topic] });
   let firstAt = 0;
+  let consumedAt = 0;
+  let announced = false;
   const t0 = performance.now();
+  // Stop once everything is consumed AND committed (buffers empty: the checkpoint covers the topic end).
+  // Closing earlier makes run()'s final flush commit offsets on a closed client, which throws (see RESULTS.md).
   const stopper = setInterval(() => {
     if (firstAt === 0 && pipeline.summary.records > 0) firstAt = performance.now();
-    if (!follow && pipeline.summary.records >= M) void source.close();
+    if (consumedAt === 0 && pipeline.summary.records >= M) consumedAt = performance.now();
+    if (follow && pipeline.joined && !announced) {
+      announced = true;
+      console.log('{"joined":true}');
+    }
+    if (!follow && consumedAt > 0 && pipeline.bufferState().every((b) => b.rows === 0)) void source.close();
   }, 20);
   if (follow) process.on('SIGTERM', () => void source.close());
   const summary = await pipeline.run(source, { tickMs: Math.min(1000, config.buffer.maxAgeMs) });
-  const ms = performance.now() - t0;
+  const ms = lastCommitAt - t0;
   clearInterval(stopper);
   // The checkpoint of the table must cover the topic end (every partition's next offset).
   const ids = await discoverTables(store);
@@ -158,8 +171,10 @@ async function childPipeline(follow: boolean): Promise<void> {
   const ru = process.resourceUsage();
   console.log(JSON.stringify({
     records: summary.records, changes: summary.changes, commits: summary.commits, deadLetters: summary.deadLetters,
-    checkpointCoversRecords: covered, ms: Math.round(ms), perSec: Math.round((summary.records / ms) * 1000),
-    steadyPerSec: firstAt > 0 ? Math.round((summary.records / (performance.now() - firstAt)) * 1000) : null,
+    checkpointCoversRecords: covered, flushAgeMs: config.buffer.maxAgeMs,
+    msToCoveringCommit: Math.round(ms), perSec: Math.round((summary.records / ms) * 1000),
+    msToLastRecordConsumed: Math.round(consumedAt - t0), consumedPerSec: consumedAt > 0 ? Math.round((summary.records / (consumedAt - t0)) * 1000) : null,
+    msFirstToLastRecord: Math.round(consumedAt - firstAt),
     cpuMs: Math.round((ru.userCPUTime + ru.systemCPUTime) / 1000), peakRssMiB: Math.round(ru.maxRSS / 1024), load: loadAvg(),
   }));
 }
@@ -210,6 +225,7 @@ async function freshness(rate: number, seconds: number): Promise<Record<string, 
   await fs.rm(lake, { recursive: true, force: true });
   await fs.mkdir(lake, { recursive: true });
   const child = runChild(['bench/ingest/e2e.ts', '--child', 'follow', '--topic', topic, '--lake', lake, '--records', String(M)]);
+  process.on('exit', () => child.kill());
   const producer = new Producer({ clientId: 'bench', bootstrapBrokers: brokers, autocreateTopics: false });
   const total = rate * seconds;
   const delays: number[] = [];
@@ -217,15 +233,13 @@ async function freshness(rate: number, seconds: number): Promise<Record<string, 
   // Poller: each newly completed commit's rows, read by an incremental query; delay = seen − produced.
   const poller = (async () => {
     const store = new LocalStore(lake);
-    let table: HudiTable | undefined;
     let since = '00000000000000000';
     while (!stop) {
       await new Promise((r) => setTimeout(r, 100));
-      if (table === undefined) {
-        const id = (await discoverTables(store)).find((t) => !t.id.startsWith('_cdc_lake'));
-        if (id === undefined) continue;
-        table = await HudiTable.open(store, id.path);
-      } else await table.refresh();
+      // A new query opens the table, as `cdc-lake query` does (HudiTable.refresh() throws on a table with no commit yet).
+      const id = (await discoverTables(store)).find((t) => !t.id.startsWith('_cdc_lake'));
+      if (id === undefined) continue;
+      const table = await HudiTable.open(store, id.path);
       const last = table.timeline.lastCompleted()?.timestamp;
       if (last === undefined || last <= since) continue;
       const res = await readIncremental(table, { since, until: last, columns: ['_cdc_source_ts_ms'] });
@@ -234,8 +248,9 @@ async function freshness(rate: number, seconds: number): Promise<Record<string, 
       since = last;
     }
   })();
-  // Wait for the child's consumer to join before producing, so the join is not counted.
-  await new Promise((r) => setTimeout(r, 8000));
+  // Wait for the child's consumer to join before producing, so start-up and the join are not counted.
+  while (!child.output().includes('"joined"')) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1000));
   log(`freshness: producing ${rate}/s for ${seconds} s to ${topic}`);
   const t0 = Date.now();
   const tickMs = 100;
