@@ -277,7 +277,14 @@ export class Pipeline {
     this.opts.events?.onCommit?.(tableId, instant ?? '', batch.rows, this.now() - started);
     this.opts.events?.onRecords?.(tableId, batch.rows);
     this.opts.logger.info({ table: tableId, instant, rows: batch.rows }, 'committed');
-    if (source !== undefined) await source.commitOffsets(new Map([...checkpoint.splits].map(([s, c]) => [s, c.floor])));
+    if (source !== undefined) {
+      try {
+        await source.commitOffsets(new Map([...checkpoint.splits].map(([s, c]) => [s, c.floor])));
+      } catch (e) {
+        // Group offsets are informational (the commit above holds the checkpoint): never fail the run for them.
+        this.opts.logger.warn({ table: tableId, err: e instanceof Error ? e.message : String(e) }, 'committing consumer-group offsets failed; the table checkpoint is unaffected');
+      }
+    }
     const report = await maintain(open.table, policyOf(open.route.options));
     if (report.compaction?.instant || report.clean?.instant) {
       this.opts.events?.onMaintenance?.(tableId, report);

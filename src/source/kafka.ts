@@ -390,7 +390,9 @@ export class KafkaSource implements Source {
 
   async commitOffsets(offsets: Map<SplitId, bigint>): Promise<void> {
     const c = this.consumer;
-    if (!c) return;
+    // After close() (graceful stop flushes after the source is closed) there is no group to commit to;
+    // the offsets are informational, the tables hold the real positions.
+    if (!c || this.closed) return;
     const list = [...offsets]
       .filter(([s]) => this.assigned.has(s))
       .map(([s, offset]) => ({ ...parseSplitId(s), offset, leaderEpoch: -1 }));
