@@ -88,7 +88,7 @@ export async function compact(table: HudiTable, opts: CompactionOptions = {}): P
     const base = await readSlice(table.store, { ...slice, logs: [] }, readOpts);
     const logs = await readSlice(table.store, { ...slice, base: undefined }, readOpts);
     const merged = mergeSlice([...base.records, ...logs.records], logs.deletes);
-    const name = baseFileName({ fileId: slice.fileId, writeToken: `${bucketOfFileId(slice.fileId) ?? 0}-0-0`, instant });
+    const name = baseFileName({ fileId: slice.fileId, writeToken: table.writeToken(bucketOfFileId(slice.fileId) ?? 0), instant });
     const rows: Row[] = [...merged.records.values()].map((r) => ({ ...r.row, _hoodie_file_name: name }));
     const bytes = table.writeBase(schema, rows);
     const path = joinPath(table.base, slice.partition, name);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { baseFileName, logFileName } from '../hudi/file-name.js';
 import { InstantClock } from '../hudi/instant.js';
 import { avroDataBlock, deleteBlock, encodeLogBlock, type DeleteRecord } from '../hudi/log-block.js';
@@ -17,7 +17,7 @@ import { bucketFileIdPrefix, bucketOf, bucketOfFileId, recordKey } from './recor
 import { evolveSchema } from './schema-evolution.js';
 import type { Row, TableSchema } from './schema.js';
 import { readMergedSlice } from './slice-reader.js';
-import { Timeline, joinPath } from './timeline.js';
+import { InstantConflict, Timeline, joinPath } from './timeline.js';
 import { applies, fillUnavailable, latestPerKey, writtenOrdering, type KeyState, type Mutation } from './write-plan.js';
 import { rollbackInstant } from './rollback.js';
 
@@ -174,6 +174,13 @@ export class HudiTable {
     return this.clock.next();
   }
 
+  /** Hudi write token `<bucket>-<writer>-0`: the writer number keeps two writers' file names apart. */
+  writeToken(bucket: number): string {
+    return `${bucket}-${this.writerId}-0`;
+  }
+
+  private readonly writerId = randomInt(1, 1_000_000_000);
+
   // --- the write path -----------------------------------------------------
 
   async commit(req: CommitRequest): Promise<CommitResult> {
@@ -206,11 +213,8 @@ export class HudiTable {
       }
       const ordering = writtenOrdering(m, stored);
       if (m.kind === 'delete') {
-        if (stored === undefined || stored.deleted) {
-          // Nothing to delete; remember the position so a stale older upsert cannot resurrect the key.
-          keys.set(key, { ordering, deleted: true });
-          continue;
-        }
+        // Written even when the key is absent: the delete block keeps its position, so a stale
+        // older upsert arriving later (another partition, a replay) cannot resurrect the key.
         g.deletes.push({ key, ordering });
       } else {
         const storedRow = m.unavailable?.length ? await this.storedRow(partition, bucket, key) : undefined;
@@ -237,17 +241,12 @@ export class HudiTable {
         byGroup.delete(`${slice.partition}\u0000${bucket}`);
         stats.push(...(await this.rewriteGroup(instant, slice, w, fullSchema, result)));
       }
-      for (const w of byGroup.values()) {
-        const stat = await this.writeNewGroup(instant, w, fullSchema, result, newPartitions);
-        if (stat) stats.push(stat);
-      }
+      for (const w of byGroup.values()) stats.push(...(await this.writeNewGroup(instant, w, fullSchema, result, newPartitions)));
     } else {
       for (const w of writes) {
         const slice = this.latestSliceOf(w.partition, w.bucket);
-        const stat = slice === undefined
-          ? await this.writeNewGroup(instant, w, fullSchema, result, newPartitions)
-          : await this.appendLog(instant, slice, w, fullSchema, result);
-        if (stat) stats.push(stat);
+        if (slice === undefined) stats.push(...(await this.writeNewGroup(instant, w, fullSchema, result, newPartitions)));
+        else stats.push(await this.appendLog(instant, slice, w, fullSchema, result));
       }
     }
     for (const p of newPartitions) await writePartitionMetadata(this.store, this.base, p, instant);
@@ -344,7 +343,8 @@ export class HudiTable {
   async put(path: string, bytes: Uint8Array, instant: string, partition: string, name: string, kind: 'CREATE' | 'APPEND'): Promise<void> {
     // The marker names the file before it exists, so a crash leaves a list for rollback.
     await this.store.put(joinPath(this.base, TEMP_DIR, instant, partition, `${name}.marker.${kind}`), '');
-    await this.store.put(path, bytes);
+    // Never overwrite: a file that exists belongs to another writer (names carry this writer's token).
+    if (!(await this.store.createIfAbsent(path, bytes))) throw new InstantConflict(path);
     this.opts.onFileWritten?.(path, bytes.byteLength);
   }
 
@@ -377,12 +377,11 @@ export class HudiTable {
     });
   }
 
-  private async writeNewGroup(instant: string, w: GroupWrite, schema: TableSchema, result: CommitResult, newPartitions: Set<string>): Promise<WriteStat | undefined> {
+  /** A new file group: a base file of its upserts (empty when it only has deletes) and, for deletes, a log of the new slice. */
+  private async writeNewGroup(instant: string, w: GroupWrite, schema: TableSchema, result: CommitResult, newPartitions: Set<string>): Promise<WriteStat[]> {
     const keys = await this.groupKeys(w.partition, w.bucket);
-    for (const d of w.deletes) keys.set(d.key, { ordering: d.ordering, deleted: true });
-    if (w.upserts.length === 0) return undefined;
     const fileId = `${bucketFileIdPrefix(w.bucket)}-${randomUUID().slice(9)}-0`;
-    const name = baseFileName({ fileId, writeToken: `${w.bucket}-0-0`, instant });
+    const name = baseFileName({ fileId, writeToken: this.writeToken(w.bucket), instant });
     const rows = this.metaRows(w.upserts, instant, w.partition, w.bucket, name);
     const bytes = this.writeBase(schema, rows);
     const path = joinPath(this.base, w.partition, name);
@@ -397,12 +396,17 @@ export class HudiTable {
     result.upserts += rows.length;
     result.filesWritten++;
     result.bytesWritten += bytes.byteLength;
-    return baseStat(fileId, w.partition, name, rows.length, 0, bytes.byteLength, 'null');
+    const stats = [baseStat(fileId, w.partition, name, rows.length, 0, bytes.byteLength, 'null')];
+    if (w.deletes.length > 0) {
+      const slice: FileSlice = { partition: w.partition, fileId, baseInstant: instant, base: { path, name, fileId, instant, size: bytes.byteLength }, logs: [] };
+      stats.push(await this.appendLog(instant, slice, { ...w, upserts: [] }, schema, result));
+    }
+    return stats;
   }
 
   private async appendLog(instant: string, slice: FileSlice, w: GroupWrite, schema: TableSchema, result: CommitResult): Promise<WriteStat> {
     const version = Math.max(0, ...slice.logs.map((l) => l.version)) + 1;
-    const name = logFileName({ fileId: slice.fileId, baseInstant: slice.baseInstant, version, writeToken: `${w.bucket}-0-0` });
+    const name = logFileName({ fileId: slice.fileId, baseInstant: slice.baseInstant, version, writeToken: this.writeToken(w.bucket) });
     const schemaText = JSON.stringify(schema);
     const blocks: Uint8Array[] = [];
     if (w.upserts.length > 0) {
@@ -419,7 +423,7 @@ export class HudiTable {
     const path = joinPath(this.base, w.partition, name);
     await this.put(path, bytes, instant, w.partition, name, 'APPEND');
     this.view.addFile(w.partition, name, path, bytes.byteLength);
-    const keys = await this.groupKeys(w.partition, w.bucket);
+    const keys = this.keyIndex.get(groupKey(w.partition, slice.fileId)) ?? (await this.groupKeys(w.partition, w.bucket));
     for (const r of w.upserts) keys.set(recordKey(r, this.config.recordKeyFields), { ordering: toBig(r[this.config.orderingField] ?? 0n), deleted: false });
     for (const d of w.deletes) keys.set(d.key, { ordering: d.ordering, deleted: true });
     result.upserts += w.upserts.length;
@@ -445,7 +449,7 @@ export class HudiTable {
     const rows = new Map<string, Row>();
     for (const [key, r] of merged.records) rows.set(key, r.row);
     for (const d of w.deletes) rows.delete(d.key);
-    const name = baseFileName({ fileId: slice.fileId, writeToken: `${w.bucket}-0-0`, instant });
+    const name = baseFileName({ fileId: slice.fileId, writeToken: this.writeToken(w.bucket), instant });
     const fresh = this.metaRows(w.upserts, instant, w.partition, w.bucket, name);
     for (const r of fresh) rows.set(String(r._hoodie_record_key), r);
     // Rows carried over keep their commit time and seqno, so incremental reads do not re-emit them.

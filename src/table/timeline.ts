@@ -14,6 +14,14 @@ import type { ObjectStore } from '../storage/object-store.js';
 
 export const TIMELINE_DIR = '.hoodie';
 
+/**
+ * Writer fencing (design brief §3.4): before completing an instant a writer claims the
+ * next number in this folder with create-if-absent. A writer whose view of the table is
+ * stale (a zombie after a rebalance) claims a number that exists and is refused.
+ */
+export const FENCE_DIR = '.hoodie/.aux/cdc-lake/fence';
+const FENCE_DIGITS = 20;
+
 /** Actions whose completed instants change what readers see. */
 export const WRITE_ACTIONS: ReadonlySet<Action> = new Set<Action>(['deltacommit', 'commit', 'replacecommit']);
 
@@ -25,7 +33,7 @@ export interface TimelineInstant extends Instant {
 export class InstantConflict extends Error {
   override readonly name = 'InstantConflict';
   constructor(readonly file: string) {
-    super(`${file} already exists: another writer is committing to this table; only one writer per table is allowed`);
+    super(`${file} already exists: another writer committed to this table since this one last read it (only one writer per table); reopen the table to continue`);
   }
 }
 
@@ -54,16 +62,28 @@ export class Timeline {
     private readonly store: ObjectStore,
     private readonly base: string,
     readonly instants: TimelineInstant[],
+    private fence: number,
   ) {}
 
   static async load(store: ObjectStore, base: string): Promise<Timeline> {
-    const { files } = await store.listDir(joinPath(base, TIMELINE_DIR));
+    const [{ files }, fences] = await Promise.all([store.listDir(joinPath(base, TIMELINE_DIR)), store.listDir(joinPath(base, FENCE_DIR))]);
     const parsed: Instant[] = [];
     for (const f of files) {
       const i = parseInstantFileName(f.key.slice(f.key.lastIndexOf('/') + 1));
       if (i !== undefined) parsed.push(i);
     }
-    return new Timeline(store, base, collapse(parsed));
+    const last = fences.files.map((f) => Number(f.key.slice(f.key.lastIndexOf('/') + 1))).filter(Number.isSafeInteger);
+    return new Timeline(store, base, collapse(parsed), Math.max(0, ...last));
+  }
+
+  /** Claims the next fence number; fails when another writer completed an instant since this timeline was read. */
+  private async claimFence(timestamp: string): Promise<void> {
+    const next = this.fence + 1;
+    const key = joinPath(this.base, FENCE_DIR, String(next).padStart(FENCE_DIGITS, '0'));
+    if (!(await this.store.createIfAbsent(key, timestamp))) throw new InstantConflict(key);
+    this.fence = next;
+    // Keep the folder small: only the newest claims matter.
+    if (next > 64) await this.store.delete(joinPath(this.base, FENCE_DIR, String(next - 64).padStart(FENCE_DIGITS, '0')));
   }
 
   /** Completed instants of the given actions (default: those that write data), oldest first. */
@@ -133,6 +153,7 @@ export class Timeline {
   async complete(timestamp: string, action: Action, content: Uint8Array | string): Promise<Instant> {
     const i: Instant = { timestamp, action, state: 'completed' };
     const path = this.instantPath(i);
+    await this.claimFence(timestamp);
     if (!(await this.store.createIfAbsent(path, content))) throw new InstantConflict(path);
     return i;
   }

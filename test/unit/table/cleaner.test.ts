@@ -151,8 +151,9 @@ test('a crash at any storage call during a clean leaves every retained instant r
     const last = is[is.length - 1]!;
     assert.deepEqual(names((await readSnapshot(t)).rows), expected.get(instants[instants.length - 1]!), `crash at ${at}: latest ${last}`);
     const again = await clean(t, { retainCommits: 3 });
-    // Only a crash at the final call (completing the clean) leaves nothing to redo.
-    if (at < count.calls) assert.ok(again.instant, `crash at ${at}: the clean is redone`);
+    // Only a crash at the last two calls (the writer fence claim, then completing the clean)
+    // comes after every delete, and so leaves nothing to redo.
+    if (at < count.calls - 1) assert.ok(again.instant, `crash at ${at}: the clean is redone`);
     for (const i of is.filter((x) => x >= e)) {
       const want = [...expected].find(([k]) => k === i);
       if (want) assert.deepEqual(names((await readSnapshot(t, { asOf: i })).rows), want[1], `crash at ${at}: as of ${i}`);

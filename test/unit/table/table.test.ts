@@ -84,3 +84,18 @@ test('an added column rewrites file groups; old rows read as null', async () => 
   const ch = await readChanges(t, { since: c1.instant! });
   assert.deepEqual(ch.changes.map((c) => `${c.op}${c.key}`), ['d2', 'c3']);
 });
+
+test('a writer with a stale view (a zombie) cannot complete a commit', async () => {
+  const t = await newTable(1);
+  await t.commit({ schema, mutations: [up(1, 'a', 10, 'c')] });
+  const zombie = await HudiTable.open(t.store, 'shop/customers');
+  const owner = await HudiTable.open(t.store, 'shop/customers');
+  await owner.commit({ schema, mutations: [up(2, 'b', 11, 'c')] });
+  await assert.rejects(zombie.commit({ schema, mutations: [up(3, 'z', 12, 'c')] }), { name: 'InstantConflict' });
+  // The zombie's files are never visible, and the next writer rolls its instant back.
+  const next = await HudiTable.open(t.store, 'shop/customers');
+  assert.deepEqual(names((await readSnapshot(next)).rows), ['1:a', '2:b']);
+  assert.equal((await next.recover()).length, 1);
+  await next.commit({ schema, mutations: [up(4, 'd', 13, 'c')] });
+  assert.deepEqual(names((await readSnapshot(next)).rows), ['1:a', '2:b', '4:d']);
+});
