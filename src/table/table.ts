@@ -8,7 +8,7 @@ import {
   serializeCommitMetadata, writeStat, type CommitMetadata, type ReplaceCommitMetadata, type WriteStat,
 } from '../hudi/commit-metadata.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { PROPERTIES_PATH, parseTableConfig, tableProperties, type TableConfig } from './config.js';
+import { PROPERTIES_PATH, TableConfigError, parseTableConfig, tableProperties, type TableConfig } from './config.js';
 import { FileSystemView, groupKey, selectSlices, type FileSlice } from './fs-view.js';
 import { commitSeqno, withMetaFields } from './meta-fields.js';
 import { writeParquet } from './parquet.js';
@@ -155,6 +155,10 @@ export class HudiTable {
 
   /** Rolls back every incomplete instant so no reader ever sees partial data; done once before the first write. */
   async recover(): Promise<string[]> {
+    if (this.config.tableVersion !== 6 || this.config.tableType !== 'MERGE_ON_READ') {
+      // Reading other versions is refused by the reader; writing would corrupt them.
+      throw new TableConfigError(`${this.name} is a ${this.config.tableType} table of version ${this.config.tableVersion}; cdc-lake writes only MERGE_ON_READ tables of version 6`);
+    }
     const pending = this.timeline.pending();
     const rolledBack: string[] = [];
     for (const p of pending) {
