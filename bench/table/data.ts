@@ -132,7 +132,8 @@ export function loadAvg(): string {
   return os.loadavg().map((l) => l.toFixed(1)).join(' ');
 }
 
-export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+/** Median (the lower middle for an even count). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
 
 /** Writes the plan as a table under `dir`; returns the bytes written. */
 export async function writeTable(dir: string, plan: UpsertPlan, buckets: number): Promise<{ table: HudiTable; bytes: number; instants: string[] }> {

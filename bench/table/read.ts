@@ -87,6 +87,8 @@ async function main(): Promise<void> {
     plainRowsPerSec: Math.round((N / median(plainMs)) * 1000),
     ratioWall: +(median(snapMs) / median(plainMs)).toFixed(2),
     ratioCpu: +(median(snapCpu) / median(plainCpu)).toFixed(2),
+    ratioBestWall: +(Math.min(...snapMs) / Math.min(...plainMs)).toFixed(2),
+    ratioBestCpu: +(Math.min(...snapCpu) / Math.min(...plainCpu)).toFixed(2),
     target: '<= 2.0',
     tableBytes,
     plainBytes,
