@@ -3,14 +3,7 @@ import type { TableSchema } from '../table/schema.js';
 import type { ChangeEvent, RecordOrigin } from './change-event.js';
 import type { InvalidRecord } from './invalid-record.js';
 
-export interface KafkaRecordIn {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers?: Record<string, Uint8Array | string | null> | Array<{ key: string; value: Uint8Array | string | null }>;
-}
+export type { KafkaRecordIn } from '../source/record.js';
 
 export interface TransactionTableCount {
   table: string;

@@ -11,6 +11,7 @@ import {
   BLOCK_TYPES, HEADER_KEYS, LOG_FORMAT_VERSION, MAGIC, ROLLBACK_COMMAND,
   type BlockType, type HeaderKey, type LogBlockHeaders,
 } from './log-format.js';
+import { concat, int32, int64 } from './bytes.js';
 
 export * from './log-format.js';
 export * from './log-content.js';
@@ -57,28 +58,6 @@ function encodeMap(m: LogBlockHeaders): Uint8Array[] {
     parts.push(int32(ord), int32(bytes.length), bytes);
   }
   return parts;
-}
-
-function int32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, n);
-  return b;
-}
-
-function int64(n: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigInt64(0, BigInt(n));
-  return b;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Encodes one complete block (append blocks of a file by concatenation). */

@@ -9,6 +9,7 @@ import type { Row, TableSchema, Value } from '../table/schema.js';
 import { DatumWriter, avroType, decodeDatum, encodeDatum, toPlain } from './avro-value.js';
 import { BLOCK_CONTENT_VERSION, type LogBlockHeaders } from './log-format.js';
 import { loadHudiSchema } from './schemas.js';
+import { concat, int32 } from './bytes.js';
 
 export class LogContentError extends Error {
   override readonly name = 'LogContentError';
@@ -25,22 +26,6 @@ export function schemaType(schema: string | TableSchema): avro.Type {
     typeCache.set(key, t);
   }
   return t;
-}
-
-function int32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, n);
-  return b;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 class Reader {
