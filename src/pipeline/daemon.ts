@@ -60,6 +60,16 @@ export class Daemon {
           this.lastCommitAt.set(table, Date.now());
         },
         onDeadLetter: (l) => this.metrics.deadLetters.inc({ table: l.error.table ?? '', reason: l.error.reason }),
+        onMaintenance: (table, r) => {
+          if (r.compaction?.instant) {
+            this.metrics.compactionDuration.observe({ table }, r.compaction.ms / 1000);
+            this.metrics.commits.inc({ table, action: 'compaction' });
+          }
+          if (r.clean?.instant) {
+            this.metrics.cleanDuration.observe({ table }, r.clean.ms / 1000);
+            this.metrics.commits.inc({ table, action: 'clean' });
+          }
+        },
       },
     });
   }

@@ -14,8 +14,8 @@ import type { TableOptions } from '../config/index.js';
  */
 
 export interface MaintenanceReport {
-  compaction?: CompactionResult;
-  clean?: CleanResult;
+  compaction?: CompactionResult & { ms: number };
+  clean?: CleanResult & { ms: number };
   reasons: string[];
   /** The consumer that holds cleaning back, if any. */
   heldBackBy?: string;
@@ -39,11 +39,14 @@ export async function maintain(table: HudiTable, policy: MaintenancePolicy): Pro
   const decision = decideMaintenance(table.timeline.instants, groupSizes(table.liveSlices()), policy);
   const report: MaintenanceReport = { reasons: decision.reasons };
   if (decision.compact) {
-    report.compaction = await compactTable(table, new Set(decision.compactGroups.map((g) => groupKey(g.partition, g.fileId))));
+    const started = Date.now();
+    const r = await compactTable(table, new Set(decision.compactGroups.map((g) => groupKey(g.partition, g.fileId))));
+    report.compaction = { ...r, ms: Date.now() - started };
   }
   if (decision.clean) {
+    const started = Date.now();
     const r = await cleanTable(table, policy.retainCommits);
-    report.clean = r;
+    report.clean = { ...r, ms: Date.now() - started };
     if (r.heldBackBy) report.heldBackBy = r.heldBackBy;
   }
   return report;
