@@ -224,7 +224,7 @@ async function freshness(rate: number, seconds: number): Promise<Record<string, 
   const lake = path.join(os.tmpdir(), `cdc-lake-bench-fresh-${process.pid}`);
   await fs.rm(lake, { recursive: true, force: true });
   await fs.mkdir(lake, { recursive: true });
-  const child = runChild(['bench/ingest/e2e.ts', '--child', 'follow', '--topic', topic, '--lake', lake, '--records', String(M)]);
+  const child = runChild(['bench/ingest/e2e.ts', '--child', 'follow', '--topic', topic, '--lake', lake, '--records', String(rate * seconds)]);
   process.on('exit', () => child.kill());
   const producer = new Producer({ clientId: 'bench', bootstrapBrokers: brokers, autocreateTopics: false });
   const total = rate * seconds;
