@@ -10,6 +10,7 @@ import { discoverTables, lakeStore } from '../pipeline/lake.js';
 import { FileSource } from '../source/file.js';
 import { openStore } from '../storage/open-store.js';
 import { UsageError } from './errors.js';
+import { progress } from './progress.js';
 import { queryCommand, timelineCommand, tablesCommand } from './query.js';
 
 /** `ingest --from-file` and `demo`: the daemon's pipeline fed from a JSONL file. */
@@ -48,10 +49,13 @@ export async function ingestFile(flags: IngestFlags): Promise<RunSummary> {
   const store = lakeStore(config.lake);
   // A file is read to its end: buffer everything and commit once per table (age never forces a flush).
   const pipeline = new Pipeline({ store, config: { ...config, buffer: { ...config.buffer, maxAgeMs: Number.MAX_SAFE_INTEGER } }, logger });
-  const source = new FileSource(flags.fromFile, {
-    onProgress: (p) => logger.debug({ bytesRead: p.bytesRead, totalBytes: p.totalBytes }, 'ingest progress'),
-  });
-  return pipeline.run(source);
+  const bar = flags.quiet ? undefined : progress(`ingest ${flags.fromFile}`);
+  const source = new FileSource(flags.fromFile, { onProgress: (p) => bar?.update(p.bytesRead, p.totalBytes) });
+  try {
+    return await pipeline.run(source);
+  } finally {
+    bar?.end();
+  }
 }
 
 export async function ingestCommand(flags: IngestFlags): Promise<void> {
