@@ -8,7 +8,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { HudiTable } from '../table/table.js';
 import { withoutMetaFields } from '../table/meta-fields.js';
 import { BufferSet, type TableBatch } from './buffer.js';
-import { CHECKPOINT_KEY, decodeCheckpoint, emptyCheckpoint, encodeCheckpoint, isUnconsumed, mergeCheckpoint, startOffsets, type Checkpoint } from './checkpoint.js';
+import { CHECKPOINT_KEY, checkpointForCommit, decodeCheckpoint, emptyCheckpoint, encodeCheckpoint, isUnconsumed, startOffsets, type Checkpoint } from './checkpoint.js';
 import { DEAD_LETTER_SCHEMA, DEAD_LETTER_TABLE, deadLetterMutation, type DeadLetter, type DeadLetterSink } from './dead-letters.js';
 import { discoverTables } from './lake.js';
 import { maintain, policyOf, type MaintenanceReport } from './maintenance.js';
@@ -293,12 +293,7 @@ export class Pipeline {
   }
 
   private nextCheckpoint(open: OpenTable, batch: TableBatch): Checkpoint {
-    const consumed = new Map<SplitId, { next: bigint; floor?: bigint }>();
-    for (const [split, range] of batch.splits) {
-      const pending = this.buffers.pendingFloor(split, batch.table);
-      consumed.set(split, { next: range.next, ...(pending !== undefined && pending < range.next ? { floor: pending } : {}) });
-    }
-    return mergeCheckpoint(open.checkpoint, consumed, batch.lastPosition);
+    return checkpointForCommit(open.checkpoint, batch.splits, batch.lastPosition, (split) => this.buffers.pendingFloor(split, batch.table));
   }
 
   private async flushDeadLetters(): Promise<void> {
