@@ -94,6 +94,22 @@ function valueKey(v: Value): string {
     .join(',')}}`;
 }
 
+/**
+ * An update whose TOASTed columns Debezium did not send replaces a buffered event of the
+ * same key: the buffered event's values for those columns are the stored values the update
+ * would have kept, so they move into the update instead of being lost with the replaced event.
+ */
+export function carryUnavailable(incoming: ChangeEvent, replaced: ChangeEvent): ChangeEvent {
+  if (incoming.unavailable.length === 0 || incoming.op === 'd' || replaced.op === 'd' || replaced.row === null) return incoming;
+  const row = { ...(incoming.row ?? {}) };
+  const still: string[] = [];
+  for (const col of incoming.unavailable) {
+    if (replaced.unavailable.includes(col) || !(col in replaced.row)) still.push(col);
+    else row[col] = replaced.row[col] ?? null;
+  }
+  return { ...incoming, row, unavailable: still };
+}
+
 /** Canonical text of an event's key (columns in `keyFields` order); null when keyless. */
 export function keyText(e: ChangeEvent): string | null {
   if (!e.key) return null;
@@ -173,7 +189,7 @@ export class BufferSet {
     }
     b.bytes += bytes - cur.bytes;
     this.total += bytes - cur.bytes;
-    cur.event = event;
+    cur.event = carryUnavailable(event, cur.event);
     cur.bytes = bytes;
     return 'replaced';
   }
