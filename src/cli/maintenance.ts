@@ -2,13 +2,16 @@ import { openLakeTable } from '../pipeline/lake.js';
 import { cleanTable, compactTable } from '../pipeline/maintenance.js';
 import { lakeStore } from './query.js';
 import { UsageError } from './errors.js';
+import { progress } from './progress.js';
 
 /** `compact` and `clean`: the daemon's maintenance, on demand. */
 
 export async function compactCommand(flags: { lake: string; table: string }): Promise<void> {
   const table = await openLakeTable(lakeStore(flags.lake), flags.table);
   await table.recover();
-  const r = await compactTable(table);
+  const bar = progress(`compact ${flags.table}`);
+  const r = await compactTable(table, undefined, (done, total) => bar.update(done, total));
+  bar.end();
   process.stdout.write(
     r.instant === undefined
       ? `${flags.table}: nothing to compact (no file group has log files)\n`

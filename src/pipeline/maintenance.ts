@@ -1,6 +1,6 @@
 import { oldestConsumerInstant } from '../query/consumers.js';
 import { clean, type CleanResult } from '../table/cleaner.js';
-import { compact, type CompactionResult } from '../table/compaction.js';
+import { compact, type CompactionOptions, type CompactionResult } from '../table/compaction.js';
 import { decideMaintenance, groupSizes, type MaintenancePolicy } from '../table/maintenance-policy.js';
 import { groupKey } from '../table/fs-view.js';
 import type { HudiTable } from '../table/table.js';
@@ -25,8 +25,8 @@ export function policyOf(options: TableOptions): MaintenancePolicy {
   return { everyDeltaCommits: options.compaction.everyDeltaCommits, logToBaseRatio: options.compaction.logToBaseRatio ?? 0, retainCommits: options.retention.commits };
 }
 
-export async function compactTable(table: HudiTable, only?: ReadonlySet<string>): Promise<CompactionResult> {
-  return compact(table, only === undefined ? {} : { select: (s) => only.has(groupKey(s.partition, s.fileId)) });
+export async function compactTable(table: HudiTable, only?: ReadonlySet<string>, onProgress?: CompactionOptions['onProgress']): Promise<CompactionResult> {
+  return compact(table, { ...(only === undefined ? {} : { select: (s) => only.has(groupKey(s.partition, s.fileId)) }), ...(onProgress ? { onProgress } : {}) });
 }
 
 export async function cleanTable(table: HudiTable, retainCommits: number): Promise<CleanResult & { heldBackBy?: string }> {

@@ -28,6 +28,8 @@ import { Timeline, joinPath } from './timeline.js';
 export interface CompactionOptions {
   /** Which slices to compact (default: every live slice with log files). */
   select?: (slice: FileSlice) => boolean;
+  /** Called after each file group with the bytes read so far and in all (progress of long compactions). */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
 export interface CompactionResult {
@@ -83,6 +85,9 @@ export async function compact(table: HudiTable, opts: CompactionOptions = {}): P
   await table.timeline.inflight(instant, 'compaction');
 
   const stats: WriteStat[] = [];
+  const sliceBytes = (x: FileSlice) => (x.base?.size ?? 0) + x.logs.reduce((n, l) => n + l.size, 0);
+  const totalBytes = slices.reduce((n, x) => n + sliceBytes(x), 0);
+  let doneBytes = 0;
   for (const slice of slices) {
     // Base and logs read separately (each file once) so the stats can count log records.
     const base = await readSlice(table.store, { ...slice, logs: [] }, readOpts);
@@ -94,6 +99,8 @@ export async function compact(table: HudiTable, opts: CompactionOptions = {}): P
     const path = joinPath(table.base, slice.partition, name);
     await table.put(path, bytes, instant, slice.partition, name, 'CREATE');
     table.view.addFile(slice.partition, name, path, bytes.byteLength);
+    doneBytes += sliceBytes(slice);
+    opts.onProgress?.(doneBytes, totalBytes);
     const logBytes = slice.logs.reduce((n, l) => n + l.size, 0);
     const baseKeys = new Set(base.records.map((r) => r.key));
     stats.push(writeStat({
