@@ -7,6 +7,7 @@ import { DaemonProcess } from '../support/daemon.js';
 import { hudiRsRows } from '../support/oracle.js';
 import type { JsonRow } from '../support/postgres.js';
 import { bigTextSql, sql } from '../support/postgres.js';
+import { readTopic } from '../support/debezium.js';
 import { cleanup, createTables, eventually, expectedRows, lakeRows, pick, runNames, startConnector, streamChanges, streamInserts, digestBig, type RunNames } from './scenario.js';
 
 /** hudi-rs rows reduced to the PostgreSQL columns (canonical form: integers bigint, decimals and dates strings). */
@@ -76,11 +77,12 @@ test('TOAST: insert + update leaving the toasted text unchanged in one batch kee
     await sql(`alter table public.${n.plain} add column extra int; update public.${n.plain} set name = 'one-updated' where id = 1;`);
     await startConnector(n, true);
     await sql(`insert into public.${n.plain} (id, name, big) values (9, 'nine', ${bigTextSql()}); update public.${n.plain} set name = 'nine-updated' where id = 9;`);
-    // Start after everything is on Kafka so the snapshot read, the insert and the updates share a batch.
-    const daemon = await DaemonProcess.start({ lake: n.lake, topics: n.topics, groupId: `cdc-lake-${n.tag}`, buffer: { maxAgeMs: 3000 } });
+    // Start after everything is on Kafka (2 snapshot reads, the insert, the update) so they share one batch.
+    await readTopic(n.topics[0] as string, { until: (r) => r.length >= 4, timeoutMs: 60_000 });
+    const daemon = await DaemonProcess.start({ lake: n.lake, topics: n.topics, groupId: `cdc-lake-${n.tag}`, buffer: { maxAgeMs: 8000 } });
     try {
-      await new Promise((r) => setTimeout(r, 5000));
-      await daemon.waitCaughtUp();
+      await new Promise((r) => setTimeout(r, 10_000));
+      await daemon.waitCaughtUp({ quietMs: 3000 });
       const want = (await expectedRows(n, true)).plain;
       const cols = Object.keys(want[0] ?? {});
       await eventually(async () => assert.deepEqual(await lakeRows(n, n.plain, cols), want, 'toasted texts kept'), 10_000);

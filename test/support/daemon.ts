@@ -152,13 +152,20 @@ export class DaemonProcess {
 
   /**
    * Resolves when the daemon has read everything the topics hold and committed
-   * it: nothing buffered, and over two polls `quietMs` apart neither the topics'
+   * it: /readyz answers 200 (joined, storage reachable), nothing buffered, and
+   * over two polls `quietMs` apart neither the topics'
    * end offsets nor the records read changed. Throws after timeoutMs with the log tail.
    */
   async waitCaughtUp(opts: { timeoutMs?: number; quietMs?: number } = {}): Promise<DaemonStatus> {
     const timeoutMs = opts.timeoutMs ?? 90_000;
     const quietMs = opts.quietMs ?? Math.max(1500, (this.spec.buffer?.maxAgeMs ?? 500) * 3);
     const deadline = Date.now() + timeoutMs;
+    // First the source must have its assignment (/readyz), or "nothing read" looks like "caught up".
+    while ((await fetch(`${this.url ?? ''}/readyz`).then((r) => r.status).catch(() => 0)) !== 200) {
+      if (!this.running) throw new DaemonError(`daemon exited before it was ready: ${this.logTail()}`);
+      if (Date.now() > deadline) throw new DaemonError(`daemon not ready (/readyz) after ${timeoutMs} ms: ${this.logTail()}`);
+      await sleep(250);
+    }
     let prev: string | undefined;
     for (;;) {
       if (!this.running) throw new DaemonError(`daemon exited while catching up: ${this.logTail()}`);
