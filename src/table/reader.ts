@@ -176,15 +176,27 @@ export async function readIncremental(table: HudiTable, opts: IncrementalOptions
   // works while `until` itself is retained by cleaning.
   if (instants.length > 0) await assertInstantRetained(table, until);
   const touched = new Set<string>();
+  // Files the range's commits wrote: only those can hold rows committed in it.
+  const written = new Set<string>();
   for (const i of instants) {
     const meta = await table.timeline.commitMetadata(i);
-    for (const s of allWriteStats(meta)) touched.add(groupKey(s.partitionPath ?? '', s.fileId));
+    for (const s of allWriteStats(meta)) {
+      touched.add(groupKey(s.partitionPath ?? '', s.fileId));
+      written.add(s.path.slice(s.path.lastIndexOf('/') + 1));
+      for (const l of s.logFiles ?? []) written.add(l);
+    }
   }
   const slices = selectSlices(table.view, {
     asOf: until,
     completed: new Set(table.timeline.completed().map((i) => i.timestamp)),
     replaced: new Set([...(await replacedGroups(table.timeline))].filter(([, at]) => at <= until).map(([k]) => k)),
-  }).filter((s) => touched.has(groupKey(s.partition, s.fileId)) && (opts.partitionFilter?.(s.partition) ?? true));
+  })
+    .filter((s) => touched.has(groupKey(s.partition, s.fileId)) && (opts.partitionFilter?.(s.partition) ?? true))
+    // A base file written at or before `since` holds no row of the range; logs not written in it hold none either.
+    .map((s): FileSlice => {
+      const { base, ...rest } = s;
+      return { ...rest, ...(base !== undefined && base.instant > opts.since ? { base } : {}), logs: s.logs.filter((l) => written.has(l.name)) };
+    });
   await assertRetained(table, slices);
   const { rows, stats } = await readSlices(table, slices, { ...sliceOptions(table, until), since: opts.since }, false);
   return { schema, rows: finish(rows, schema, opts), stats };
