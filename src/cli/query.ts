@@ -117,7 +117,8 @@ export async function queryCommand(kind: 'snapshot' | 'incremental' | 'changes',
     await emit(r.schema, r.rows, flags);
     return;
   }
-  let since = flags.since;
+  // `--since 0` reads from the beginning of the timeline.
+  let since = flags.since === '0' ? '00000000000000000' : flags.since;
   if (flags.consumer !== undefined) {
     if (since !== undefined) throw new UsageError('give either --since or --consumer, not both');
     since = (await readConsumer(store, table.base, flags.consumer))?.lastInstant ?? '00000000000000000';

@@ -123,7 +123,8 @@ export class HudiTable {
   /** Re-reads the timeline and the file listing (after another process changed the table). */
   async refresh(): Promise<void> {
     [this.timeline, this.view] = await Promise.all([Timeline.load(this.store, this.base), FileSystemView.load(this.store, this.base)]);
-    this.clock.observe(this.timeline.lastInstantTime() ?? '00000000000000000');
+    const last = this.timeline.lastInstantTime();
+    if (last !== undefined) this.clock.observe(last);
     await this.loadState();
     this.keyIndex.clear();
   }

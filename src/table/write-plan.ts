@@ -26,9 +26,22 @@ function newer(incoming: Mutation, current: { ordering: bigint; unordered?: bool
 export function latestPerKey(mutations: Iterable<{ key: string; mutation: Mutation }>): Map<string, Mutation> {
   const out = new Map<string, Mutation>();
   for (const { key, mutation } of mutations) {
-    if (newer(mutation, out.get(key))) out.set(key, mutation);
+    const current = out.get(key);
+    if (newer(mutation, current)) out.set(key, carryUnavailable(mutation, current));
   }
   return out;
+}
+
+/** An upsert replacing another in the same batch takes the values Debezium did not send (TOAST) from it. */
+function carryUnavailable(m: Mutation, replaced: Mutation | undefined): Mutation {
+  if (m.kind !== 'upsert' || !m.unavailable?.length || replaced?.kind !== 'upsert') return m;
+  const row: Row = { ...m.row };
+  const still = m.unavailable.filter((col) => {
+    if (replaced.unavailable?.includes(col) || !(col in replaced.row)) return true;
+    row[col] = replaced.row[col] ?? null;
+    return false;
+  });
+  return { ...m, row, unavailable: still };
 }
 
 /**

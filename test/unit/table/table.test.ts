@@ -99,3 +99,16 @@ test('a writer with a stale view (a zombie) cannot complete a commit', async () 
   await next.commit({ schema, mutations: [up(4, 'd', 13, 'c')] });
   assert.deepEqual(names((await readSnapshot(next)).rows), ['1:a', '2:b', '4:d']);
 });
+
+test('refresh works on a table with no commit yet', async () => {
+  const t = await newTable(1);
+  await t.refresh();
+  assert.ok((await t.commit({ schema, mutations: [up(1, 'a', 10, 'c')] })).instant);
+});
+
+test('an update whose TOAST column was not sent keeps the value of an insert in the same commit', async () => {
+  const t = await newTable(1);
+  const update: Mutation = { kind: 'upsert', ordering: 11n, unavailable: ['name'], row: { id: 1, name: null, _cdc_op: 'u', _cdc_source_ts_ms: 1, _cdc_position: 11, _cdc_tx_id: null } };
+  await t.commit({ schema, mutations: [up(1, 'long text', 10, 'c'), update] });
+  assert.deepEqual(names((await readSnapshot(t)).rows), ['1:long text']);
+});
