@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { arrowToRows, readParquet, readParquetColumns, writeParquet, type ParquetCompression } from '../../src/table/parquet.js';
 import type { Row, TableSchema } from '../../src/table/schema.js';
+import { USER_SCHEMA } from '../table/data.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,24 +26,8 @@ const { values: args } = parseArgs({
 const N = Number(args.rows);
 const RUNS = Number(args.runs);
 
-const opt = <T>(t: T) => ['null', t] as never;
-/** 10 user columns, shaped like a CDC table: a key, low- and high-cardinality text, numbers, a decimal, a timestamp. */
-const schema: TableSchema = {
-  type: 'record',
-  name: 'bench_orders',
-  fields: [
-    { name: 'id', type: opt('long'), default: null },
-    { name: 'tenant', type: opt('int'), default: null },
-    { name: 'name', type: opt('string'), default: null },
-    { name: 'email', type: opt('string'), default: null },
-    { name: 'amount', type: opt('double'), default: null },
-    { name: 'price', type: opt({ type: 'bytes', logicalType: 'decimal', precision: 12, scale: 2 }), default: null },
-    { name: 'created_at', type: opt({ type: 'long', logicalType: 'timestamp-micros' }), default: null },
-    { name: 'active', type: opt('boolean'), default: null },
-    { name: 'payload', type: opt({ type: 'string', 'cdc.semantic': 'json' }), default: null },
-    { name: 'version', type: opt('long'), default: null },
-  ],
-};
+/** The same 10 user columns as the table benchmarks. */
+const schema: TableSchema = USER_SCHEMA;
 
 function generate(n: number): Row[] {
   const rows: Row[] = new Array<Row>(n);

@@ -1,7 +1,5 @@
 import { strict as assert } from 'node:assert';
 import { mkdtemp } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeTimelineAvro } from '../../../src/hudi/timeline-avro.js';
@@ -9,31 +7,9 @@ import { FaultyStore, InjectedFault } from '../../../src/storage/faulty-store.js
 import { LocalStore } from '../../../src/storage/local-store.js';
 import { compact } from '../../../src/table/compaction.js';
 import { readIncremental, readSnapshot } from '../../../src/table/reader.js';
-import type { TableSchema } from '../../../src/table/schema.js';
 import { HudiTable } from '../../../src/table/table.js';
-import type { Mutation } from '../../../src/table/write-plan.js';
 
-// tmpfs when there is one: LocalStore fsyncs every put, and these tests make thousands.
-const TMP = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-
-const schema: TableSchema = {
-  type: 'record',
-  name: 'customers',
-  namespace: 'shop',
-  fields: [
-    { name: 'id', type: ['null', 'int'], default: null },
-    { name: 'name', type: ['null', 'string'], default: null },
-    { name: '_cdc_op', type: ['null', 'string'], default: null },
-    { name: '_cdc_source_ts_ms', type: ['null', 'long'], default: null },
-    { name: '_cdc_position', type: ['null', 'long'], default: null },
-    { name: '_cdc_tx_id', type: ['null', 'string'], default: null },
-  ],
-};
-const up = (id: number, name: string, pos: number): Mutation => ({ kind: 'upsert', ordering: BigInt(pos), row: { id, name, _cdc_op: 'u', _cdc_source_ts_ms: 1, _cdc_position: pos, _cdc_tx_id: null } });
-const del = (id: number, pos: number): Mutation => ({ kind: 'delete', ordering: BigInt(pos), row: { id } });
-const names = (rows: Record<string, unknown>[]) => rows.map((r) => `${r.id}:${r.name}`).sort();
-const BASE = 'shop/customers';
-const CONFIG = { tableName: 'shop_customers', database: 'shop', recordKeyFields: ['id'], orderingField: '_cdc_position', buckets: 2 };
+import { BASE, CONFIG, TMP, del, names, schema, up } from '../../support/table-fixtures.js';
 
 async function seeded(): Promise<{ dir: string; t: HudiTable; c1: string; c2: string }> {
   const dir = await mkdtemp(join(TMP, 'cdc-lake-compaction-'));

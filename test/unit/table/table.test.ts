@@ -8,36 +8,13 @@ import { HudiTable } from '../../../src/table/table.js';
 import { readChanges, readIncremental, readSnapshot } from '../../../src/table/reader.js';
 import type { TableSchema } from '../../../src/table/schema.js';
 import type { Mutation } from '../../../src/table/write-plan.js';
-
-const schema: TableSchema = {
-  type: 'record',
-  name: 'customers',
-  namespace: 'shop',
-  fields: [
-    { name: 'id', type: ['null', 'int'], default: null },
-    { name: 'name', type: ['null', 'string'], default: null },
-    { name: '_cdc_op', type: ['null', 'string'], default: null },
-    { name: '_cdc_source_ts_ms', type: ['null', 'long'], default: null },
-    { name: '_cdc_position', type: ['null', 'long'], default: null },
-    { name: '_cdc_tx_id', type: ['null', 'string'], default: null },
-  ],
-};
-
-function up(id: number, name: string, pos: number, op = 'u'): Mutation {
-  return { kind: 'upsert', ordering: BigInt(pos), row: { id, name, _cdc_op: op, _cdc_source_ts_ms: 1, _cdc_position: pos, _cdc_tx_id: null } };
-}
-function del(id: number, pos: number): Mutation {
-  return { kind: 'delete', ordering: BigInt(pos), row: { id } };
-}
+import { CONFIG, del, names, schema, up } from '../../support/table-fixtures.js';
 
 async function newTable(buckets = 2): Promise<HudiTable> {
   const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-table-'));
-  return HudiTable.create(new LocalStore(dir), 'shop/customers', {
-    tableName: 'shop_customers', database: 'shop', recordKeyFields: ['id'], orderingField: '_cdc_position', buckets,
-  });
+  return HudiTable.create(new LocalStore(dir), 'shop/customers', { ...CONFIG, buckets });
 }
 
-const names = (rows: Record<string, unknown>[]) => rows.map((r) => `${r.id}:${r.name}`).sort();
 
 test('upserts, deletes and the source-order guard across commits', async () => {
   const t = await newTable();
