@@ -24,6 +24,57 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hudi_read import canonical, row_sort_key  # noqa: E402  (shared canonical encoding)
 
 
+def start_spark(app: str, bundle: str):
+    """A local Spark session with the Hudi bundle, on loopback, in UTC. Returns the
+    session and a stream for JSONL: the JVM may print on stdout, so the real stdout
+    is kept aside and stdout is pointed at stderr."""
+    # Spark hands timestamps to Python as naive local times: make local UTC.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .appName(app)
+        .config("spark.jars", bundle)
+        .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+        .config("spark.kryo.registrator", "org.apache.spark.HoodieSparkKryoRegistrar")
+        .config("spark.sql.extensions", "org.apache.spark.sql.hudi.HoodieSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.hudi.catalog.HoodieCatalog")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark, out
+
+
+def read_rows(spark, table_path: str, mode: str, as_of=None, start=None, end=None, columns=None) -> list:
+    """One Hudi query as canonical rows, sorted like hudi_read.py sorts them."""
+    reader = spark.read.format("hudi").option("hoodie.metadata.enable", "false")
+    if mode == "incremental":
+        reader = reader.option("hoodie.datasource.query.type", "incremental").option("hoodie.datasource.read.begin.instanttime", start)
+        if end:
+            reader = reader.option("hoodie.datasource.read.end.instanttime", end)
+    else:
+        reader = reader.option("hoodie.datasource.query.type", mode)
+        if as_of:
+            reader = reader.option("as.of.instant", as_of)
+    df = reader.load(table_path)
+    if columns:
+        df = df.select(*[c for c in columns.split(",") if c])
+    rows = [{k: canonical(v) for k, v in r.asDict(recursive=True).items()} for r in df.collect()]
+    rows.sort(key=row_sort_key)
+    return rows
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description="Spark-Hudi oracle: print a Hudi table as canonical JSONL")
     ap.add_argument("table_path")
@@ -41,55 +92,14 @@ def main(argv: list[str]) -> int:
         print(f"spark_read.py: HUDI_SPARK_BUNDLE={bundle!r} is not a file: run `npm run stack:up`", file=sys.stderr)
         return 2
 
-    # Spark hands timestamps to Python as naive local times: make local UTC.
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only
-    # The JVM (Hudi's object-size estimator) prints warnings on stdout: keep
-    # stdout for our JSONL and hand the JVM stderr instead.
-    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .appName("cdc-lake-spark-oracle")
-        .config("spark.jars", bundle)
-        .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-        .config("spark.kryo.registrator", "org.apache.spark.HoodieSparkKryoRegistrar")
-        .config("spark.sql.extensions", "org.apache.spark.sql.hudi.HoodieSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.hudi.catalog.HoodieCatalog")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark, out = start_spark("cdc-lake-spark-oracle", bundle)
     try:
-        reader = spark.read.format("hudi").option("hoodie.metadata.enable", "false")
-        if args.mode == "incremental":
-            reader = reader.option("hoodie.datasource.query.type", "incremental").option(
-                "hoodie.datasource.read.begin.instanttime", args.start
-            )
-            if args.end:
-                reader = reader.option("hoodie.datasource.read.end.instanttime", args.end)
-        else:
-            reader = reader.option("hoodie.datasource.query.type", args.mode)
-            if args.as_of:
-                reader = reader.option("as.of.instant", args.as_of)
-        df = reader.load(args.table_path)
-        if args.columns:
-            df = df.select(*[c for c in args.columns.split(",") if c])
-        rows = [{k: canonical(v) for k, v in r.asDict(recursive=True).items()} for r in df.collect()]
+        rows = read_rows(spark, args.table_path, args.mode, args.as_of, args.start, args.end, args.columns)
     except Exception as e:  # py4j / analysis errors: report with the path
         print(f"spark_read.py: cannot read {args.mode} of Hudi table {args.table_path}: {type(e).__name__}: {e}", file=sys.stderr)
         return 3
     finally:
         spark.stop()
-    rows.sort(key=row_sort_key)
     for r in rows:
         out.write(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n")
     out.flush()

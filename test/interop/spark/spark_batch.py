@@ -18,7 +18,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "scripts", "oracle"))
-from hudi_read import canonical, row_sort_key  # noqa: E402  (the oracles' canonical encoding)
+from spark_read import read_rows, start_spark  # noqa: E402  (one Spark setup and query path for both oracles)
 
 
 def main(argv: list[str]) -> int:
@@ -32,48 +32,11 @@ def main(argv: list[str]) -> int:
     if not bundle or not os.path.isfile(bundle):
         print(f"spark_batch.py: HUDI_SPARK_BUNDLE={bundle!r} is not a file: run `npm run stack:up`", file=sys.stderr)
         return 2
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)  # the JVM may print on stdout; keep stdout for our JSONL
-    from pyspark.sql import SparkSession
-
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .appName("cdc-lake-spark-batch")
-        .config("spark.jars", bundle)
-        .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-        .config("spark.kryo.registrator", "org.apache.spark.HoodieSparkKryoRegistrar")
-        .config("spark.sql.extensions", "org.apache.spark.sql.hudi.HoodieSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.hudi.catalog.HoodieCatalog")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark, out = start_spark("cdc-lake-spark-batch", bundle)
     try:
         for qi, q in enumerate(queries):
             try:
-                reader = spark.read.format("hudi").option("hoodie.metadata.enable", "false")
-                mode = q.get("mode", "snapshot")
-                if mode == "incremental":
-                    reader = reader.option("hoodie.datasource.query.type", "incremental").option(
-                        "hoodie.datasource.read.begin.instanttime", q["start"]
-                    )
-                    if q.get("end"):
-                        reader = reader.option("hoodie.datasource.read.end.instanttime", q["end"])
-                else:
-                    reader = reader.option("hoodie.datasource.query.type", mode)
-                    if q.get("as_of"):
-                        reader = reader.option("as.of.instant", q["as_of"])
-                df = reader.load(table_path)
-                rows = [{k: canonical(v) for k, v in r.asDict(recursive=True).items()} for r in df.collect()]
-                rows.sort(key=row_sort_key)
+                rows = read_rows(spark, table_path, q.get("mode", "snapshot"), q.get("as_of"), q.get("start"), q.get("end"))
                 for r in rows:
                     out.write(json.dumps({"q": qi, "row": r}, sort_keys=True, ensure_ascii=False) + "\n")
             except Exception as e:  # py4j / analysis errors: report per query, keep going
