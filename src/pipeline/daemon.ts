@@ -1,7 +1,8 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging.js';
 import { SchemaRegistryClient, type SchemaRegistryOptions } from '../debezium/schema-registry.js';
-import { createMetrics, startOpsServer, type Metrics, type OpsServer } from '../server/index.js';
+import { createMetrics, startOpsServer, type DecodeErrorReason, type Metrics, type OpsServer } from '../server/index.js';
+import type { InvalidReason } from '../debezium/invalid-record.js';
 import { KafkaSource } from '../source/kafka.js';
 import { KafkaDeadLetterSink } from '../source/kafka-dead-letters.js';
 import type { Source } from '../source/source.js';
@@ -32,6 +33,8 @@ export class Daemon {
   private storage = { reachable: true, error: undefined as string | undefined };
   private readonly lastCommitAt = new Map<string, number>();
   private probe: NodeJS.Timeout | undefined;
+  private gauges: NodeJS.Timeout | undefined;
+  private readonly buffered = new Set<string>();
 
   constructor(private readonly parts: DaemonParts) {
     const { config, logger } = parts;
@@ -59,7 +62,16 @@ export class Daemon {
           this.metrics.lastCommitTime.set({ table }, Date.now() / 1000);
           this.lastCommitAt.set(table, Date.now());
         },
-        onDeadLetter: (l) => this.metrics.deadLetters.inc({ table: l.error.table ?? '', reason: l.error.reason }),
+        onDeadLetter: (l) => {
+          this.metrics.deadLetters.inc({ table: l.error.table ?? '', reason: l.error.reason });
+          this.metrics.decodeErrors.inc({ reason: decodeErrorReason(l.error.reason) });
+        },
+        onChange: (table) => this.metrics.recordsIn.inc({ table }),
+        onFileWritten: (table, kind, bytes) => {
+          this.metrics.filesWritten.inc({ table, kind });
+          this.metrics.bytesWritten.inc({ table, kind }, bytes);
+        },
+        onPaused: (count) => this.metrics.pausedPartitions.set(count),
         onMaintenance: (table, r) => {
           if (r.compaction?.instant) {
             this.metrics.compactionDuration.observe({ table }, r.compaction.ms / 1000);
@@ -99,12 +111,32 @@ export class Daemon {
     logger.info({ url: this.server.url }, 'operations server listening');
     this.probe = setInterval(() => void this.probeStorage(), 15_000);
     void this.probeStorage();
+    this.gauges = setInterval(() => this.updateBufferGauges(), 1000);
     try {
       return await this.pipeline.run(this.source, { tickMs: Math.min(1000, config.buffer.maxAgeMs) });
     } finally {
       clearInterval(this.probe);
+      clearInterval(this.gauges);
+      this.updateBufferGauges();
       await this.server.stop();
     }
+  }
+
+  /** Buffer gauges per table; a table whose batch was flushed goes back to 0. */
+  private updateBufferGauges(): void {
+    const now = new Set<string>();
+    for (const b of this.pipeline.bufferState()) {
+      now.add(b.table);
+      this.metrics.bufferBytes.set({ table: b.table }, b.bytes);
+      this.metrics.bufferRows.set({ table: b.table }, b.rows);
+    }
+    for (const t of this.buffered) {
+      if (now.has(t)) continue;
+      this.metrics.bufferBytes.set({ table: t }, 0);
+      this.metrics.bufferRows.set({ table: t }, 0);
+    }
+    this.buffered.clear();
+    for (const t of now) this.buffered.add(t);
   }
 
   private async probeStorage(): Promise<void> {
@@ -126,6 +158,24 @@ function registryOptions(r: NonNullable<Config['source']['schemaRegistry']>): Sc
   if (r.basicAuth) return { url: r.url, auth: r.basicAuth };
   if (r.bearerToken) return { url: r.url, auth: { bearerToken: r.bearerToken } };
   return { url: r.url };
+}
+
+/** The metric's coarse reason for a dead letter's specific one. */
+export function decodeErrorReason(reason: InvalidReason): DecodeErrorReason {
+  switch (reason) {
+    case 'malformed-json': case 'not-an-object': case 'empty-value': case 'unknown-format': case 'truncated-avro': case 'bad-avro':
+      return 'malformed';
+    case 'bad-schema': case 'schema-not-resolved': case 'incompatible-schema-change':
+      return 'schema';
+    case 'unknown-schema-id':
+      return 'registry';
+    case 'no-primary-key':
+      return 'keyless';
+    case 'unknown-semantic-type':
+      return 'unsupported-type';
+    default:
+      return 'other';
+  }
 }
 
 function kafkaSource(config: Config): Source {

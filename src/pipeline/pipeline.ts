@@ -26,6 +26,12 @@ export interface PipelineEvents {
   onCommit?(table: string, instant: string, rows: number, ms: number): void;
   onDeadLetter?(letter: DeadLetter): void;
   onRecords?(table: string, n: number): void;
+  /** A change event accepted into a table's buffer. */
+  onChange?(table: string): void;
+  /** A data file written for a table (`kind`: base or log). */
+  onFileWritten?(table: string, kind: 'base' | 'log', bytes: number): void;
+  /** How many splits the memory budget holds paused now. */
+  onPaused?(count: number): void;
   onMaintenance?(table: string, report: MaintenanceReport): void;
 }
 
@@ -128,6 +134,7 @@ export class Pipeline {
   joined = false;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly activeSplits = new Set<SplitId>();
+  private readonly paused = new Set<SplitId>();
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.chain.then(fn);
@@ -141,6 +148,9 @@ export class Pipeline {
     const { pause, resume } = this.buffers.backpressure(this.activeSplits);
     if (pause.length > 0) source.pause(pause);
     if (resume.length > 0) source.resume(resume);
+    for (const s of pause) this.paused.add(s);
+    for (const s of resume) this.paused.delete(s);
+    if (pause.length > 0 || resume.length > 0) this.opts.events?.onPaused?.(this.paused.size);
   }
 
   /** Per table: buffered bytes/rows and when its batch opened, for metrics and /readyz. */
@@ -208,6 +218,7 @@ export class Pipeline {
       return;
     }
     this.summary.changes++;
+    this.opts.events?.onChange?.(id);
     this.buffers.add(event, rec.value?.byteLength ?? 64, now, id);
   }
 
@@ -249,7 +260,7 @@ export class Pipeline {
         ...(partitionField === undefined ? {} : { partitionField }),
         orderingField: '_cdc_position',
         buckets: route.options.buckets,
-      });
+      }, { onFileWritten: (path, bytes) => this.opts.events?.onFileWritten?.(id.id, path.includes('.log.') ? 'log' : 'base', bytes) });
       t = { route, table, checkpoint: this.checkpoints.get(id.id) ?? emptyCheckpoint() };
       this.tables.set(id.id, t);
     }
