@@ -1,5 +1,5 @@
-import { randomInt, randomUUID } from 'node:crypto';
-import { baseFileName, logFileName } from '../hudi/file-name.js';
+import { randomInt } from 'node:crypto';
+import { baseFileName, logFileName, newFileId } from '../hudi/file-name.js';
 import { InstantClock } from '../hudi/instant.js';
 import { avroDataBlock, deleteBlock, encodeLogBlock, type DeleteRecord } from '../hudi/log-block.js';
 import { PARTITION_METADATA_FILE, partitionDepth, renderPartitionMetadata } from '../hudi/partition-metadata.js';
@@ -385,7 +385,8 @@ export class HudiTable {
   /** A new file group: a base file of its upserts (empty when it only has deletes) and, for deletes, a log of the new slice. */
   private async writeNewGroup(instant: string, w: GroupWrite, schema: TableSchema, result: CommitResult, newPartitions: Set<string>): Promise<WriteStat[]> {
     const keys = await this.groupKeys(w.partition, w.bucket);
-    const fileId = `${bucketFileIdPrefix(w.bucket)}-${randomUUID().slice(9)}-0`;
+    // Hudi's bucket index names file groups `<8-digit bucket>-<rest of a uuid>-0`.
+    const fileId = `${bucketFileIdPrefix(w.bucket)}${newFileId().slice(8)}`;
     const name = baseFileName({ fileId, writeToken: this.writeToken(w.bucket), instant });
     const rows = this.metaRows(w.upserts, instant, w.partition, w.bucket, name);
     const bytes = this.writeBase(schema, rows);
