@@ -123,25 +123,22 @@ export interface SliceSelection {
  * The slice of each live file group that a reader at `asOf` uses: the newest slice
  * whose base file was written by a completed instant at or before `asOf`. Base files
  * of pending or failed instants are never used (Java's rule; we apply it to our reader
- * too). Log files join the slice named by their base instant.
+ * too), and the logs filed under such a base (a pending compaction) belong to the slice
+ * chosen. Groups without any usable base file are skipped, as hudi-rs skips them.
  */
 export function selectSlices(view: FileSystemView, sel: SliceSelection): FileSlice[] {
   const out: FileSlice[] = [];
   for (const g of view.groups.values()) {
     if (sel.replaced.has(groupKey(g.partition, g.fileId))) continue;
-    let chosen: FileSlice | undefined;
-    for (const s of g.slices) {
-      if (s.baseInstant > sel.asOf) break;
-      if (s.base !== undefined && !sel.completed.has(s.base.instant)) continue;
-      if (s.base === undefined && !g.slices.some((x) => x.base !== undefined)) continue; // log-only groups: hudi-rs drops them
-      chosen = s;
-    }
-    if (chosen !== undefined && chosen.base !== undefined) out.push(chosen);
-    else if (chosen !== undefined) {
-      // A log slice whose base file is missing (pending compaction): attach its logs to the previous base.
-      const prev = [...g.slices].reverse().find((s) => s.baseInstant < chosen!.baseInstant && s.base !== undefined && sel.completed.has(s.base.instant));
-      if (prev !== undefined) out.push({ ...prev, logs: [...prev.logs, ...chosen.logs] });
-    }
+    const visible = g.slices.filter((s) => s.baseInstant <= sel.asOf);
+    let at = -1;
+    visible.forEach((s, i) => {
+      if (s.base !== undefined && sel.completed.has(s.base.instant)) at = i;
+    });
+    const chosen = visible[at];
+    if (chosen === undefined) continue;
+    const later = visible.slice(at + 1).flatMap((s) => s.logs);
+    out.push(later.length === 0 ? chosen : { ...chosen, logs: [...chosen.logs, ...later] });
   }
   return out.sort((a, b) => (a.partition + a.fileId < b.partition + b.fileId ? -1 : 1));
 }
