@@ -2,6 +2,7 @@
 // `scripts/stack up`), with process.env taking precedence so a developer can
 // point tests at an existing Kafka / S3 / PostgreSQL. Tests that need services
 // call stackEnv() and fail loudly — never skip — when the stack is not up.
+import { S3Client } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createConnection } from "node:net";
@@ -225,5 +226,16 @@ export function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv
     child.once("error", (e) => fail(new Error(`cannot run ${cmd}: ${e.message}`)));
     child.once("close", (code) => ok({ stdout, stderr, code: code ?? -1 }));
     child.stdin.end(input ?? "");
+  });
+}
+
+/** An S3 client for the stack's S3 server (path-style, its credentials). */
+export function stackS3Client(): S3Client {
+  const { s3 } = stackEnv();
+  return new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
   });
 }

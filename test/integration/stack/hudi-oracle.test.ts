@@ -6,8 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, test } from "node:test";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { fixturesDir, readWithHudiRs, stackEnv } from "../../support/stack-env.js";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { fixturesDir, readWithHudiRs, stackEnv, stackS3Client } from "../../support/stack-env.js";
 
 const FIXTURE = "quickstart_trips_table__mor__avro__v6_trips_8i1u";
 let dir = "";
@@ -45,12 +45,7 @@ test("hudi-rs timeline and incremental read of the fixture", async () => {
 
 test("hudi-rs reads the same table from the stack's S3", async () => {
   const { s3 } = stackEnv();
-  const client = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
+  const client = stackS3Client();
   const prefix = `stack-smoke/hudi-${Date.now()}`;
   const walk = (d: string): string[] =>
     readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));

@@ -2,17 +2,12 @@
 // If-None-Match: * is refused with 412, which the lake's writer fencing relies on.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
-import { stackEnv } from "../../support/stack-env.js";
+import { GetObjectCommand, PutObjectCommand, S3ServiceException } from "@aws-sdk/client-s3";
+import { stackEnv, stackS3Client } from "../../support/stack-env.js";
 
 test("put twice with If-None-Match: * -> 412 the second time", async () => {
   const { s3 } = stackEnv();
-  const client = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
+  const client = stackS3Client();
   const key = `stack-smoke/${Date.now()}-${Math.random().toString(36).slice(2)}`;
   try {
     await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: "first", IfNoneMatch: "*" }));
