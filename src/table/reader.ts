@@ -111,14 +111,6 @@ function sortRows(rows: Row[]): Row[] {
   });
 }
 
-function sliceOptions(table: HudiTable, asOf: string): SliceReadOptions {
-  return {
-    asOf,
-    completed: new Set(table.timeline.completed().map((i) => i.timestamp)),
-    orderingField: table.config.orderingField,
-    ...(table.schema ? { schema: withMetaFields(table.schema) } : {}),
-  };
-}
 
 async function readSlices(table: HudiTable, slices: FileSlice[], opts: SliceReadOptions, readOptimized: boolean): Promise<{ rows: Row[]; stats: ReadStats }> {
   const rows: Row[] = [];
@@ -156,7 +148,7 @@ export async function readSnapshot(table: HudiTable, opts: SnapshotOptions = {})
   if (opts.asOf !== undefined) await assertInstantRetained(table, asOf);
   const slices = table.liveSlices(asOf).filter((s) => opts.partitionFilter?.(s.partition) ?? true);
   await assertRetained(table, slices);
-  const { rows, stats } = await readSlices(table, slices, sliceOptions(table, asOf), opts.readOptimized === true);
+  const { rows, stats } = await readSlices(table, slices, table.readOpts(asOf), opts.readOptimized === true);
   return { schema, rows: finish(rows, schema, opts), stats };
 }
 
@@ -198,7 +190,7 @@ export async function readIncremental(table: HudiTable, opts: IncrementalOptions
       return { ...rest, ...(base !== undefined && base.instant > opts.since ? { base } : {}), logs: s.logs.filter((l) => written.has(l.name)) };
     });
   await assertRetained(table, slices);
-  const { rows, stats } = await readSlices(table, slices, { ...sliceOptions(table, until), since: opts.since }, false);
+  const { rows, stats } = await readSlices(table, slices, { ...table.readOpts(until), since: opts.since }, false);
   return { schema, rows: finish(rows, schema, opts), stats };
 }
 

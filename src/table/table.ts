@@ -315,9 +315,10 @@ export class HudiTable {
   }
 
   /** Slice-read options at the latest completed instant (shared with compaction). */
-  readOpts(): { asOf: string; completed: Set<string>; orderingField: string; schema?: TableSchema } {
+  /** How to read a slice as of `asOf` (default: the latest completed instant): the one place readers and the writer get it. */
+  readOpts(asOf?: string): { asOf: string; completed: Set<string>; orderingField: string; schema?: TableSchema } {
     const completed = new Set(this.timeline.completed().map((i) => i.timestamp));
-    return { asOf: this.timeline.lastCompleted()?.timestamp ?? '', completed, orderingField: this.config.orderingField, ...(this.schema ? { schema: withMetaFields(this.schema) } : {}) };
+    return { asOf: asOf ?? this.timeline.lastCompleted()?.timestamp ?? '', completed, orderingField: this.config.orderingField, ...(this.schema ? { schema: withMetaFields(this.schema) } : {}) };
   }
 
   /** Key → ordering/deleted for one file group, loaded once from storage and then kept current by our writes. */
