@@ -1,0 +1,189 @@
+// A dedicated single-node KRaft Kafka broker for fault tests: its own free
+// loopback ports and temp data dir, the jars the stack already cached
+// (KAFKA_HOME from .stack/env). A test may stop it (SIGTERM), kill it (SIGKILL)
+// and start it again on the same ports and data: the shared stack broker is
+// never touched, because other engineers' tests use it concurrently.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Admin } from '@platformatic/kafka';
+import { run, stackEnv } from './stack-env.js';
+
+export class KafkaBrokerError extends Error {
+  override readonly name = 'KafkaBrokerError';
+}
+
+/** A port nobody listens on right now (the OS picks it; tiny race until the broker binds it). */
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/** server.properties for a broker+controller in one JVM (pure). */
+export function brokerProperties(dataDir: string, port: number, controllerPort: number): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    'num.partitions=1',
+    'auto.create.topics.enable=false',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=2',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    // fsync every message so a kill -9 loses nothing the producer saw acknowledged
+    'log.flush.interval.messages=1',
+    '',
+  ].join('\n');
+}
+
+export class KafkaBroker {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private logStream: WriteStream | undefined;
+  /** How many times the JVM was started (1 after the first start()). */
+  starts = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    readonly controllerPort: number,
+  ) {}
+
+  /** `host:port` for clients. */
+  get bootstrap(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get logFile(): string {
+    return join(this.dir, 'kafka.log');
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Formats a fresh data dir on free ports and starts the broker; resolves when it serves metadata. */
+  static async create(timeoutMs = 120_000): Promise<KafkaBroker> {
+    const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-kafka-'));
+    const broker = new KafkaBroker(dir, await freePort(), await freePort());
+    await mkdir(join(dir, 'data'));
+    await writeFile(broker.propsFile, brokerProperties(join(dir, 'data'), broker.port, broker.controllerPort));
+    // A KRaft cluster id is 16 random bytes, base64url without padding.
+    const clusterId = randomBytes(16).toString('base64url');
+    const fmt = await run('java', ['-Xmx128m', '-cp', broker.classpath, quietLog(), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', broker.propsFile]);
+    if (fmt.code !== 0) throw new KafkaBrokerError(`kafka storage format in ${dir} failed (exit ${fmt.code}): ${fmt.stderr || fmt.stdout}`);
+    await broker.start(timeoutMs);
+    return broker;
+  }
+
+  private get propsFile(): string {
+    return join(this.dir, 'server.properties');
+  }
+
+  private get classpath(): string {
+    const home = stackEnv().vars['KAFKA_HOME'];
+    if (!home) throw new KafkaBrokerError('KAFKA_HOME missing from .stack/env: run `npm run stack:up` (it caches the Kafka jars)');
+    return `${home}/lib/*`;
+  }
+
+  /** Starts the JVM on the same ports and data dir; resolves when the broker answers metadata requests. */
+  async start(timeoutMs = 120_000): Promise<void> {
+    if (this.running) throw new KafkaBrokerError(`broker ${this.bootstrap} is already running`);
+    this.logStream = createWriteStream(this.logFile, { flags: 'a' });
+    const child = spawn(
+      'java',
+      ['-Xms128m', '-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', quietLog(), '-cp', this.classpath, 'kafka.Kafka', this.propsFile],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.pipe(this.logStream, { end: false });
+    child.stderr?.pipe(this.logStream, { end: false });
+    this.child = child;
+    this.starts++;
+    this.exited = new Promise((ok) => child.once('exit', () => ok()));
+    const deadline = Date.now() + timeoutMs;
+    while (!(await this.answers())) {
+      if (!this.running) throw new KafkaBrokerError(`broker ${this.bootstrap} exited during start-up: ${await this.logTail()}`);
+      if (Date.now() > deadline) throw new KafkaBrokerError(`broker ${this.bootstrap} not ready in ${timeoutMs} ms: ${await this.logTail()}`);
+      await sleep(300);
+    }
+  }
+
+  /** True when the broker lists topics. */
+  async answers(): Promise<boolean> {
+    const admin = new Admin({ clientId: 'cdc-lake-broker-probe', bootstrapBrokers: [this.bootstrap], timeout: 2000, retries: 0 });
+    try {
+      await admin.listTopics();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
+  }
+
+  /** SIGTERM (controlled shutdown) and wait for the exit; SIGKILL after timeoutMs. */
+  async stop(timeoutMs = 60_000): Promise<void> {
+    if (!this.running) return;
+    this.child?.kill('SIGTERM');
+    const t = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
+    try {
+      await this.exited;
+    } finally {
+      clearTimeout(t);
+    }
+  }
+
+  /** kill -9: no controlled shutdown, no flush beyond what is already on disk. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child?.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async createTopic(topic: string, partitions: number): Promise<void> {
+    const admin = new Admin({ clientId: 'cdc-lake-broker-admin', bootstrapBrokers: [this.bootstrap] });
+    try {
+      await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
+  }
+
+  async logTail(lines = 40): Promise<string> {
+    const text = await readFile(this.logFile, 'utf8').catch(() => '');
+    return text.trim().split('\n').slice(-lines).join('\n');
+  }
+
+  /** Kills the JVM and removes the data dir (keeps it when KEEP_KAFKA_DIR is set, for post-mortems). */
+  async destroy(): Promise<void> {
+    await this.kill();
+    this.logStream?.end();
+    if (!process.env['KEEP_KAFKA_DIR']) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+function quietLog(): string {
+  return `-Dlog4j2.configurationFile=${join(stackEnv().repoRoot, 'scripts', 'stack.d', 'log4j2.properties')}`;
+}
