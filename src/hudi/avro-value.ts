@@ -152,55 +152,6 @@ export function encodeDatum(type: avro.Type, input: unknown, what: string): Buff
   }
 }
 
-/**
- * Appends length-prefixed (big-endian int) datums into one growing buffer, avoiding a
- * Buffer per record and a large concat.
- */
-export class DatumWriter {
-  private buf = Buffer.alloc(64 * 1024);
-  pos = 0;
-  constructor(private readonly type: avro.Type) {}
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  int32(n: number): void {
-    this.ensure(4);
-    this.buf.writeInt32BE(n, this.pos);
-    this.pos += 4;
-  }
-
-  /** Writes int length + datum; `what` names the record in errors. */
-  lengthPrefixed(input: unknown, what: string): void {
-    const value = toAvsc(input);
-    for (;;) {
-      this.ensure(4);
-      let end: number;
-      try {
-        end = this.type.encode(value, this.buf, this.pos + 4);
-      } catch {
-        encodeDatum(this.type, input, what); // throws with field names
-        throw new TypeError(`${what}: value cannot be encoded`);
-      }
-      if (end >= 0) {
-        this.buf.writeInt32BE(end - this.pos - 4, this.pos);
-        this.pos = end;
-        return;
-      }
-      // encode returned buf.length - (position it needed to reach), i.e. minus the shortfall.
-      this.ensure(this.buf.length - end - this.pos);
-    }
-  }
-
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
-  }
-}
-
 /** avsc gives record-class instances and Buffers; the Value contract wants plain objects and Uint8Arrays. */
 export function toPlain(v: unknown): Value {
   if (v === null || typeof v !== 'object') return v as Value;

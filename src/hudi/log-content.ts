@@ -6,7 +6,8 @@ import type avro from 'avsc';
 import { DataType, DateUnit, tableFromIPC, type Vector } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import type { Row, TableSchema, Value } from '../table/schema.js';
-import { DatumWriter, avroType, decodeDatum, encodeDatum, toPlain } from './avro-value.js';
+import { avroType, decodeDatum, encodeDatum, toPlain } from './avro-value.js';
+import { AvroSink, Mismatch, compileRecord, type CompiledRecord } from './avro-encoder.js';
 import { BLOCK_CONTENT_VERSION, type LogBlockHeaders } from './log-format.js';
 import { loadHudiSchema } from './schemas.js';
 import { concat, int32 } from './bytes.js';
@@ -48,13 +49,56 @@ class Reader {
   }
 }
 
-/** Avro data block content: int version 3, int count, then per record int length + Avro datum. */
-export function encodeAvroDataContent(schema: string | TableSchema, rows: readonly Row[]): Uint8Array {
-  const w = new DatumWriter(schemaType(schema));
-  w.int32(BLOCK_CONTENT_VERSION);
-  w.int32(rows.length);
-  rows.forEach((row, i) => w.lengthPrefixed(row, `record ${i} of an Avro data block`));
-  return w.bytes();
+const recordCache = new Map<string, CompiledRecord | null>();
+
+function compiledRecord(key: string): CompiledRecord | undefined {
+  let c = recordCache.get(key);
+  if (c === undefined) {
+    c = compileRecord(JSON.parse(key)) ?? null;
+    recordCache.set(key, c);
+  }
+  return c ?? undefined;
+}
+
+/** Values of some top-level fields given as columns (index = row index) instead of row properties. */
+export type SideColumns = Readonly<Record<string, readonly Value[]>>;
+
+/**
+ * Avro data block content: int version 3, int count, then per record int length + Avro datum.
+ * `columns` supplies fields by name for every row (e.g. the `_hoodie_*` meta fields), so
+ * callers need not copy rows to add them.
+ */
+export function encodeAvroDataContent(schema: string | TableSchema, rows: readonly Row[], columns: SideColumns = {}): Uint8Array {
+  const key = typeof schema === 'string' ? schema : JSON.stringify(schema);
+  const compiled = compiledRecord(key);
+  const sink = new AvroSink();
+  sink.int32BE(BLOCK_CONTENT_VERSION);
+  sink.int32BE(rows.length);
+  const byPos = compiled?.fieldNames.map((n) => columns[n]) ?? [];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as Row;
+    sink.ensure(4);
+    const at = sink.pos;
+    sink.pos += 4;
+    let done = false;
+    if (compiled !== undefined) {
+      try {
+        compiled.encode(sink, row, i, byPos);
+        done = true;
+      } catch (e) {
+        if (!(e instanceof Mismatch)) throw e;
+        sink.pos = at + 4;
+      }
+    }
+    if (!done) {
+      // Outside the compiled fast path: avsc encodes it, or throws naming the field.
+      const full: Row = { ...row };
+      for (const [name, values] of Object.entries(columns)) full[name] = values[i] ?? null;
+      sink.raw(encodeDatum(schemaType(key), full, `record ${i} of an Avro data block`));
+    }
+    sink.buf.writeInt32BE(sink.pos - at - 4, at);
+  }
+  return sink.bytesView();
 }
 
 export function decodeAvroDataContent(content: Uint8Array, schema: string, what = 'Avro data block'): Row[] {

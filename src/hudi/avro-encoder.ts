@@ -1,0 +1,427 @@
+/**
+ * A per-schema compiled Avro binary encoder for log-block records: one closure per field,
+ * writing straight into one growing buffer (no per-record Buffer, no value copies). It
+ * produces the same bytes as avsc for every value avsc accepts under the Value contract;
+ * when a value does not fit the fast path (`Mismatch`), the caller re-encodes that one
+ * record with avsc, which either encodes it or throws the error naming the field.
+ */
+import type { Value } from '../table/schema.js';
+import { decimalToBytes } from './avro-value.js';
+
+/** Thrown by a compiled encoder when a value is outside its fast path; never escapes this layer. */
+export class Mismatch extends Error {
+  override readonly name = 'Mismatch';
+}
+const MISMATCH = new Mismatch('value outside the compiled Avro encoder');
+
+/** Growing output buffer with Avro primitive writers. */
+export class AvroSink {
+  buf: Buffer = Buffer.allocUnsafe(256 * 1024);
+  pos = 0;
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  int32BE(n: number): void {
+    this.ensure(4);
+    this.buf.writeInt32BE(n, this.pos);
+    this.pos += 4;
+  }
+
+  /** Zig-zag varint of a safe integer (exact up to |n| < 2^52; callers route larger values to `bigLong`). */
+  long(n: number): void {
+    this.ensure(10);
+    const buf = this.buf;
+    let pos = this.pos;
+    if (n >= -0x40000000 && n < 0x40000000) {
+      let z = (n << 1) ^ (n >> 31);
+      while ((z & ~0x7f) !== 0) {
+        buf[pos++] = (z & 0x7f) | 0x80;
+        z >>>= 7;
+      }
+      buf[pos++] = z;
+    } else {
+      let z = n >= 0 ? n * 2 : -n * 2 - 1;
+      while (z >= 0x80) {
+        buf[pos++] = (z % 0x80) | 0x80;
+        z = Math.floor(z / 0x80);
+      }
+      buf[pos++] = z;
+    }
+    this.pos = pos;
+  }
+
+  bigLong(v: bigint): void {
+    let z = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+    this.ensure(10);
+    while (z >= 0x80n) {
+      this.buf[this.pos++] = Number(z & 0x7fn) | 0x80;
+      z >>= 7n;
+    }
+    this.buf[this.pos++] = Number(z);
+  }
+
+  string(s: string): void {
+    const n = s.length;
+    if (n < 64) {
+      // ASCII fast path: one-byte length, bytes copied from char codes.
+      this.ensure(n + 1);
+      const buf = this.buf;
+      const start = this.pos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + i] = c;
+      }
+      if (i === n) {
+        buf[this.pos] = n << 1;
+        this.pos = start + n;
+        return;
+      }
+    }
+    const len = Buffer.byteLength(s, 'utf8');
+    this.long(len);
+    this.ensure(len);
+    this.buf.write(s, this.pos, len, 'utf8');
+    this.pos += len;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.long(b.byteLength);
+    this.raw(b);
+  }
+
+  raw(b: Uint8Array): void {
+    this.ensure(b.byteLength);
+    this.buf.set(b, this.pos);
+    this.pos += b.byteLength;
+  }
+
+  double(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(v, this.pos);
+    this.pos += 8;
+  }
+
+  float(v: number): void {
+    this.ensure(4);
+    this.buf.writeFloatLE(v, this.pos);
+    this.pos += 4;
+  }
+
+  byte(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  bytesView(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+export type Encode = (sink: AvroSink, v: Value | undefined) => void;
+
+type Schema = unknown;
+
+const MAX_FAST_LONG = 2 ** 52;
+
+function encodeLong(s: AvroSink, v: Value | undefined): void {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) && v > -MAX_FAST_LONG && v < MAX_FAST_LONG) return s.long(v);
+    if (!Number.isSafeInteger(v)) throw MISMATCH;
+    return s.bigLong(BigInt(v));
+  }
+  if (typeof v === 'bigint') {
+    if (v > -0x40000000n && v < 0x40000000n) return s.long(Number(v));
+    if (v < -(1n << 63n) || v >= 1n << 63n) throw MISMATCH;
+    return s.bigLong(v);
+  }
+  throw MISMATCH;
+}
+
+function encodeInt(s: AvroSink, v: Value | undefined): void {
+  if (typeof v !== 'number' || (v | 0) !== v) throw MISMATCH;
+  s.long(v);
+}
+
+/** Minimal two's-complement big-endian bytes of a safe integer, as Java's BigInteger.toByteArray. */
+function smallUnscaledBytes(u: number, out: number[]): number {
+  let len = 1;
+  while (u < -(2 ** (8 * len - 1)) || u >= 2 ** (8 * len - 1)) len++;
+  let x = u < 0 ? 2 ** (8 * len) + u : u;
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = x % 256;
+    x = Math.floor(x / 256);
+  }
+  return len;
+}
+
+/** "123.45" at scale 2 → 12345 when exact as a double (≤ 15 digits), else undefined (exact path). */
+function smallUnscaled(text: string, scale: number): number | undefined {
+  const dot = text.indexOf('.');
+  const int = dot < 0 ? text : text.slice(0, dot);
+  const frac = dot < 0 ? '' : text.slice(dot + 1);
+  if (frac.length > scale || int.length + scale > 15 || !/^-?\d+$/.test(int) || (frac !== '' && !/^\d+$/.test(frac))) return undefined;
+  const n = Number(int + frac.padEnd(scale, '0'));
+  return n === 0 ? 0 : n;
+}
+
+function decimalEncoder(scale: number, fixedSize: number | undefined): Encode {
+  const tmp: number[] = [];
+  return (s, v) => {
+    let text: string;
+    if (typeof v === 'string') text = v;
+    else if (typeof v === 'number' && Number.isFinite(v)) text = v.toFixed(scale);
+    else throw MISMATCH;
+    const small = smallUnscaled(text, scale);
+    let bytes: Uint8Array;
+    if (small !== undefined) {
+      const len = smallUnscaledBytes(small, tmp);
+      bytes = Uint8Array.from(tmp.slice(0, len));
+    } else {
+      try {
+        bytes = decimalToBytes(text, scale);
+      } catch {
+        throw MISMATCH; // avsc re-encodes the record and reports the field
+      }
+    }
+    if (fixedSize === undefined) return s.bytes(bytes);
+    if (bytes.length > fixedSize) throw MISMATCH;
+    const out = new Uint8Array(fixedSize).fill((bytes[0] as number) & 0x80 ? 0xff : 0);
+    out.set(bytes, fixedSize - bytes.length);
+    s.raw(out);
+  };
+}
+
+/** Named types seen so far (records, fixed, enums may be referenced by name later in the schema). */
+type Named = Map<string, () => Encode>;
+
+function fullName(name: string, ns: string | undefined): string {
+  return name.includes('.') || !ns ? name : `${ns}.${name}`;
+}
+
+/**
+ * Compiles an encoder for `schema`, or undefined when the schema uses something the fast
+ * path does not cover (general unions), so callers use avsc for every record.
+ */
+export function compileEncoder(schema: Schema): Encode | undefined {
+  try {
+    return compile(schema, new Map(), undefined);
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+}
+
+class Unsupported extends Error {}
+
+interface FieldEncoder {
+  name: string;
+  enc: Encode;
+  hasDefault: boolean;
+  def: Value | undefined;
+}
+
+function fieldEncoders(fields: { name: string; type: Schema; default?: unknown }[], named: Named, ns: string | undefined): FieldEncoder[] {
+  return fields.map((f) => ({ name: f.name, enc: compile(f.type, named, ns), hasDefault: 'default' in f, def: f.default as Value | undefined }));
+}
+
+/**
+ * Top-level record encoder whose fields may come from side columns (`columns[name][i]`)
+ * instead of the row, so callers add the `_hoodie_*` fields without copying rows.
+ */
+export type RowEncoder = (sink: AvroSink, row: { readonly [k: string]: Value }, i: number, columns: readonly (readonly Value[] | undefined)[]) => void;
+
+export interface CompiledRecord {
+  fieldNames: readonly string[];
+  encode: RowEncoder;
+}
+
+/** Like compileEncoder for a record schema; `columns` passed to `encode` are by field position. */
+export function compileRecord(schema: Schema): CompiledRecord | undefined {
+  try {
+    const o = schema as { type?: unknown; name?: string; namespace?: string; fields?: { name: string; type: Schema; default?: unknown }[] };
+    if (typeof o !== 'object' || o === null || o.type !== 'record' || !Array.isArray(o.fields)) return undefined;
+    const named: Named = new Map();
+    const name = fullName(o.name ?? '', o.namespace);
+    let self: Encode | undefined;
+    named.set(name, () => self as Encode);
+    const inner = o.namespace ?? (name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : undefined);
+    const fields = fieldEncoders(o.fields, named, inner);
+    self = recordEncode(fields);
+    const encode: RowEncoder = (s, row, i, columns) => {
+      for (let k = 0; k < fields.length; k++) {
+        const f = fields[k] as FieldEncoder;
+        const col = columns[k];
+        let x = col === undefined ? row[f.name] : col[i];
+        if (x === undefined) {
+          if (!f.hasDefault) throw MISMATCH;
+          x = f.def;
+        }
+        f.enc(s, x);
+      }
+    };
+    return { fieldNames: fields.map((f) => f.name), encode };
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+}
+
+function recordEncode(fields: FieldEncoder[]): Encode {
+  return (s, v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw MISMATCH;
+    const rec = v as { [k: string]: Value };
+    for (const f of fields) {
+      let x = rec[f.name];
+      if (x === undefined) {
+        if (!f.hasDefault) throw MISMATCH;
+        x = f.def;
+      }
+      f.enc(s, x);
+    }
+  };
+}
+
+function compile(schema: Schema, named: Named, ns: string | undefined): Encode {
+  if (typeof schema === 'string') {
+    switch (schema) {
+      case 'null':
+        return (_s, v) => {
+          if (v !== null && v !== undefined) throw MISMATCH;
+        };
+      case 'boolean':
+        return (s, v) => {
+          if (typeof v !== 'boolean') throw MISMATCH;
+          s.byte(v ? 1 : 0);
+        };
+      case 'int':
+        return encodeInt;
+      case 'long':
+        return encodeLong;
+      case 'float':
+        return (s, v) => {
+          if (typeof v !== 'number') throw MISMATCH;
+          s.float(v);
+        };
+      case 'double':
+        return (s, v) => {
+          if (typeof v !== 'number') throw MISMATCH;
+          s.double(v);
+        };
+      case 'string':
+        return (s, v) => {
+          if (typeof v !== 'string') throw MISMATCH;
+          s.string(v);
+        };
+      case 'bytes':
+        return (s, v) => {
+          if (!(v instanceof Uint8Array)) throw MISMATCH;
+          s.bytes(v);
+        };
+      default: {
+        const ref = named.get(fullName(schema, ns)) ?? named.get(schema);
+        if (ref === undefined) throw new Unsupported(schema);
+        return (s, v) => ref()(s, v);
+      }
+    }
+  }
+  if (Array.isArray(schema)) return compileUnion(schema, named, ns);
+  if (typeof schema !== 'object' || schema === null) throw new Unsupported(String(schema));
+  const o = schema as { type: unknown; logicalType?: unknown; scale?: number; size?: number; name?: string; namespace?: string; fields?: { name: string; type: Schema; default?: unknown }[]; items?: Schema; values?: Schema; symbols?: string[] };
+  if (o.logicalType === 'decimal' && (o.type === 'bytes' || o.type === 'fixed')) {
+    const enc = decimalEncoder(o.scale ?? 0, o.type === 'fixed' ? o.size : undefined);
+    if (o.type === 'fixed' && o.name) named.set(fullName(o.name, o.namespace ?? ns), () => enc);
+    return enc;
+  }
+  switch (o.type) {
+    case 'record':
+    case 'error': {
+      const name = fullName(o.name ?? '', o.namespace ?? ns);
+      let self: Encode | undefined;
+      named.set(name, () => self as Encode);
+      const inner = o.namespace ?? (name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : ns);
+      self = recordEncode(fieldEncoders(o.fields ?? [], named, inner));
+      return self;
+    }
+    case 'array': {
+      const item = compile(o.items, named, ns);
+      return (s, v) => {
+        if (!Array.isArray(v)) throw MISMATCH;
+        if (v.length > 0) {
+          s.long(v.length);
+          for (const x of v) item(s, x);
+        }
+        s.long(0);
+      };
+    }
+    case 'map': {
+      const val = compile(o.values, named, ns);
+      return (s, v) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw MISMATCH;
+        const keys = Object.keys(v);
+        if (keys.length > 0) {
+          s.long(keys.length);
+          for (const k of keys) {
+            s.string(k);
+            val(s, (v as { [k: string]: Value })[k]);
+          }
+        }
+        s.long(0);
+      };
+    }
+    case 'enum': {
+      const index = new Map((o.symbols ?? []).map((x, i) => [x, i]));
+      const enc: Encode = (s, v) => {
+        const i = typeof v === 'string' ? index.get(v) : undefined;
+        if (i === undefined) throw MISMATCH;
+        s.long(i);
+      };
+      if (o.name) named.set(fullName(o.name, o.namespace ?? ns), () => enc);
+      return enc;
+    }
+    case 'fixed': {
+      const size = o.size ?? 0;
+      const enc: Encode = (s, v) => {
+        if (!(v instanceof Uint8Array) || v.byteLength !== size) throw MISMATCH;
+        s.raw(v);
+      };
+      if (o.name) named.set(fullName(o.name, o.namespace ?? ns), () => enc);
+      return enc;
+    }
+    default:
+      // `{"type": "long", "logicalType": ...}` and other annotated primitives encode as the primitive.
+      if (typeof o.type === 'string' || (typeof o.type === 'object' && o.type !== null)) return compile(o.type, named, ns);
+      throw new Unsupported(JSON.stringify(schema));
+  }
+}
+
+/** Only `[null, T]` / `[T, null]` / `[T]`: avsc unwraps those; wider unions take avsc's wrapped-union rules. */
+function compileUnion(branches: Schema[], named: Named, ns: string | undefined): Encode {
+  const nullAt = branches.indexOf('null');
+  const others = branches.map((b, i) => [b, i] as const).filter(([b]) => b !== 'null');
+  if (others.length > 1 || branches.length > 2) throw new Unsupported('union');
+  if (others.length === 0) return (s, v) => {
+    if (v !== null && v !== undefined) throw MISMATCH;
+    s.long(nullAt);
+  };
+  const [branch, at] = others[0] as readonly [Schema, number];
+  const enc = compile(branch, named, ns);
+  if (nullAt < 0) return (s, v) => {
+    s.long(at);
+    enc(s, v);
+  };
+  return (s, v) => {
+    if (v === null || v === undefined) {
+      s.byte(nullAt << 1);
+      return;
+    }
+    s.byte(at << 1);
+    enc(s, v);
+  };
+}
