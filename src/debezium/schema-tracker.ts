@@ -1,12 +1,17 @@
 /**
  * Table schema evolution across events. Each event carries (or references) the schema it
- * was written with; the tracker folds them into one table schema per table:
- * new fields are added (nullable, at the event's position), int→long and float→double
- * widen, anything else (narrowing, type change, key change) is an incompatible change for
- * that table alone.
+ * was written with; the tracker folds them into one table schema per table: new fields
+ * are added (nullable, at the event's position), types combine by the table's own rule
+ * (`widerType` in table/schema-evolution.ts: Avro numeric promotion, untyped schemaless
+ * columns take the first real type, an older narrower event keeps the wider type), and
+ * anything else (a type change, a key change) is an incompatible change for that table alone.
+ *
+ * Events repeat a handful of schema objects (the decoder caches them per Connect schema
+ * or schemaless shape), and folding is idempotent, so a schema already folded into the
+ * table is recognised by identity and costs one set lookup per record.
  */
-import type { AvroField, AvroType, TableSchema } from '../table/schema.js';
-import { nonNull } from '../table/schema.js';
+import type { AvroField, TableSchema } from '../table/schema.js';
+import { columnTypeText, widerType } from '../table/schema-evolution.js';
 
 export function avroName(s: string): string {
   const n = s.replace(/[^A-Za-z0-9_]/g, '_');
@@ -34,28 +39,21 @@ export type SchemaObservation =
   | { ok: true; schema: TableSchema; evolved: boolean }
   | { ok: false; error: IncompatibleSchemaChange };
 
-function typeKey(t: AvroType): string {
-  return JSON.stringify(nonNull(t));
+interface TrackedTable {
+  schema: TableSchema;
+  keyFields: string[];
+  /** Incoming schemas already folded into `schema` with these key fields (folding again is a no-op). */
+  folded: WeakSet<TableSchema>;
 }
 
-const WIDENINGS: Record<string, string> = { '"int"': '"long"', '"float"': '"double"' };
-
-/** Compare an incoming field type with the stored one: 'same', 'widen' (take incoming) or 'keep' (incoming is older but fits) or an error text. */
-function compare(stored: AvroType, incoming: AvroType): 'same' | 'take' | string {
-  const s = typeKey(stored);
-  const i = typeKey(incoming);
-  if (s === i) return 'same';
-  const sn = nonNull(stored);
-  // Schemaless columns seen only as null have no real type yet: the first real type wins.
-  if (typeof sn === 'object' && !Array.isArray(sn) && (sn as { 'cdc.semantic'?: string })['cdc.semantic'] === 'untyped') return 'take';
-  const inn = nonNull(incoming);
-  if (typeof inn === 'object' && !Array.isArray(inn) && (inn as { 'cdc.semantic'?: string })['cdc.semantic'] === 'untyped') return 'same';
-  if (WIDENINGS[s] === i) return 'take';
-  return `type ${i} is not compatible with the table's ${s} (only int→long and float→double widen)`;
+function sameNames(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export class SchemaTracker {
-  private readonly tables = new Map<string, { schema: TableSchema; keyFields: string[] }>();
+  private readonly tables = new Map<string, TrackedTable>();
   private readonly quarantined = new Map<string, IncompatibleSchemaChange>();
 
   /** The current schema of a table, if seen. */
@@ -69,7 +67,7 @@ export class SchemaTracker {
 
   /** Seed from a stored table (e.g. the writer's latest commit schema). */
   seed(table: string, schema: TableSchema, keyFields: string[]): void {
-    this.tables.set(table, { schema, keyFields: [...keyFields] });
+    this.tables.set(table, { schema, keyFields: [...keyFields], folded: new WeakSet([schema]) });
   }
 
   observe(table: string, incoming: TableSchema, keyFields: string[]): SchemaObservation {
@@ -77,12 +75,13 @@ export class SchemaTracker {
     if (q) return { ok: false, error: q };
     const cur = this.tables.get(table);
     if (!cur) {
-      this.tables.set(table, { schema: incoming, keyFields: [...keyFields] });
+      this.tables.set(table, { schema: incoming, keyFields: [...keyFields], folded: new WeakSet([incoming]) });
       return { ok: true, schema: incoming, evolved: false };
     }
-    if (cur.keyFields.join('\u0000') !== keyFields.join('\u0000')) {
+    if (!sameNames(cur.keyFields, keyFields)) {
       return this.reject(table, null, `key fields changed from [${cur.keyFields.join(', ')}] to [${keyFields.join(', ')}]`);
     }
+    if (cur.folded.has(incoming)) return { ok: true, schema: cur.schema, evolved: false };
     const fields = [...cur.schema.fields];
     const index = new Map(fields.map((f, i) => [f.name, i] as const));
     let evolved = false;
@@ -98,19 +97,26 @@ export class SchemaTracker {
         evolved = true;
       } else {
         const stored = fields[at] as AvroField;
-        const c = compare(stored.type, f.type);
-        if (c === 'take') {
-          fields[at] = { ...stored, type: f.type };
+        const wider = widerType(stored.type, f.type);
+        if (wider === undefined) {
+          return this.reject(table, f.name, `type ${columnTypeText(f.type)} is not compatible with the table's ${columnTypeText(stored.type)} (only new columns and Avro numeric promotion int→long→float→double are)`);
+        }
+        if (wider !== stored.type) {
+          fields[at] = { ...stored, type: wider };
           evolved = true;
-        } else if (c !== 'same') {
-          return this.reject(table, f.name, c);
         }
       }
       prev = f.name;
     }
-    if (!evolved) return { ok: true, schema: cur.schema, evolved: false };
+    if (!evolved) {
+      cur.folded.add(incoming);
+      return { ok: true, schema: cur.schema, evolved: false };
+    }
     const schema: TableSchema = { ...cur.schema, fields };
-    this.tables.set(table, { schema, keyFields: cur.keyFields });
+    // A new table schema: what was folded into the old one is folded into it too.
+    const folded = cur.folded;
+    folded.add(incoming);
+    this.tables.set(table, { schema, keyFields: cur.keyFields, folded });
     return { ok: true, schema, evolved: true };
   }
 

@@ -17,9 +17,11 @@ export interface Evolution {
   changed: boolean;
 }
 
+/** Avro's numeric promotions (the resolution rules Hudi readers apply to older files). */
 const WIDENINGS: Record<string, string[]> = { int: ['long', 'float', 'double'], long: ['float', 'double'], float: ['double'] };
 
-function typeKey(t: AvroType): string {
+/** A column type as text for messages and equality, without its nullability. */
+export function columnTypeText(t: AvroType): string {
   return JSON.stringify(nonNull(t));
 }
 
@@ -31,14 +33,20 @@ function primitiveName(t: AvroType): string | undefined {
   return undefined;
 }
 
-/** The wider of two column types, or undefined when neither holds the other. */
-function isUntyped(t: AvroType): boolean {
+/** A schemaless column seen only as null (see debezium/schemaless.ts): it has no real type yet. */
+export function isUntyped(t: AvroType): boolean {
   const n = nonNull(t);
   return typeof n === 'object' && !Array.isArray(n) && (n as { 'cdc.semantic'?: string })['cdc.semantic'] === 'untyped';
 }
 
+/**
+ * The wider of two column types, or undefined when neither holds the other. The one rule
+ * for both the decoder's SchemaTracker and the table's stored schema: equal types,
+ * untyped (null-only) columns, and Avro numeric promotion. It is a join: folding a type in
+ * twice changes nothing, so an older, narrower event after a widening still fits.
+ */
 export function widerType(stored: AvroType, incoming: AvroType): AvroType | undefined {
-  if (typeKey(stored) === typeKey(incoming)) return stored;
+  if (stored === incoming || columnTypeText(stored) === columnTypeText(incoming)) return stored;
   // A schemaless column seen only as null so far has no real type: the first real type wins.
   if (isUntyped(stored)) return incoming;
   if (isUntyped(incoming)) return stored;
@@ -69,7 +77,7 @@ export function evolveSchema(stored: TableSchema | undefined, incoming: TableSch
     const wider = widerType(cur.type, f.type);
     if (wider === undefined) {
       throw new IncompatibleSchema(
-        `table ${table}: column ${f.name} changed from ${typeKey(cur.type)} to ${typeKey(f.type)}; only new nullable columns and int→long / float→double widening are supported — recreate the table or route the new type to a new column`,
+        `table ${table}: column ${f.name} changed from ${columnTypeText(cur.type)} to ${columnTypeText(f.type)}; only new nullable columns and int→long / float→double widening are supported — recreate the table or route the new type to a new column`,
       );
     }
     if (wider !== cur.type) {

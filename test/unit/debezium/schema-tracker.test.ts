@@ -21,16 +21,24 @@ describe('SchemaTracker', () => {
     assert.ok(w.ok);
     assert.deepEqual(t.schemaOf('public.t')?.fields[0]?.type, ['null', 'long']);
   });
-  it('narrowing, type changes and key changes quarantine only that table', () => {
+  it('an older, narrower event keeps the wider type (the table reads it by Avro promotion)', () => {
+    const t = new SchemaTracker();
+    t.observe('public.t', s(['id', 'long'], ['x', 'double']), ['id']);
+    const narrowed = t.observe('public.t', s(['id', 'int'], ['x', 'long']), ['id']);
+    assert.ok(narrowed.ok);
+    if (narrowed.ok) assert.equal(narrowed.evolved, false);
+    assert.deepEqual(t.schemaOf('public.t')?.fields.map((f) => f.type), [['null', 'long'], ['null', 'double']]);
+  });
+  it('type changes and key changes quarantine only that table', () => {
     const t = new SchemaTracker();
     t.observe('public.t', s(['id', 'long'], ['x', 'string']), ['id']);
     t.observe('public.u', s(['id', 'long']), ['id']);
-    const narrowed = t.observe('public.t', s(['id', 'int']), ['id']);
-    assert.equal(narrowed.ok, false);
-    if (!narrowed.ok) {
-      assert.equal(narrowed.error.table, 'public.t');
-      assert.equal(narrowed.error.field, 'id');
-      assert.match(narrowed.error.message, /quarantined/);
+    const changed = t.observe('public.t', s(['id', 'long'], ['x', 'boolean']), ['id']);
+    assert.equal(changed.ok, false);
+    if (!changed.ok) {
+      assert.equal(changed.error.table, 'public.t');
+      assert.equal(changed.error.field, 'x');
+      assert.match(changed.error.message, /quarantined/);
     }
     assert.equal(t.observe('public.t', s(['id', 'long']), ['id']).ok, false, 'stays quarantined');
     assert.ok(t.observe('public.u', s(['id', 'long'], ['y', 'boolean']), ['id']).ok, 'other tables keep flowing');
@@ -61,5 +69,26 @@ describe('SchemaTracker', () => {
     assert.ok(t.observe('public.t', s(['n', 'long']), []).ok);
     assert.ok(t.observe('public.t', s(['n', { type: 'string', 'cdc.semantic': 'untyped' }]), []).ok);
     assert.deepEqual(t.schemaOf('public.t')?.fields[0]?.type, ['null', 'long']);
+  });
+  it('a schema object seen before is folded by identity, and still answers with the current table schema', () => {
+    const t = new SchemaTracker();
+    const a = s(['id', 'int'], ['x', 'string']);
+    const b = s(['id', 'long'], ['x', 'string'], ['y', 'boolean']);
+    assert.ok(t.observe('public.t', a, ['id']).ok);
+    const wide = t.observe('public.t', b, ['id']);
+    assert.ok(wide.ok && wide.evolved);
+    const again = t.observe('public.t', a, ['id']);
+    assert.ok(again.ok);
+    if (again.ok) {
+      assert.equal(again.evolved, false);
+      assert.equal(again.schema, t.schemaOf('public.t'), 'the evolved schema, not the event\'s own');
+      assert.deepEqual(again.schema.fields.map((f) => f.name), ['id', 'x', 'y']);
+    }
+    assert.equal(t.observe('public.t', a, ['x']).ok, false, 'a known schema object with other key fields is still a key change');
+    const seeded = new SchemaTracker();
+    const stored = s(['id', 'long']);
+    seeded.seed('public.t', stored, ['id']);
+    const r = seeded.observe('public.t', s(['id', 'string']), ['id']);
+    assert.equal(r.ok, false, 'a seeded table rejects an incompatible first event');
   });
 });
