@@ -3,42 +3,13 @@
  * the `{"schema":…,"payload":…}` envelope repeats the same schema bytes in every message,
  * so we split at the first `,"payload":` (it can only be that key: quotes inside strings
  * are escaped and Connect schemas have no `payload` key) and parse only the payload.
- * Integers beyond 2^53 are parsed losslessly (bigint), but only when the text has a run
- * of 16+ digits outside `ts_us`/`ts_ns`, so ordinary records keep the fast `JSON.parse`.
+ * Integers beyond 2^53 are parsed losslessly (bigint), but only when `JSON.parse` met one
+ * outside `ts_us`/`ts_ns`, so ordinary records keep the fast native parse.
  */
 import { parse as losslessParse } from 'lossless-json';
 
 const SCHEMA_PREFIX = Buffer.from('{"schema":');
 const PAYLOAD_MARK = Buffer.from(',"payload":');
-
-const MAX_SAFE_TEXT = '9007199254740991';
-
-/** Whether the digit run text[start, start+len) could be an integer JSON.parse rounds. */
-function riskyRun(text: string, start: number, len: number): boolean {
-  if (len < 16) return false;
-  const before = text.charCodeAt(start - 1);
-  if (before === 46 /* . */) return false; // fraction digits: a double either way
-  if (len === 16 && text.slice(start, start + 16) <= MAX_SAFE_TEXT) return false;
-  const colon = before === 45 /* - */ ? start - 2 : start - 1;
-  // ts_us/ts_ns are envelope timestamps we never need exactly (we use ts_ms).
-  return !(text.charCodeAt(colon) === 58 && (text.startsWith('"ts_ns"', colon - 7) || text.startsWith('"ts_us"', colon - 7)));
-}
-
-/** True when `JSON.parse` could round an integer that matters (beyond 2^53, outside ts_us/ts_ns). */
-export function needsLossless(text: string): boolean {
-  // One pass counting digit runs; cheaper than a regex that retries at every digit.
-  let run = 0;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) run++;
-    else {
-      if (run >= 16 && riskyRun(text, i - run, run)) return true;
-      run = 0;
-    }
-  }
-  return run >= 16 && riskyRun(text, n - run, run);
-}
 
 function parseNumber(s: string): number | bigint {
   if (s.length > 15 && /^-?\d+$/.test(s)) {
@@ -48,10 +19,38 @@ function parseNumber(s: string): number | bigint {
   return Number(s);
 }
 
-/** Parse JSON text; integers beyond 2^53 become bigint. Throws SyntaxError on bad JSON. */
+function unsafeNumber(x: unknown, key: string): boolean {
+  // ts_us/ts_ns are envelope timestamps we never need exactly (we use ts_ms).
+  return typeof x === 'number' && !Number.isSafeInteger(x) && Number.isInteger(x) && key !== 'ts_ns' && key !== 'ts_us';
+}
+
+/**
+ * True when a parsed value holds an integer number beyond 2^53 (outside ts_us/ts_ns): its
+ * text had more digits than a double keeps. Walking the parsed tree is ~7× cheaper than
+ * scanning the text for digit runs first, and digits inside strings are never suspects.
+ */
+export function hasUnsafeInteger(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return unsafeNumber(v, '');
+  if (Array.isArray(v)) {
+    for (const e of v) if (hasUnsafeInteger(e)) return true;
+    return false;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
+    if (typeof x === 'object' ? x !== null && hasUnsafeInteger(x) : unsafeNumber(x, k)) return true;
+  }
+  return false;
+}
+
+/**
+ * Parse JSON text; integers beyond 2^53 become bigint. Throws SyntaxError on bad JSON.
+ * `JSON.parse` first; only a result holding an integer it could have rounded is parsed
+ * again losslessly, so ordinary records pay one native parse and a short walk.
+ */
 export function parseJson(text: string): unknown {
-  if (needsLossless(text)) return losslessParse(text, undefined, parseNumber);
-  return JSON.parse(text);
+  const v: unknown = JSON.parse(text);
+  return hasUnsafeInteger(v) ? losslessParse(text, undefined, parseNumber) : v;
 }
 
 export interface SplitEnvelope {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { needsLossless, parseJson, splitEnvelope } from '../../../src/debezium/json-text.js';
+import { hasUnsafeInteger, parseJson, splitEnvelope } from '../../../src/debezium/json-text.js';
 
 describe('json-text', () => {
   it('takes the lossless path only for integers JSON.parse would round', () => {
@@ -13,11 +13,19 @@ describe('json-text', () => {
       ['{"a":0.12345678901234567890}', false],
       ['{"a":12345678901234567}', true],
       ['[12345678901234567]', true],
+      ['12345678901234567', true],
+      ['{"s":"12345678901234567890","t":["9007199254740993"]}', false], // digits in strings survive JSON.parse
+      ['{"source":{"ts_us":1749546928240917,"ts_ns":1749546928240917311},"after":{"n":1e300}}', true], // 1e300 is an integer beyond 2^53
+      ['{"a":{"b":[{"c":9007199254740992}]}}', true],
+      ['{"a":1.5e300}', true],
+      ['{"a":-0.5,"b":null,"c":true}', false],
     ];
-    for (const [text, expected] of cases) assert.equal(needsLossless(text), expected, text);
+    for (const [text, expected] of cases) assert.equal(hasUnsafeInteger(JSON.parse(text)), expected, text);
   });
   it('parses big integers exactly and small ones as numbers', () => {
     assert.deepEqual(parseJson('{"a":9007199254740993,"b":[1,-12345678901234567890],"c":1.5}'), { a: 9007199254740993n, b: [1, -12345678901234567890n], c: 1.5 });
+    assert.deepEqual(parseJson('{"ts_ns":1749546928240917311,"id":7}'), { ts_ns: Number('1749546928240917311'), id: 7 }, 'ts_ns alone keeps the fast parse');
+    assert.deepEqual(parseJson('{"ts_ns":1749546928240917311,"id":12345678901234567}'), { ts_ns: 1749546928240917311n, id: 12345678901234567n });
   });
   it('splits the JsonConverter envelope without parsing the schema', () => {
     const s = splitEnvelope(Buffer.from('{"schema":{"type":"struct","fields":[]},"payload":{"payload":1}}\n'));
