@@ -121,13 +121,13 @@ export function decodeAvroDataContent(content: Uint8Array, schema: string, what 
   return rows;
 }
 
-export function avroDataBlock(p: { instantTime: string; schema: string | TableSchema; rows: readonly Row[] }): {
+export function avroDataBlock(p: { instantTime: string; schema: string | TableSchema; rows: readonly Row[]; columns?: SideColumns }): {
   type: 'AVRO_DATA';
   headers: LogBlockHeaders;
   content: Uint8Array;
 } {
   const schema = typeof p.schema === 'string' ? p.schema : JSON.stringify(p.schema);
-  return { type: 'AVRO_DATA', headers: { INSTANT_TIME: p.instantTime, SCHEMA: schema }, content: encodeAvroDataContent(schema, p.rows) };
+  return { type: 'AVRO_DATA', headers: { INSTANT_TIME: p.instantTime, SCHEMA: schema }, content: encodeAvroDataContent(schema, p.rows, p.columns) };
 }
 
 export interface DeleteRecord {

@@ -40,6 +40,8 @@ export interface WriteParquetOptions {
   dictionaryColumns?: string[];
   /** Max rows per row group (default 1Mi, arrow-rs's default). */
   rowGroupSize?: number;
+  /** Values of some columns by name (index = row index), used instead of the rows' properties (no row copies). */
+  columns?: Readonly<Record<string, readonly Value[]>>;
 }
 
 /** A row value that does not fit its column type; names the column and row and says what is expected. */
@@ -310,32 +312,32 @@ function buildData(kind: ColumnKind, values: readonly Cell[], col: string): Data
 }
 
 /** Rows → an Arrow table with one column per schema field, in schema order. */
-export function rowsToArrow(schema: TableSchema, rows: readonly Row[]): Table {
+export function rowsToArrow(schema: TableSchema, rows: readonly Row[], columns: Readonly<Record<string, readonly Cell[]>> = {}): Table {
   const kinds = tableColumnKinds(schema);
-  const children = kinds.map(({ name, kind }) =>
-    buildData(
-      kind,
-      rows.map((r) => r[name]),
-      name,
-    ),
-  );
+  const children = kinds.map(({ name, kind }) => buildData(kind, columns[name] ?? columnOf(rows, name), name));
   const fields = kinds.map(({ name, kind }) => new Field(name, arrowType(kind), true));
   const arrowSchema = new Schema(fields);
   const struct = makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children });
   return new Table(arrowSchema, [new RecordBatch(arrowSchema, struct)]);
 }
 
+function columnOf(rows: readonly Row[], name: string): Cell[] {
+  const out = new Array<Cell>(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = (rows[i] as Row)[name];
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parquet write / read
 
 /** Decides dictionary encoding from up to 1024 sampled values: off when most are distinct. */
-function wantsDictionary(rows: readonly Row[], name: string): boolean {
-  const n = Math.min(rows.length, 1024);
+function wantsDictionary(values: readonly Cell[]): boolean {
+  const n = Math.min(values.length, 1024);
   if (n < 16) return true;
   const seen = new Set<unknown>();
-  const step = rows.length / n;
+  const step = values.length / n;
   for (let i = 0; i < n; i++) {
-    const v = rows[Math.floor(i * step)]?.[name];
+    const v = values[Math.floor(i * step)];
     seen.add(v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : typeof v === 'object' && v !== null ? JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x)) : v);
   }
   return seen.size <= n / 2;
@@ -348,7 +350,10 @@ export function writeParquet(schema: TableSchema, rows: readonly Row[], opts: Wr
       throw new ParquetFileError(`schema ${schema.name}: a Hudi base file needs the columns ${HOODIE_META.join(', ')} first, got ${first.join(', ')}; add them with withMetaFields()`);
     }
   }
-  const table = rowsToArrow(schema, rows);
+  // Each column is gathered once and shared by the dictionary decision and the Arrow build.
+  const columns: Record<string, readonly Cell[]> = {};
+  for (const f of schema.fields) columns[f.name] = opts.columns?.[f.name] ?? columnOf(rows, f.name);
+  const table = rowsToArrow(schema, rows, columns);
   const kv = new Map<string, string>(Object.entries({ 'parquet.avro.schema': JSON.stringify(schema), ...opts.keyValueMetadata }));
   let props = new pq.WriterPropertiesBuilder()
     .setCompression(COMPRESSION[opts.compression ?? 'snappy'])
@@ -359,7 +364,7 @@ export function writeParquet(schema: TableSchema, rows: readonly Row[], opts: Wr
     // Nested columns keep the default: arrow-rs addresses them by leaf path, not by field name.
     const kind = columnKind(f.name, f.type).kind;
     if (kind === 'array' || kind === 'record') continue;
-    const on = dictionary ? dictionary.has(f.name) : wantsDictionary(rows, f.name);
+    const on = dictionary ? dictionary.has(f.name) : wantsDictionary(columns[f.name] as readonly Cell[]);
     if (!on) props = props.setColumnDictionaryEnabled(f.name, false);
   }
   const wasmTable = pq.Table.fromIPCStream(tableToIPC(table, 'stream'));

@@ -10,12 +10,12 @@ import {
 import type { ObjectStore } from '../storage/object-store.js';
 import { PROPERTIES_PATH, TableConfigError, parseTableConfig, tableProperties, type TableConfig } from './config.js';
 import { FileSystemView, groupKey, selectSlices, type FileSlice } from './fs-view.js';
-import { commitSeqno, withMetaFields } from './meta-fields.js';
+import { META_FIELDS, commitSeqno, withMetaFields, type MetaField } from './meta-fields.js';
 import { writeParquet } from './parquet.js';
 import { partitionPath } from './partition.js';
 import { bucketFileIdPrefix, bucketOf, bucketOfFileId, recordKey } from './record-key.js';
 import { evolveSchema } from './schema-evolution.js';
-import type { Row, TableSchema } from './schema.js';
+import type { Row, TableSchema, Value } from './schema.js';
 import { readMergedSlice } from './slice-reader.js';
 import { InstantConflict, Timeline, joinPath } from './timeline.js';
 import { applies, fillUnavailable, latestPerKey, writtenOrdering, type KeyState, type Mutation } from './write-plan.js';
@@ -64,6 +64,8 @@ interface GroupWrite {
   partition: string;
   bucket: number;
   upserts: Row[];
+  /** Record key of each upsert (same index), computed once per commit. */
+  upsertKeys: string[];
   deletes: { key: string; ordering: bigint }[];
 }
 
@@ -76,6 +78,8 @@ export class HudiTable {
   /** Replaced file group → the replacecommit that replaced it. */
   private replaced = new Map<string, string>();
   private recovered = false;
+  /** (partition, bucket) → latest slice, memoised while one commit groups its keys (nothing is written meanwhile). */
+  private sliceMemo: Map<string, FileSlice | undefined> | undefined;
 
   private constructor(
     readonly store: ObjectStore,
@@ -199,19 +203,20 @@ export class HudiTable {
     result.skipped += req.mutations.length - latest.size;
 
     // Group by file group (partition + bucket) and apply the guard against stored state.
-    const groups = new Map<string, GroupWrite>();
+    const groups = new Map<string, GroupWrite & { keys: FileGroupKeys }>();
     const partitionType = this.config.partitionField === undefined ? undefined : schema.fields.find((f) => f.name === this.config.partitionField)?.type;
+    this.sliceMemo = new Map();
+    try {
     for (const [key, m] of latest) {
-      const partition = await this.partitionOf(key, m, partitionType);
+      const partition = this.config.partitionField === undefined ? '' : await this.partitionOf(key, m, partitionType);
       const bucket = bucketOf(key, this.config.recordKeyFields, this.config.buckets);
       const gk = `${partition}\u0000${bucket}`;
       let g = groups.get(gk);
       if (g === undefined) {
-        g = { partition, bucket, upserts: [], deletes: [] };
+        g = { partition, bucket, upserts: [], upsertKeys: [], deletes: [], keys: await this.groupKeys(partition, bucket) };
         groups.set(gk, g);
       }
-      const keys = await this.groupKeys(partition, bucket);
-      const stored = keys.get(key);
+      const stored = g.keys.get(key);
       if (!applies(m, stored)) {
         result.skipped++;
         continue;
@@ -226,7 +231,11 @@ export class HudiTable {
         const row = fillUnavailable(m.row, m.unavailable, storedRow);
         row[this.config.orderingField] = ordering;
         g.upserts.push(row);
+        g.upsertKeys.push(key);
       }
+    }
+    } finally {
+      this.sliceMemo = undefined;
     }
     const writes = [...groups.values()].filter((g) => g.upserts.length > 0 || g.deletes.length > 0);
     if (writes.length === 0 && !evolution.changed && req.extraMetadata === undefined) return result;
@@ -242,17 +251,23 @@ export class HudiTable {
       const byGroup = new Map(writes.map((w) => [`${w.partition}\u0000${w.bucket}`, w]));
       for (const slice of this.liveSlices()) {
         const bucket = bucketOfFileId(slice.fileId) ?? -1;
-        const w = byGroup.get(`${slice.partition}\u0000${bucket}`) ?? { partition: slice.partition, bucket, upserts: [], deletes: [] };
+        const w = byGroup.get(`${slice.partition}\u0000${bucket}`) ?? { partition: slice.partition, bucket, upserts: [], upsertKeys: [], deletes: [] };
         byGroup.delete(`${slice.partition}\u0000${bucket}`);
         stats.push(...(await this.rewriteGroup(instant, slice, w, fullSchema, result)));
       }
       for (const w of byGroup.values()) stats.push(...(await this.writeNewGroup(instant, w, fullSchema, result, newPartitions)));
     } else {
-      for (const w of writes) {
-        const slice = this.latestSliceOf(w.partition, w.bucket);
-        if (slice === undefined) stats.push(...(await this.writeNewGroup(instant, w, fullSchema, result, newPartitions)));
-        else stats.push(await this.appendLog(instant, slice, w, fullSchema, result));
-      }
+      // File groups are written concurrently: each encodes synchronously up to its first storage
+      // call, then their writes and fsyncs overlap. All are durable before the commit completes.
+      const live = this.liveSlices();
+      const perGroup = await Promise.all(
+        writes.map(async (w) => {
+          const slice = live.find((s) => s.partition === w.partition && bucketOfFileId(s.fileId) === w.bucket);
+          if (slice === undefined) return this.writeNewGroup(instant, w, fullSchema, result, newPartitions);
+          return [await this.appendLog(instant, slice, w, fullSchema, result)];
+        }),
+      );
+      for (const st of perGroup) stats.push(...st);
     }
     for (const p of newPartitions) await writePartitionMetadata(this.store, this.base, p, instant);
 
@@ -311,7 +326,12 @@ export class HudiTable {
   }
 
   private latestSliceOf(partition: string, bucket: number): FileSlice | undefined {
-    return this.liveSlices().find((s) => s.partition === partition && bucketOfFileId(s.fileId) === bucket);
+    const memo = this.sliceMemo;
+    const k = `${partition}\u0000${bucket}`;
+    if (memo?.has(k)) return memo.get(k);
+    const slice = this.liveSlices().find((s) => s.partition === partition && bucketOfFileId(s.fileId) === bucket);
+    memo?.set(k, slice);
+    return slice;
   }
 
   /** Slice-read options at the latest completed instant (shared with compaction). */
@@ -359,26 +379,35 @@ export class HudiTable {
     await Promise.all(markers.map((m) => this.store.delete(m.key)));
   }
 
-  private metaRows(rows: Row[], instant: string, partition: string, bucket: number, fileName: string): Row[] {
-    return rows.map((row, i) => ({
-      ...row,
-      _hoodie_commit_time: instant,
-      _hoodie_commit_seqno: commitSeqno(instant, bucket, i),
-      _hoodie_record_key: recordKey(row, this.config.recordKeyFields),
-      _hoodie_partition_path: partition,
-      _hoodie_file_name: fileName,
-    }));
+  /** Rows with the meta fields added (only the rare schema-rewrite path copies rows; see `metaColumns`). */
+  private metaRows(rows: Row[], keys: readonly string[], instant: string, partition: string, bucket: number, fileName: string): Row[] {
+    const cols = metaColumns(keys, instant, partition, bucket, fileName);
+    return rows.map((row, i) => {
+      const out: Row = { ...row };
+      for (const f of META_FIELDS) out[f] = (cols[f] as readonly Value[])[i] as Value;
+      return out;
+    });
   }
 
-  /** The one Parquet base-file writer path (shared with compaction). */
-  writeBase(schema: TableSchema, rows: Row[]): Uint8Array {
-    const keys = rows.map((r) => String(r._hoodie_record_key)).sort();
+  /**
+   * The one Parquet base-file writer path (shared with compaction). `columns` supplies fields
+   * (the `_hoodie_*` meta fields) by name as arrays instead of row properties.
+   */
+  writeBase(schema: TableSchema, rows: readonly Row[], columns?: MetaColumns): Uint8Array {
+    const keys = columns?._hoodie_record_key ?? rows.map((r) => String(r._hoodie_record_key));
+    let min: string | undefined;
+    let max: string | undefined;
+    for (const k of keys) {
+      if (min === undefined || k < min) min = k;
+      if (max === undefined || k > max) max = k;
+    }
     return writeParquet(schema, rows, {
       metaColumns: true,
+      ...(columns ? { columns } : {}),
       keyValueMetadata: {
         'parquet.avro.schema': JSON.stringify(schema),
         'writer.model.name': 'avro',
-        ...(keys.length > 0 ? { hoodie_min_record_key: keys[0] as string, hoodie_max_record_key: keys[keys.length - 1] as string } : {}),
+        ...(min !== undefined && max !== undefined ? { hoodie_min_record_key: min, hoodie_max_record_key: max } : {}),
       },
     });
   }
@@ -389,8 +418,8 @@ export class HudiTable {
     // Hudi's bucket index names file groups `<8-digit bucket>-<rest of a uuid>-0`.
     const fileId = `${bucketFileIdPrefix(w.bucket)}${newFileId().slice(8)}`;
     const name = baseFileName({ fileId, writeToken: this.writeToken(w.bucket), instant });
-    const rows = this.metaRows(w.upserts, instant, w.partition, w.bucket, name);
-    const bytes = this.writeBase(schema, rows);
+    const meta = metaColumns(w.upsertKeys, instant, w.partition, w.bucket, name);
+    const bytes = this.writeBase(schema, w.upserts, meta);
     const path = joinPath(this.base, w.partition, name);
     if (!this.view.partitions().includes(w.partition)) newPartitions.add(w.partition);
     await this.put(path, bytes, instant, w.partition, name, 'CREATE');
@@ -398,15 +427,15 @@ export class HudiTable {
     // Re-key the cache entry from the bucket placeholder to the new file group.
     this.keyIndex.delete(`${w.partition}\u0000#${w.bucket}`);
     const fresh = new Map(keys);
-    for (const r of rows) fresh.set(String(r._hoodie_record_key), { ordering: toBig(r[this.config.orderingField] ?? 0n), deleted: false });
+    w.upserts.forEach((r, i) => fresh.set(w.upsertKeys[i] as string, { ordering: toBig(r[this.config.orderingField] ?? 0n), deleted: false }));
     this.keyIndex.set(groupKey(w.partition, fileId), fresh);
-    result.upserts += rows.length;
+    result.upserts += w.upserts.length;
     result.filesWritten++;
     result.bytesWritten += bytes.byteLength;
-    const stats = [baseStat(fileId, w.partition, name, rows.length, 0, bytes.byteLength, 'null')];
+    const stats = [baseStat(fileId, w.partition, name, w.upserts.length, 0, bytes.byteLength, 'null')];
     if (w.deletes.length > 0) {
       const slice: FileSlice = { partition: w.partition, fileId, baseInstant: instant, base: { path, name, fileId, instant, size: bytes.byteLength }, logs: [] };
-      stats.push(await this.appendLog(instant, slice, { ...w, upserts: [] }, schema, result));
+      stats.push(await this.appendLog(instant, slice, { ...w, upserts: [], upsertKeys: [] }, schema, result));
     }
     return stats;
   }
@@ -417,8 +446,8 @@ export class HudiTable {
     const schemaText = JSON.stringify(schema);
     const blocks: Uint8Array[] = [];
     if (w.upserts.length > 0) {
-      const rows = this.metaRows(w.upserts, instant, w.partition, w.bucket, slice.fileId);
-      blocks.push(encodeLogBlock(avroDataBlock({ instantTime: instant, schema: schemaText, rows })));
+      const columns = metaColumns(w.upsertKeys, instant, w.partition, w.bucket, slice.fileId);
+      blocks.push(encodeLogBlock(avroDataBlock({ instantTime: instant, schema: schemaText, rows: w.upserts, columns })));
     }
     if (w.deletes.length > 0) {
       // The real ordering value (Java's wrapper union, read by Spark and hudi-rs 0.5) keeps the delete's
@@ -431,7 +460,7 @@ export class HudiTable {
     await this.put(path, bytes, instant, w.partition, name, 'APPEND');
     this.view.addFile(w.partition, name, path, bytes.byteLength);
     const keys = this.keyIndex.get(groupKey(w.partition, slice.fileId)) ?? (await this.groupKeys(w.partition, w.bucket));
-    for (const r of w.upserts) keys.set(recordKey(r, this.config.recordKeyFields), { ordering: toBig(r[this.config.orderingField] ?? 0n), deleted: false });
+    w.upserts.forEach((r, i) => keys.set(w.upsertKeys[i] as string, { ordering: toBig(r[this.config.orderingField] ?? 0n), deleted: false }));
     for (const d of w.deletes) keys.set(d.key, { ordering: d.ordering, deleted: true });
     result.upserts += w.upserts.length;
     result.deletes += w.deletes.length;
@@ -457,7 +486,7 @@ export class HudiTable {
     for (const [key, r] of merged.records) rows.set(key, r.row);
     for (const d of w.deletes) rows.delete(d.key);
     const name = baseFileName({ fileId: slice.fileId, writeToken: this.writeToken(w.bucket), instant });
-    const fresh = this.metaRows(w.upserts, instant, w.partition, w.bucket, name);
+    const fresh = this.metaRows(w.upserts, w.upsertKeys, instant, w.partition, w.bucket, name);
     for (const r of fresh) rows.set(String(r._hoodie_record_key), r);
     // Rows carried over keep their commit time and seqno, so incremental reads do not re-emit them.
     const all = [...rows.values()].map((r): Row => ({ ...r, _hoodie_file_name: name }));
@@ -475,10 +504,24 @@ export class HudiTable {
     const stats = [baseStat(slice.fileId, w.partition, name, all.length, 0, bytes.byteLength, slice.baseInstant)];
     if (w.deletes.length > 0) {
       const newSlice: FileSlice = { partition: w.partition, fileId: slice.fileId, baseInstant: instant, base: { path, name, fileId: slice.fileId, instant, size: bytes.byteLength }, logs: [] };
-      stats.push(await this.appendLog(instant, newSlice, { ...w, upserts: [] }, schema, result));
+      stats.push(await this.appendLog(instant, newSlice, { ...w, upserts: [], upsertKeys: [] }, schema, result));
     }
     return stats;
   }
+}
+
+type MetaColumns = { readonly [F in MetaField]: readonly string[] };
+
+/** The five `_hoodie_*` values of each row, as columns (no row copies). */
+export function metaColumns(keys: readonly string[], instant: string, partition: string, bucket: number, fileName: string): MetaColumns {
+  const n = keys.length;
+  return {
+    _hoodie_commit_time: new Array<string>(n).fill(instant),
+    _hoodie_commit_seqno: Array.from({ length: n }, (_x, i) => commitSeqno(instant, bucket, i)),
+    _hoodie_record_key: keys,
+    _hoodie_partition_path: new Array<string>(n).fill(partition),
+    _hoodie_file_name: new Array<string>(n).fill(fileName),
+  };
 }
 
 /** File groups replaced by completed replacecommits (TRUNCATE), with the replacing instant. */
