@@ -77,12 +77,13 @@ class RowReader {
     private readonly codec: RowCodec | null,
     private readonly declared: TableSchema | undefined,
     private readonly env: Env,
+    private readonly table?: string,
   ) {}
 
   read(obj: unknown, unavailable: string[] | null, what: string): Row {
     if (this.codec) return this.codec.convert(obj, unavailable, what);
     if (this.declared) return markUnavailable(declaredRow(this.declared, obj, what), unavailable, this.env);
-    const r = inferRow(obj, what);
+    const r = inferRow(obj, what, this.table === undefined ? undefined : recentInferred(this.env, this.table)?.fields);
     this.inferred = r.fields;
     return markUnavailable(r.row, unavailable, this.env);
   }
@@ -95,27 +96,46 @@ class RowReader {
 }
 
 function rowReader(codec: RowCodec | null, table: string, env: Env): RowReader {
-  return new RowReader(codec, codec ? undefined : env.opts.tableSchemas?.[table], env);
+  return new RowReader(codec, codec ? undefined : env.opts.tableSchemas?.[table], env, table);
 }
 
-const inferredCache = new WeakMap<Env, Map<string, TableSchema>>();
+/** Recent inferred schemas per table, newest first (updates and deletes have different shapes). */
+const inferredCache = new WeakMap<Env, Map<string, TableSchema[]>>();
+const RECENT_SHAPES = 4;
 
-/** Schemaless records repeat their shape: reuse the table schema while the fields match. */
-function inferredSchema(table: string, fields: AvroField[], env: Env): TableSchema {
+function recentInferredList(env: Env, table: string): TableSchema[] {
   let m = inferredCache.get(env);
   if (!m) inferredCache.set(env, (m = new Map()));
-  const cached = m.get(table);
-  if (cached && cached.fields.length === fields.length) {
-    let same = true;
-    for (let i = 0; i < fields.length && same; i++) {
-      const a = cached.fields[i] as AvroField;
-      const b = fields[i] as AvroField;
-      same = a.name === b.name && (a.type === b.type || JSON.stringify(a.type) === JSON.stringify(b.type));
-    }
-    if (same) return cached;
+  let list = m.get(table);
+  if (!list) m.set(table, (list = []));
+  return list;
+}
+
+function recentInferred(env: Env, table: string): TableSchema | undefined {
+  return inferredCache.get(env)?.get(table)?.[0];
+}
+
+function sameFields(a: readonly AvroField[], b: readonly AvroField[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as AvroField;
+    const y = b[i] as AvroField;
+    if (x.name !== y.name || (x.type !== y.type && JSON.stringify(x.type) !== JSON.stringify(y.type))) return false;
   }
-  const s = tableSchemaOf(table, fields);
-  m.set(table, s);
+  return true;
+}
+
+/** Schemaless records repeat their shape: reuse the table schema object while the fields match. */
+function inferredSchema(table: string, fields: AvroField[], env: Env): TableSchema {
+  const list = recentInferredList(env, table);
+  const at = list.findIndex((s) => sameFields(s.fields, fields));
+  const s = at < 0 ? tableSchemaOf(table, fields) : (list[at] as TableSchema);
+  if (at !== 0) {
+    if (at > 0) list.splice(at, 1);
+    list.unshift(s);
+    if (list.length > RECENT_SHAPES) list.pop();
+  }
   return s;
 }
 

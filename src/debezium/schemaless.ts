@@ -82,15 +82,49 @@ function inferValue(v: unknown, path: string): Value {
   }
 }
 
-/** Row + inferred Avro fields from a bare JSON object. */
-export function inferRow(obj: unknown, what: string): { row: Row; fields: AvroField[] } {
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return sv.mismatch(what, 'an object', obj);
-  const row: Row = {};
-  const fields: AvroField[] = [];
-  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
-    row[k] = inferValue(v, `${what}.${k}`);
-    fields.push({ name: k, type: inferNullable(v), default: null });
+/** Whether `v` fits a column already inferred as `t` without changing its type (null fits every column). */
+function fits(v: unknown, t: AvroType): boolean {
+  switch (typeof v) {
+    case 'number':
+      return t === NULLABLE.double || (t === NULLABLE.long && Number.isInteger(v));
+    case 'bigint':
+      return t === NULLABLE.long;
+    case 'string':
+      return t === NULLABLE.string;
+    case 'boolean':
+      return t === NULLABLE.boolean;
+    default:
+      if (v === null || v === undefined) return true;
+      if (Array.isArray(v)) return inferNullable(v) === t;
+      return t === NULLABLE.json;
   }
+}
+
+/**
+ * Row + inferred Avro fields from a bare JSON object. With `prev` (the fields this table's
+ * records had last time), a record whose columns are the same, in the same order, and
+ * whose values fit those types returns `prev` itself: schemaless records repeat their
+ * shape, and identical field arrays let the table schema and the SchemaTracker be reused
+ * by identity instead of re-inferred per record.
+ */
+export function inferRow(obj: unknown, what: string, prev?: readonly AvroField[]): { row: Row; fields: AvroField[] } {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return sv.mismatch(what, 'an object', obj);
+  const src = obj as Record<string, unknown>;
+  const row: Row = {};
+  let i = 0;
+  let same = prev !== undefined;
+  for (const k in src) {
+    const v = src[k];
+    row[k] = inferValue(v, `${what}.${k}`);
+    if (same) {
+      const f = (prev as readonly AvroField[])[i];
+      same = f !== undefined && f.name === k && fits(v, f.type);
+    }
+    i++;
+  }
+  if (same && i === (prev as readonly AvroField[]).length) return { row, fields: prev as AvroField[] };
+  const fields: AvroField[] = [];
+  for (const k in src) fields.push({ name: k, type: inferNullable(src[k]), default: null });
   return { row, fields };
 }
 
