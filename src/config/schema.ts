@@ -167,7 +167,16 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
     errors: z.object({ tolerance: z.enum(['all', 'none']).default('all') }).strict().prefault({}),
-    transactions: z.object({ align: z.boolean().default(false) }).strict().prefault({}),
+    transactions: z
+      .object({
+        align: z
+          .union([z.boolean(), z.enum(['auto', 'true', 'false'])])
+          .default('auto')
+          .describe('Never commit half a source transaction for a table. auto: once Debezium transaction metadata (BEGIN/END records) is read; true: always hold transactions until their END; false: off'),
+        maxHoldMs: z.number().int().min(1).default(300_000).describe('A transaction whose END has not completed it after this long is committed anyway (logged)'),
+      })
+      .strict()
+      .prefault({}),
     server: z
       .object({
         host: z.string().min(1).default('0.0.0.0'),

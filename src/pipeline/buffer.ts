@@ -18,11 +18,15 @@
  *   timer tick so a quiet table or an idle partition still flushes.
  * - A global byte budget across tables: over it, every feeding split is paused and the
  *   largest batches are due; under `resumeRatio` × budget, paused splits resume.
+ * - With `trackTransactions`, each batch also counts the records of every source
+ *   transaction it read, so `take(table, isComplete)` can hold back the rows of
+ *   transactions that are not all in yet (`transaction.ts`). Off: no extra work per record.
  */
 import type { ChangeEvent, Position } from '../debezium/change-event.js';
 import type { Value } from '../table/schema.js';
 import type { SplitId } from '../source/record.js';
 import { splitId } from '../source/record.js';
+import { alignCut, type AlignEntry, type TxnSpan } from './transaction.js';
 
 export interface BufferLimits {
   maxRows: number;
@@ -31,6 +35,8 @@ export interface BufferLimits {
   memoryBudgetBytes: number;
   /** Resume paused splits when total bytes fall below this share of the budget (default 0.75). */
   resumeRatio?: number;
+  /** Count records per source transaction (needed by aligned takes). */
+  trackTransactions?: boolean;
 }
 
 export interface SplitRange {
@@ -52,6 +58,8 @@ export interface TableBatch {
   openedAtMs: number;
   /** Last position text seen (applied or not) – for the checkpoint's sourcePosition. */
   lastPosition: string | null;
+  /** Rows held back for the next flush (open source transactions); 0 without alignment. */
+  held: number;
 }
 
 export type AddOutcome = 'added' | 'replaced' | 'stale' | 'duplicate' | 'truncated';
@@ -61,6 +69,8 @@ export type FlushReason = 'rows' | 'bytes' | 'age' | 'memory';
 interface Entry {
   event: ChangeEvent;
   bytes: number;
+  /** Transactions of events this entry replaced (set only when a replace crosses transactions). */
+  txIds?: string[];
 }
 
 interface OpenBatch {
@@ -72,6 +82,10 @@ interface OpenBatch {
   bytes: number;
   openedAtMs: number;
   lastPosition: string | null;
+  /** Records per source transaction (only with `trackTransactions`). */
+  txns: Map<string, TxnSpan> | null;
+  /** Everything left after an aligned take waits for its transactions: not due until news. */
+  waiting: boolean;
 }
 
 /** Should `incoming` replace `buffered` for the same key within a batch? */
@@ -122,9 +136,11 @@ export class BufferSet {
   private total = 0;
   private readonly paused = new Set<SplitId>();
   private readonly resumeRatio: number;
+  private readonly trackTx: boolean;
 
   constructor(private readonly limits: BufferLimits) {
     this.resumeRatio = limits.resumeRatio ?? 0.75;
+    this.trackTx = limits.trackTransactions ?? false;
   }
 
   /** Bytes buffered across all tables. */
@@ -139,7 +155,7 @@ export class BufferSet {
   private batchOf(table: string, nowMs: number): OpenBatch {
     let b = this.open.get(table);
     if (!b) {
-      b = { table, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, openedAtMs: nowMs, lastPosition: null };
+      b = { table, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, openedAtMs: nowMs, lastPosition: null, txns: this.trackTx ? new Map() : null, waiting: false };
       this.open.set(table, b);
     }
     return b;
@@ -158,8 +174,11 @@ export class BufferSet {
   add(event: ChangeEvent, bytes: number, nowMs: number, table: string = event.table): AddOutcome {
     const b = this.batchOf(table, nowMs);
     const { topic, partition, offset } = event.origin;
-    this.cover(b, splitId(topic, partition), offset, offset + 1n);
+    const split = splitId(topic, partition);
+    this.cover(b, split, offset, offset + 1n);
     b.lastPosition = event.position.text;
+    b.waiting = false;
+    if (b.txns !== null && event.txId !== null) noteTxn(b.txns, event.txId, split, offset, nowMs);
     if (event.op === 't') {
       // everything buffered before the truncate is superseded: free it
       this.total -= b.bytes;
@@ -189,6 +208,7 @@ export class BufferSet {
     }
     b.bytes += bytes - cur.bytes;
     this.total += bytes - cur.bytes;
+    if (b.txns !== null && cur.event.txId !== event.txId) cur.txIds = mergedTxIds(cur, event.txId);
     cur.event = carryUnavailable(event, cur.event);
     cur.bytes = bytes;
     return 'replaced';
@@ -208,6 +228,7 @@ export class BufferSet {
     const out: Array<{ table: string; reason: FlushReason }> = [];
     const listed = new Set<string>();
     for (const b of this.open.values()) {
+      if (b.waiting) continue;
       const rows = b.keyed.size + b.keyless.length + (b.truncate ? 1 : 0);
       let reason: FlushReason | undefined;
       if (rows >= this.limits.maxRows) reason = 'rows';
@@ -232,25 +253,83 @@ export class BufferSet {
     return out;
   }
 
-  /** Removes and returns a table's batch (call when flushing it). */
-  take(table: string): TableBatch | undefined {
+  /** Milliseconds until the first batch reaches its age (Infinity when none is open). */
+  nextDueInMs(nowMs: number): number {
+    let min = Infinity;
+    for (const b of this.open.values()) {
+      if (b.waiting) continue;
+      const left = b.openedAtMs + this.limits.maxAgeMs - nowMs;
+      if (left < min) min = left;
+    }
+    return min;
+  }
+
+  /**
+   * Removes and returns a table's batch (call when flushing it). With `isComplete` (and
+   * `trackTransactions`), rows of transactions that are not complete for this table stay
+   * buffered: per split, every record from the first held offset on (`alignCut`), and the
+   * returned batch's split ranges stop there, so its checkpoint never passes a held row.
+   */
+  take(table: string, isComplete?: (txId: string, span: TxnSpan) => boolean): TableBatch | undefined {
     const b = this.open.get(table);
     if (!b) return undefined;
+    if (isComplete !== undefined && b.txns !== null && b.txns.size > 0) {
+      const cut = alignCut(alignEntries(b), b.txns, isComplete);
+      if (cut.size > 0) return this.split(b, cut);
+    }
     this.open.delete(table);
     this.total -= b.bytes;
-    const events: ChangeEvent[] = [];
-    for (const e of b.keyed.values()) events.push(e.event);
-    for (const e of b.keyless) events.push(e.event);
-    return {
-      table,
-      truncate: b.truncate?.event ?? null,
-      events,
-      splits: b.splits,
-      rows: events.length + (b.truncate ? 1 : 0),
-      bytes: b.bytes,
-      openedAtMs: b.openedAtMs,
-      lastPosition: b.lastPosition,
+    return batchOf(b, 0);
+  }
+
+  /** Splits `b` at `cut`: returns the part below it and leaves the rest buffered, waiting. */
+  private split(b: OpenBatch, cut: Map<SplitId, bigint>): TableBatch {
+    const below = (e: Entry): boolean => {
+      const c = cut.get(splitId(e.event.origin.topic, e.event.origin.partition));
+      return c === undefined || e.event.origin.offset < c;
     };
+    const out: OpenBatch = { ...b, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, txns: null, waiting: false };
+    const keep: OpenBatch = { ...b, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, txns: new Map(), waiting: true };
+    const place = (e: Entry): OpenBatch => {
+      const to = below(e) ? out : keep;
+      to.bytes += e.bytes;
+      return to;
+    };
+    if (b.truncate) place(b.truncate).truncate = b.truncate;
+    for (const [k, e] of b.keyed) place(e).keyed.set(k, e);
+    for (const e of b.keyless) place(e).keyless.push(e);
+    for (const [s, r] of b.splits) {
+      const c = cut.get(s);
+      if (c === undefined || c >= r.next) out.splits.set(s, r);
+      else {
+        if (c > r.first) out.splits.set(s, { first: r.first, next: c });
+        keep.splits.set(s, { first: c, next: r.next });
+      }
+    }
+    // spans of transactions that still have records at or above the cut
+    for (const [id, span] of b.txns ?? []) {
+      for (const [s, first] of span.firstOffsets) {
+        const c = cut.get(s);
+        if (c !== undefined && first >= c) {
+          keep.txns?.set(id, span);
+          break;
+        }
+      }
+    }
+    let last: ChangeEvent | undefined;
+    for (const e of [...(out.truncate ? [out.truncate] : []), ...out.keyed.values(), ...out.keyless]) {
+      if (last === undefined || e.event.position.ordering > last.position.ordering) last = e.event;
+    }
+    out.lastPosition = last?.position.text ?? null;
+    this.total -= out.bytes;
+    this.open.set(b.table, keep);
+    return batchOf(out, keep.keyed.size + keep.keyless.length + (keep.truncate ? 1 : 0));
+  }
+
+  /** A held batch may now be complete (its transaction's END arrived): make it due again. */
+  wake(table: string): void {
+    const b = this.open.get(table);
+    if (b) b.waiting = false;
   }
 
   /**
@@ -306,4 +385,49 @@ export class BufferSet {
     }
     return { pause, resume };
   }
+}
+
+function batchOf(b: OpenBatch, held: number): TableBatch {
+  const events: ChangeEvent[] = [];
+  for (const e of b.keyed.values()) events.push(e.event);
+  for (const e of b.keyless) events.push(e.event);
+  return {
+    table: b.table,
+    truncate: b.truncate?.event ?? null,
+    events,
+    splits: b.splits,
+    rows: events.length + (b.truncate ? 1 : 0),
+    bytes: b.bytes,
+    openedAtMs: b.openedAtMs,
+    lastPosition: b.lastPosition,
+    held,
+  };
+}
+
+function noteTxn(txns: Map<string, TxnSpan>, txId: string, split: SplitId, offset: bigint, nowMs: number): void {
+  let span = txns.get(txId);
+  if (span === undefined) txns.set(txId, (span = { seen: 0, firstOffsets: new Map(), firstSeenMs: nowMs }));
+  span.seen++;
+  const first = span.firstOffsets.get(split);
+  if (first === undefined || offset < first) span.firstOffsets.set(split, offset);
+}
+
+function ownTx(e: Entry): string[] {
+  return e.event.txId === null ? [] : [e.event.txId];
+}
+
+function mergedTxIds(cur: Entry, incoming: string | null): string[] {
+  const ids = cur.txIds ?? ownTx(cur);
+  return incoming === null || ids.includes(incoming) ? ids : [...ids, incoming];
+}
+
+function alignEntries(b: OpenBatch): AlignEntry[] {
+  const out: AlignEntry[] = [];
+  const push = (e: Entry): void => {
+    out.push({ split: splitId(e.event.origin.topic, e.event.origin.partition), offset: e.event.origin.offset, txIds: e.txIds ?? ownTx(e) });
+  };
+  if (b.truncate) push(b.truncate);
+  for (const e of b.keyed.values()) push(e);
+  for (const e of b.keyless) push(e);
+  return out;
 }

@@ -14,6 +14,7 @@ import { discoverTables } from './lake.js';
 import { maintain, policyOf, type MaintenanceReport } from './maintenance.js';
 import { Router, type Route } from './router.js';
 import { toMutation, withCdcColumns, CDC_COLUMNS } from './rows.js';
+import { TransactionLog, type TxnSpan } from './transaction.js';
 
 /**
  * The ingest loop: source → decode → per-table buffers → table commits that
@@ -33,6 +34,10 @@ export interface PipelineEvents {
   /** How many splits the memory budget holds paused now. */
   onPaused?(count: number): void;
   onMaintenance?(table: string, report: MaintenanceReport): void;
+  /** A due flush of `table` waited `ms` for the table's running maintenance (the pause it causes). */
+  onMaintenancePause?(table: string, ms: number): void;
+  /** Rows a flush held back because their source transaction is not complete yet. */
+  onHeld?(table: string, rows: number): void;
 }
 
 export interface PipelineOptions {
@@ -76,13 +81,26 @@ export class Pipeline {
   private deadLetters: DeadLetter[] = [];
   private discovered = false;
   private readonly now: () => number;
+  private readonly txLog = new TransactionLog();
+  private readonly alignMode: 'auto' | 'on' | 'off';
+  /** Splits that carried only transaction metadata: never paused (holding rows waits on them). */
+  private readonly metadataSplits = new Set<SplitId>();
+  /** Background maintenance per table; the table's next flush waits for it (one writer at a time). */
+  private readonly maintaining = new Map<string, Promise<void>>();
+  /** When a due flush of a table was first deferred behind its maintenance. */
+  private readonly deferredSince = new Map<string, number>();
+  private source: Source | undefined;
+  private readonly halfAge: number;
   readonly summary: RunSummary = { records: 0, changes: 0, deadLetters: 0, commits: 0, skippedByCheckpoint: 0 };
 
   constructor(private readonly opts: PipelineOptions) {
     this.router = new Router(opts.config);
-    this.buffers = new BufferSet(opts.config.buffer);
+    const align = opts.config.transactions.align;
+    this.alignMode = align === true || align === 'true' ? 'on' : align === false || align === 'false' ? 'off' : 'auto';
+    this.buffers = new BufferSet({ ...opts.config.buffer, trackTransactions: this.alignMode !== 'off' });
     this.ctx = createDecodeContext({ ...(opts.decode ?? {}), tracker: this.tracker });
     this.now = opts.now ?? Date.now;
+    this.halfAge = Math.floor(opts.config.buffer.maxAgeMs / 2);
   }
 
   /** The hooks a source calls: start offsets come from the tables' timelines, never from a consumer group. */
@@ -101,33 +119,53 @@ export class Pipeline {
   /**
    * Runs until the source ends (file) or is closed (Kafka), then flushes everything.
    * With `tickMs`, a timer flushes tables whose batch reached its age even when no
-   * records arrive (idle partitions, quiet tables). Stages run one at a time.
+   * records arrive (idle partitions, quiet tables); it fires when the oldest batch comes
+   * due (at most `tickMs` apart), so a batch is not left waiting for the next tick.
+   * Stages run one at a time; maintenance runs beside them (`startMaintenance`).
    */
   async run(source: Source, opts: { tickMs?: number } = {}): Promise<RunSummary> {
+    this.source = source;
     await source.open(this.hooks());
     this.joined = true;
-    let failure: unknown;
-    const timer = opts.tickMs === undefined ? undefined : setInterval(() => {
-      this.serial(() => this.flushDue(source)).catch((e: unknown) => {
-        failure = e;
-        void source.close();
-      });
-    }, opts.tickMs);
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const arm = (): void => {
+      if (opts.tickMs === undefined || stopped) return;
+      if (timer !== undefined) clearTimeout(timer);
+      const wait = Math.max(5, Math.min(opts.tickMs, this.buffers.nextDueInMs(this.now())));
+      timer = setTimeout(() => {
+        timer = undefined;
+        this.serial(() => this.flushDue(source)).then(arm, (e: unknown) => this.fail(e));
+      }, wait);
+    };
     try {
+      arm();
       for await (const batch of source.batches()) {
         await this.serial(async () => {
           await this.consume(batch);
           await this.flushDue(source);
           this.backpressure(source, batch.split);
         });
-        if (failure !== undefined) throw failure;
+        if (this.failure !== undefined) throw this.failure;
+        arm();
       }
-      if (failure !== undefined) throw failure;
+      if (this.failure !== undefined) throw this.failure;
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
       await this.serial(() => this.flushAll(source));
     } finally {
-      if (timer !== undefined) clearInterval(timer);
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
     }
     return this.summary;
+  }
+
+  private failure: unknown;
+
+  /** A background stage failed: remember it and end the source so `run` rethrows it. */
+  private fail(e: unknown): void {
+    if (this.failure === undefined) this.failure = e;
+    void this.source?.close();
   }
 
   /** True once the source has its assignment (for /readyz). */
@@ -144,7 +182,7 @@ export class Pipeline {
 
   /** Over the memory budget the source pauses instead of the buffers growing (design brief §3.6). */
   private backpressure(source: Source, split: SplitId): void {
-    this.activeSplits.add(split);
+    if (!this.metadataSplits.has(split)) this.activeSplits.add(split);
     const { pause, resume } = this.buffers.backpressure(this.activeSplits);
     if (pause.length > 0) source.pause(pause);
     if (resume.length > 0) source.resume(resume);
@@ -193,6 +231,14 @@ export class Pipeline {
         case 'invalid':
           this.deadLetter({ error: decoded.error, record: rec, atMs: now });
           break;
+        case 'transaction':
+          this.metadataSplits.add(split);
+          this.txLog.seenMetadata = true;
+          if (decoded.status === 'END') {
+            this.txLog.end(decoded.txId, decoded.perTable ?? []);
+            for (const t of this.txLog.tablesOf(decoded.txId)) this.buffers.wake(t);
+          }
+          break;
         default: {
           // Tombstones, heartbeats, transaction markers: no row, but the table has read past them.
           const table = this.topicTable.get(rec.topic);
@@ -219,7 +265,11 @@ export class Pipeline {
     }
     this.summary.changes++;
     this.opts.events?.onChange?.(id);
-    this.buffers.add(event, rec.value?.byteLength ?? 64, now, id);
+    // A batch's age counts from when its oldest record was produced (freshness is measured
+    // from there), but at least half the flush age is left to a consumer catching up.
+    const ts = rec.timestamp;
+    const at = ts === undefined || ts >= now ? now : Math.max(ts, now - this.halfAge);
+    this.buffers.add(event, rec.value?.byteLength ?? 64, at, id);
   }
 
   private deadLetter(letter: DeadLetter): void {
@@ -241,10 +291,18 @@ export class Pipeline {
     if (oldest !== undefined && (due.length > 0 || this.deadLetters.length >= 1000 || now - oldest >= this.opts.config.buffer.maxAgeMs)) {
       await this.flushDeadLetters();
     }
-    for (const { table } of due) await this.flush(table, source);
+    for (const { table } of due) {
+      if (this.maintaining.has(table)) {
+        // Compaction and deltacommits of one table are serialized: ingestion goes on, this table's flush waits.
+        if (!this.deferredSince.has(table)) this.deferredSince.set(table, now);
+        continue;
+      }
+      await this.flush(table, source);
+    }
   }
 
   async flushAll(source?: Source): Promise<void> {
+    await this.idle();
     await this.flushDeadLetters();
     for (const table of this.buffers.tables()) await this.flush(table, source);
   }
@@ -267,8 +325,37 @@ export class Pipeline {
     return t;
   }
 
+  /** Resolves when no maintenance runs in the background. */
+  async idle(): Promise<void> {
+    while (this.maintaining.size > 0) await Promise.all(this.maintaining.values());
+  }
+
+  /** Whether a source transaction's records for `table` are all in (or may be committed anyway). */
+  private completeness(table: string): ((txId: string, span: TxnSpan) => boolean) | undefined {
+    if (this.alignMode === 'off' || (this.alignMode === 'auto' && !this.txLog.seenMetadata)) return undefined;
+    const now = this.now();
+    const maxHold = this.opts.config.transactions.maxHoldMs;
+    return (txId, span) => {
+      const expected = this.txLog.expected(txId, table);
+      if (expected !== undefined && span.seen >= expected) return true;
+      if (now - span.firstSeenMs < maxHold) return false;
+      this.opts.logger.warn({ table, txId, seen: span.seen, expected }, `transaction ${txId} still incomplete for ${table} after ${maxHold} ms (transactions.maxHoldMs); committing what was read. Check that the <prefix>.transaction topic is subscribed`);
+      return true;
+    };
+  }
+
   private async flush(tableId: string, source?: Source): Promise<void> {
-    const batch = this.buffers.take(tableId);
+    const running = this.maintaining.get(tableId);
+    if (running !== undefined) await running;
+    const deferred = this.deferredSince.get(tableId);
+    if (deferred !== undefined) {
+      this.deferredSince.delete(tableId);
+      const ms = this.now() - deferred;
+      this.opts.events?.onMaintenancePause?.(tableId, ms);
+      this.opts.logger.info({ table: tableId, pauseMs: ms }, 'flush waited for maintenance');
+    }
+    const batch = this.buffers.take(tableId, this.completeness(tableId));
+    if (batch !== undefined && batch.held > 0) this.opts.events?.onHeld?.(tableId, batch.held);
     if (batch === undefined || (batch.events.length === 0 && batch.truncate === null)) return;
     const started = this.now();
     const first = batch.truncate ?? (batch.events[0] as ChangeEvent);
@@ -287,7 +374,7 @@ export class Pipeline {
     this.summary.commits++;
     this.opts.events?.onCommit?.(tableId, instant ?? '', batch.rows, this.now() - started);
     this.opts.events?.onRecords?.(tableId, batch.rows);
-    this.opts.logger.info({ table: tableId, instant, rows: batch.rows }, 'committed');
+    this.opts.logger.info({ table: tableId, instant, rows: batch.rows, ...(batch.held > 0 ? { heldForTransactions: batch.held } : {}) }, 'committed');
     if (source !== undefined) {
       try {
         await source.commitOffsets(new Map([...checkpoint.splits].map(([s, c]) => [s, c.floor])));
@@ -296,11 +383,33 @@ export class Pipeline {
         this.opts.logger.warn({ table: tableId, err: e instanceof Error ? e.message : String(e) }, 'committing consumer-group offsets failed; the table checkpoint is unaffected');
       }
     }
-    const report = await maintain(open.table, policyOf(open.route.options));
-    if (report.compaction?.instant || report.clean?.instant) {
-      this.opts.events?.onMaintenance?.(tableId, report);
-      this.opts.logger.info({ table: tableId, compaction: report.compaction?.instant, clean: report.clean?.instant, reasons: report.reasons, heldBackBy: report.heldBackBy }, 'maintenance');
-    }
+    this.startMaintenance(tableId, open);
+  }
+
+  /**
+   * Compaction and cleaning run in the background, off the ingest loop: other tables keep
+   * flushing, and this table's due flushes are deferred until it ends (our writer does not
+   * yet route new log files past a pending compaction, so one table's writes are serialized).
+   */
+  private startMaintenance(tableId: string, open: OpenTable): void {
+    if (this.maintaining.has(tableId)) return;
+    const run = (async () => {
+      try {
+        const report = await maintain(open.table, policyOf(open.route.options));
+        if (report.compaction?.instant || report.clean?.instant) {
+          this.opts.events?.onMaintenance?.(tableId, report);
+          this.opts.logger.info({ table: tableId, compaction: report.compaction?.instant, clean: report.clean?.instant, reasons: report.reasons, heldBackBy: report.heldBackBy }, 'maintenance');
+        }
+      } catch (e) {
+        // Maintenance can wait for the next commit; ingestion must not stop for it.
+        this.opts.logger.error({ table: tableId, err: e instanceof Error ? e.message : String(e) }, 'maintenance failed; it is retried after the next commit');
+      } finally {
+        this.maintaining.delete(tableId);
+      }
+      // a flush deferred behind this maintenance goes now, not at the next tick
+      if (this.deferredSince.has(tableId)) this.serial(() => this.flushDue(this.source)).catch((e: unknown) => this.fail(e));
+    })();
+    this.maintaining.set(tableId, run);
   }
 
   private nextCheckpoint(open: OpenTable, batch: TableBatch): Checkpoint {
