@@ -14,6 +14,10 @@ export class Mismatch extends Error {
 }
 const MISMATCH = new Mismatch('value outside the compiled Avro encoder');
 
+// Little-endian scratch for doubles (Avro's byte order; x64/arm64 are little-endian, as Arrow also assumes).
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+
 /** Growing output buffer with Avro primitive writers. */
 export class AvroSink {
   buf: Buffer = Buffer.allocUnsafe(256 * 1024);
@@ -104,8 +108,11 @@ export class AvroSink {
 
   double(v: number): void {
     this.ensure(8);
-    this.buf.writeDoubleLE(v, this.pos);
-    this.pos += 8;
+    F64[0] = v;
+    const buf = this.buf;
+    const p = this.pos;
+    for (let i = 0; i < 8; i++) buf[p + i] = F64_BYTES[i] as number;
+    this.pos = p + 8;
   }
 
   float(v: number): void {
@@ -149,46 +156,89 @@ function encodeInt(s: AvroSink, v: Value | undefined): void {
   s.long(v);
 }
 
-/** Minimal two's-complement big-endian bytes of a safe integer, as Java's BigInteger.toByteArray. */
-function smallUnscaledBytes(u: number, out: number[]): number {
+/**
+ * "123.45" at scale 2 → 12345 without regexes or allocation, when at most 15 digits (exact as a
+ * double); undefined sends the value to the exact BigInt path (more digits, spaces, exponents).
+ */
+function smallUnscaled(text: string, scale: number): number | undefined {
+  const n = text.length;
+  let i = 0;
+  let neg = false;
+  const first = text.charCodeAt(0);
+  if (first === 45) {
+    neg = true;
+    i = 1;
+  } else if (first === 43) i = 1;
+  let v = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (frac >= 0) return undefined;
+      frac = 0;
+      continue;
+    }
+    if (c < 48 || c > 57 || frac === scale || ++digits > 15) return undefined;
+    if (frac >= 0) frac++;
+    v = v * 10 + (c - 48);
+  }
+  if (digits === 0) return undefined;
+  for (let k = frac < 0 ? 0 : frac; k < scale; k++) v *= 10;
+  if (v > Number.MAX_SAFE_INTEGER) return undefined;
+  return neg && v !== 0 ? -v : v;
+}
+
+/** Bytes Java's BigInteger.toByteArray gives a safe integer: minimal two's-complement length. */
+function unscaledLength(u: number): number {
   let len = 1;
-  while (u < -(2 ** (8 * len - 1)) || u >= 2 ** (8 * len - 1)) len++;
-  let x = u < 0 ? 2 ** (8 * len) + u : u;
-  for (let i = len - 1; i >= 0; i--) {
-    out[i] = x % 256;
-    x = Math.floor(x / 256);
+  let lim = 128;
+  while (u < -lim || u >= lim) {
+    len++;
+    lim *= 256;
   }
   return len;
 }
 
-/** "123.45" at scale 2 → 12345 when exact as a double (≤ 15 digits), else undefined (exact path). */
-function smallUnscaled(text: string, scale: number): number | undefined {
-  const dot = text.indexOf('.');
-  const int = dot < 0 ? text : text.slice(0, dot);
-  const frac = dot < 0 ? '' : text.slice(dot + 1);
-  if (frac.length > scale || int.length + scale > 15 || !/^-?\d+$/.test(int) || (frac !== '' && !/^\d+$/.test(frac))) return undefined;
-  const n = Number(int + frac.padEnd(scale, '0'));
-  return n === 0 ? 0 : n;
+/** Writes `len` big-endian two's-complement bytes of safe integer `u` (len ≤ 8). */
+function writeUnscaled(s: AvroSink, u: number, len: number): void {
+  s.ensure(len);
+  let x = u < 0 ? 2 ** (8 * len) + u : u;
+  const buf = s.buf;
+  for (let i = s.pos + len - 1; i >= s.pos; i--) {
+    buf[i] = x % 256;
+    x = Math.floor(x / 256);
+  }
+  s.pos += len;
 }
 
 function decimalEncoder(scale: number, fixedSize: number | undefined): Encode {
-  const tmp: number[] = [];
   return (s, v) => {
     let text: string;
     if (typeof v === 'string') text = v;
     else if (typeof v === 'number' && Number.isFinite(v)) text = v.toFixed(scale);
     else throw MISMATCH;
     const small = smallUnscaled(text, scale);
-    let bytes: Uint8Array;
     if (small !== undefined) {
-      const len = smallUnscaledBytes(small, tmp);
-      bytes = Uint8Array.from(tmp.slice(0, len));
-    } else {
-      try {
-        bytes = decimalToBytes(text, scale);
-      } catch {
-        throw MISMATCH; // avsc re-encodes the record and reports the field
+      const len = unscaledLength(small);
+      if (fixedSize === undefined) {
+        s.long(len);
+        return writeUnscaled(s, small, len);
       }
+      if (len <= fixedSize) {
+        // Sign-extend to the fixed size, as avsc's fixed decimal does.
+        s.ensure(fixedSize - len);
+        s.buf.fill(small < 0 ? 0xff : 0, s.pos, s.pos + fixedSize - len);
+        s.pos += fixedSize - len;
+        return writeUnscaled(s, small, len);
+      }
+      throw MISMATCH;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = decimalToBytes(text, scale);
+    } catch {
+      throw MISMATCH; // avsc re-encodes the record and reports the field
     }
     if (fixedSize === undefined) return s.bytes(bytes);
     if (bytes.length > fixedSize) throw MISMATCH;
