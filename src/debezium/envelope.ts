@@ -26,7 +26,11 @@ export interface Env {
   codecOpts: CodecOptions;
   prefix: string;
   tracker: SchemaTracker | undefined;
+  /** Schemaless tables: recent inferred schemas per table, newest first (updates and deletes differ in shape). */
+  inferred: Map<string, TableSchema[]>;
 }
+
+const RECENT_SHAPES = 4;
 
 /** `<prefix>.<schema>.<table>.Envelope` → `<schema>.<table>` (only used to name columns in errors/config). */
 function tableFromSchemaName(name: string | undefined): string {
@@ -77,13 +81,14 @@ class RowReader {
     private readonly codec: RowCodec | null,
     private readonly declared: TableSchema | undefined,
     private readonly env: Env,
-    private readonly table?: string,
+    private readonly table: string,
   ) {}
 
-  read(obj: unknown, unavailable: string[] | null, what: string): Row {
+  /** `owned`: `obj` is this record's own parsed payload, which schemaless rows may reuse in place. */
+  read(obj: unknown, unavailable: string[] | null, what: string, owned = false): Row {
     if (this.codec) return this.codec.convert(obj, unavailable, what);
     if (this.declared) return markUnavailable(declaredRow(this.declared, obj, what), unavailable, this.env);
-    const r = inferRow(obj, what, this.table === undefined ? undefined : recentInferred(this.env, this.table)?.fields);
+    const r = inferRow(obj, what, this.env.inferred.get(this.table)?.[0]?.fields, owned);
     this.inferred = r.fields;
     return markUnavailable(r.row, unavailable, this.env);
   }
@@ -99,22 +104,6 @@ function rowReader(codec: RowCodec | null, table: string, env: Env): RowReader {
   return new RowReader(codec, codec ? undefined : env.opts.tableSchemas?.[table], env, table);
 }
 
-/** Recent inferred schemas per table, newest first (updates and deletes have different shapes). */
-const inferredCache = new WeakMap<Env, Map<string, TableSchema[]>>();
-const RECENT_SHAPES = 4;
-
-function recentInferredList(env: Env, table: string): TableSchema[] {
-  let m = inferredCache.get(env);
-  if (!m) inferredCache.set(env, (m = new Map()));
-  let list = m.get(table);
-  if (!list) m.set(table, (list = []));
-  return list;
-}
-
-function recentInferred(env: Env, table: string): TableSchema | undefined {
-  return inferredCache.get(env)?.get(table)?.[0];
-}
-
 function sameFields(a: readonly AvroField[], b: readonly AvroField[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
@@ -128,7 +117,8 @@ function sameFields(a: readonly AvroField[], b: readonly AvroField[]): boolean {
 
 /** Schemaless records repeat their shape: reuse the table schema object while the fields match. */
 function inferredSchema(table: string, fields: AvroField[], env: Env): TableSchema {
-  const list = recentInferredList(env, table);
+  let list = env.inferred.get(table);
+  if (!list) env.inferred.set(table, (list = []));
   const at = list.findIndex((s) => sameFields(s.fields, fields));
   const s = at < 0 ? tableSchemaOf(table, fields) : (list[at] as TableSchema);
   if (at !== 0) {
@@ -291,7 +281,7 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
   if (op !== 'd') {
     const after = p['after'];
     if (!isObject(after)) return fail('missing-after', `op=${op} event of ${table} has no after row`);
-    row = reader.read(after, unavailable, `${table}.after`);
+    row = reader.read(after, unavailable, `${table}.after`, true);
   }
   let key = readKey(keyIn);
   if (key === null) {
@@ -301,7 +291,7 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
     if (op === 'd') {
       const before = p['before'];
       if (!isObject(before)) return fail('missing-before', `delete of keyless table ${table} has no before image (needs REPLICA IDENTITY FULL)`);
-      image = reader.read(before, null, `${table}.before`);
+      image = reader.read(before, null, `${table}.before`, true);
     }
     const r = image as Row;
     const cols = policy === 'all-columns' ? Object.keys(r) : policy.columns;
@@ -341,7 +331,7 @@ function flattened(origin: RecordOrigin, p: Record<string, unknown>, keyIn: KeyI
   for (const k in p) if (!k.startsWith(pre)) data[k] = p[k];
   const reader = rowReader(codec, table, env);
   const unavailable: string[] = [];
-  let row = reader.read(data, op === 'd' ? null : unavailable, `${table}.value`);
+  let row = reader.read(data, op === 'd' ? null : unavailable, `${table}.value`, true);
   let key = readKey(keyIn);
   if (key === null) {
     const policy = keylessPolicy(env, table);

@@ -105,26 +105,29 @@ function fits(v: unknown, t: AvroType): boolean {
  * records had last time), a record whose columns are the same, in the same order, and
  * whose values fit those types returns `prev` itself: schemaless records repeat their
  * shape, and identical field arrays let the table schema and the SchemaTracker be reused
- * by identity instead of re-inferred per record.
+ * by identity instead of re-inferred per record. With `owned` (the object is the caller's
+ * own freshly parsed payload) the row is `obj` itself, converted in place: most values
+ * are kept as they are, so copying them would only feed the garbage collector.
  */
-export function inferRow(obj: unknown, what: string, prev?: readonly AvroField[]): { row: Row; fields: AvroField[] } {
+export function inferRow(obj: unknown, what: string, prev?: readonly AvroField[], owned = false): { row: Row; fields: AvroField[] } {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return sv.mismatch(what, 'an object', obj);
   const src = obj as Record<string, unknown>;
-  const row: Row = {};
+  const row: Row = owned ? (src as Row) : {};
+  // Stays undefined while every column fits `prev`; from the first misfit on, the fields
+  // built so far (fitting columns keep prev's field: their values fit that type).
+  let fields: AvroField[] | undefined = prev === undefined ? [] : undefined;
   let i = 0;
-  let same = prev !== undefined;
   for (const k in src) {
     const v = src[k];
-    row[k] = inferValue(v, `${what}.${k}`);
-    if (same) {
+    if (fields === undefined) {
       const f = (prev as readonly AvroField[])[i];
-      same = f !== undefined && f.name === k && fits(v, f.type);
+      if (f === undefined || f.name !== k || !fits(v, f.type)) fields = (prev as readonly AvroField[]).slice(0, i);
     }
+    if (fields !== undefined) fields.push({ name: k, type: inferNullable(v), default: null });
+    if (!owned || (typeof v === 'object' && v !== null) || typeof v === 'bigint') row[k] = inferValue(v, `${what}.${k}`);
     i++;
   }
-  if (same && i === (prev as readonly AvroField[]).length) return { row, fields: prev as AvroField[] };
-  const fields: AvroField[] = [];
-  for (const k in src) fields.push({ name: k, type: inferNullable(src[k]), default: null });
+  if (fields === undefined) return i === (prev as readonly AvroField[]).length ? { row, fields: prev as AvroField[] } : { row, fields: (prev as readonly AvroField[]).slice(0, i) };
   return { row, fields };
 }
 
