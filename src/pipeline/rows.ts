@@ -21,27 +21,31 @@ export function withCdcColumns(schema: TableSchema): TableSchema {
   return { ...schema, fields: [...schema.fields.filter((f) => !CDC_NAMES.has(f.name)), ...CDC_COLUMNS] };
 }
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 function ordering(v: bigint): number | bigint {
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
+}
+
+/** Copies `from`'s columns into `to` (one loop instead of spreads: this runs once per row written). */
+function copyInto(to: Row, from: Row | null): void {
+  if (from === null) return;
+  for (const k in from) to[k] = from[k] as Row[string];
 }
 
 export function toMutation(e: ChangeEvent): Mutation {
-  const cdc: Row = {
-    _cdc_op: e.op,
-    _cdc_source_ts_ms: e.sourceTsMs,
-    _cdc_position: ordering(e.position.ordering),
-    _cdc_tx_id: e.txId,
-  };
-  const unordered = e.position.unordered === true ? { unordered: true } : {};
-  if (e.op === 'd') {
-    // Only the key is reliable in a delete's `before` (REPLICA IDENTITY DEFAULT fills the rest with fallbacks).
-    return { kind: 'delete', ordering: e.position.ordering, row: { ...(e.key ?? {}), ...(e.row ?? {}), ...cdc }, ...unordered };
-  }
-  return {
-    kind: 'upsert',
-    ordering: e.position.ordering,
-    row: { ...(e.row ?? {}), ...cdc },
-    ...(e.unavailable.length > 0 ? { unavailable: e.unavailable } : {}),
-    ...unordered,
-  };
+  const row: Row = {};
+  // Only the key is reliable in a delete's `before` (REPLICA IDENTITY DEFAULT fills the rest with fallbacks).
+  if (e.op === 'd') copyInto(row, e.key);
+  copyInto(row, e.row);
+  row._cdc_op = e.op;
+  row._cdc_source_ts_ms = e.sourceTsMs;
+  row._cdc_position = ordering(e.position.ordering);
+  row._cdc_tx_id = e.txId;
+  if (e.op === 'd') return e.position.unordered === true ? { kind: 'delete', ordering: e.position.ordering, row, unordered: true } : { kind: 'delete', ordering: e.position.ordering, row };
+  const m: Mutation = { kind: 'upsert', ordering: e.position.ordering, row };
+  if (e.unavailable.length > 0) m.unavailable = e.unavailable;
+  if (e.position.unordered === true) m.unordered = true;
+  return m;
 }
