@@ -146,3 +146,102 @@ export async function cleanup(n: RunNames): Promise<void> {
   await deleteConnector(n.connector).catch(() => undefined);
   await sql(`drop table if exists public.${n.plain}; drop table if exists public.${n.part};`).catch(() => undefined);
 }
+
+// --- the keyed workload shared by the crash campaign and the replica tests -------------
+
+/** `cdc-lake <args> --format jsonl` rows (the command must succeed). */
+export async function lakeJsonl(args: readonly string[]): Promise<JsonRow[]> {
+  const res = await cli(args);
+  assert.equal(res.code, 0, `${args.join(' ')} failed: ${res.stderr}`);
+  return res.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => parseJsonExact(l) as JsonRow);
+}
+
+/** Creates `qualified` as (id int primary key, v bigint, note text) with `seed` rows. */
+export async function createKeyedTable(qualified: string, seed = 50): Promise<void> {
+  await sql(`create table ${qualified} (id int primary key, v bigint, note text); insert into ${qualified} select i, i, 'seed' from generate_series(1, ${seed}) i;`);
+}
+
+export interface Workload {
+  /** Stops after the transaction in flight; resolves to the number of transactions run. */
+  stop(): Promise<number>;
+  /** Transactions committed so far. */
+  readonly transactions: number;
+}
+
+/**
+ * Small transactions on keyed tables (see createKeyedTable) until stop(): each inserts
+ * a key, updates three random keys and, every third time, deletes one. The tables take
+ * turns, so every table changes about every `pauseMs × tables.length` ms.
+ */
+export function keyedWorkload(tables: readonly string[], pauseMs = 50): Workload {
+  let running = true;
+  let txs = 0;
+  const loop = (async () => {
+    let next = 1000;
+    while (running) {
+      const id = next++;
+      const table = tables[id % tables.length] as string;
+      await sql(
+        `begin;
+         insert into ${table} values (${id}, 0, 'ins');
+         update ${table} set v = v + 1, note = 'upd' where id in (select id from ${table} order by random() limit 3);
+         delete from ${table} where id = (select id from ${table} order by random() limit 1) and ${Math.floor(id / tables.length) % 3} = 0;
+         commit;`,
+      );
+      txs++;
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return txs;
+    },
+    get transactions() {
+      return txs;
+    },
+  };
+}
+
+/** Long texts become `<length>:<md5>` so that diffs of big rows stay readable. */
+function digestLong(v: unknown): unknown {
+  return typeof v === 'string' && v.length > 64 ? `${v.length}:${createHash('md5').update(v).digest('hex')}` : v;
+}
+
+/** Asserts (retrying up to timeoutMs) that the lake's snapshot of a keyed table equals PostgreSQL. */
+export async function assertKeyedTableEqual(lake: string, qualified: string, timeoutMs = 60_000): Promise<number> {
+  const want = (await selectRows(qualified, 'id, v, note', 'id')).map((r) => ({ id: r['id'], v: r['v'], note: digestLong(r['note']) }));
+  await eventually(async () => {
+    const got = (await lakeJsonl(['query', 'snapshot', '--lake', lake, '--table', qualified, '--format', 'jsonl']))
+      .map((r) => ({ id: r['id'], v: r['v'], note: digestLong(r['note']) }))
+      .sort((a, b) => Number(a.id) - Number(b.id));
+    assert.equal(got.length, want.length, `${qualified}: row count in the lake`);
+    assert.deepEqual(got, want, `${qualified}: the lake's snapshot equals PostgreSQL`);
+  }, timeoutMs);
+  return want.length;
+}
+
+/**
+ * Every change exactly once: `query changes` from the start holds no (key, source
+ * position, op) in two commits, and per key the last change is the snapshot's row.
+ * Returns the number of changes.
+ */
+export async function assertChangesOnce(lake: string, qualified: string): Promise<number> {
+  const changes = await lakeJsonl(['query', 'changes', '--lake', lake, '--table', qualified, '--since', '00000000000000000', '--meta', '--format', 'jsonl']);
+  const seen = new Map<string, string>();
+  const lastPosition = new Map<string, string>();
+  for (const c of changes) {
+    const key = `${String(c['id'])}@${String(c['_cdc_position'])}/${String(c['_change_op'])}`;
+    const prev = seen.get(key);
+    assert.equal(prev, undefined, `${qualified}: change ${key} committed twice: instants ${prev} and ${String(c['_change_instant'])}`);
+    seen.set(key, String(c['_change_instant']));
+    lastPosition.set(String(c['id']), String(c['_cdc_position']));
+  }
+  const snap = await lakeJsonl(['query', 'snapshot', '--lake', lake, '--table', qualified, '--meta', '--format', 'jsonl']);
+  assert.ok(changes.length >= snap.length, `${qualified}: the changes cover the table (${changes.length} changes, ${snap.length} rows)`);
+  for (const r of snap) {
+    assert.equal(lastPosition.get(String(r['id'])), String(r['_cdc_position']), `${qualified}: key ${String(r['id'])}: the last change is the snapshot's row`);
+  }
+  return changes.length;
+}

@@ -23,6 +23,16 @@ export interface DaemonSpec {
   buffer?: { maxAgeMs?: number; maxRows?: number };
   shutdownDeadlineMs?: number;
   logLevel?: string;
+  /** S3 endpoint for the daemon only (e.g. a fault-injecting proxy on loopback); default the stack's. */
+  s3Endpoint?: string;
+}
+
+/** One `committed` log line of a daemon: which table got which instant, and when (ms since epoch). */
+export interface CommitLogEntry {
+  table: string;
+  instant: string;
+  rows: number;
+  atMs: number;
 }
 
 /** The daemon's `/status` JSON. */
@@ -40,7 +50,7 @@ export class DaemonError extends Error {
 export function daemonConfig(spec: DaemonSpec): Record<string, unknown> {
   const env = stackEnv();
   return {
-    lake: { uri: spec.lake, s3: { endpoint: env.s3.endpoint, region: env.s3.region, pathStyle: true } },
+    lake: { uri: spec.lake, s3: { endpoint: spec.s3Endpoint ?? env.s3.endpoint, region: env.s3.region, pathStyle: true } },
     kafka: { brokers: [env.kafkaBootstrap], groupId: spec.groupId, clientId: spec.groupId, topics: [...spec.topics] },
     tables: { defaults: { buckets: 2 }, overrides: spec.overrides ?? {} },
     buffer: { maxAgeMs: spec.buffer?.maxAgeMs ?? 500, ...(spec.buffer?.maxRows ? { maxRows: spec.buffer.maxRows } : {}) },
@@ -129,6 +139,46 @@ export class DaemonProcess {
     return (await res.json()) as DaemonStatus;
   }
 
+  /** The commits this daemon logged (`committed` lines with an instant), oldest first. */
+  commits(): CommitLogEntry[] {
+    const out: CommitLogEntry[] = [];
+    for (const l of this.logLines()) {
+      if (l['msg'] !== 'committed' || typeof l['table'] !== 'string' || typeof l['instant'] !== 'string') continue;
+      out.push({ table: l['table'], instant: l['instant'], rows: Number(l['rows'] ?? 0), atMs: typeof l['time'] === 'number' ? l['time'] : Date.parse(String(l['time'])) });
+    }
+    return out;
+  }
+
+  /** HTTP status of /readyz (0 when the server does not answer). */
+  async readyz(): Promise<number> {
+    return fetch(`${this.url ?? ''}/readyz`).then((r) => r.status).catch(() => 0);
+  }
+
+  /** Resolves when /readyz answers 200 (the source has joined and has its assignment). */
+  async waitReady(timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.readyz()) !== 200) {
+      if (!this.running) throw new DaemonError(`daemon exited before it was ready: ${this.logTail()}`);
+      if (Date.now() > deadline) throw new DaemonError(`daemon not ready (/readyz) after ${timeoutMs} ms: ${this.logTail()}`);
+      await sleep(100);
+    }
+  }
+
+  /** SIGSTOP: the process freezes (a "paused zombie": GC pause, VM freeze) without leaving the group. */
+  freeze(): void {
+    if (this.running) this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after freeze(). */
+  thaw(): void {
+    if (this.running) this.child.kill('SIGCONT');
+  }
+
+  /** The exit, whenever it happens. */
+  exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exited;
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -161,11 +211,7 @@ export class DaemonProcess {
     const quietMs = opts.quietMs ?? Math.max(1500, (this.spec.buffer?.maxAgeMs ?? 500) * 3);
     const deadline = Date.now() + timeoutMs;
     // First the source must have its assignment (/readyz), or "nothing read" looks like "caught up".
-    while ((await fetch(`${this.url ?? ''}/readyz`).then((r) => r.status).catch(() => 0)) !== 200) {
-      if (!this.running) throw new DaemonError(`daemon exited before it was ready: ${this.logTail()}`);
-      if (Date.now() > deadline) throw new DaemonError(`daemon not ready (/readyz) after ${timeoutMs} ms: ${this.logTail()}`);
-      await sleep(250);
-    }
+    await this.waitReady(timeoutMs);
     let prev: string | undefined;
     for (;;) {
       if (!this.running) throw new DaemonError(`daemon exited while catching up: ${this.logTail()}`);

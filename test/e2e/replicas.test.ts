@@ -1,0 +1,254 @@
+// Two replicas in one consumer group (issue 5, scale-out): four PostgreSQL tables
+// through real Debezium → Kafka → two `cdc-lake run` processes with the same
+// group → S3. Proves, from the replicas' own `committed` log lines and the
+// tables' timelines:
+// - both replicas own tables, and no table is written by both at once (per table,
+//   the writers of its completed instants, in instant order, change hands only
+//   when ownership does);
+// - kill -9 of one → the other takes over its tables (takeover time printed;
+//   the group session timeout dominates it), and the result is exact;
+// - a paused zombie (SIGSTOP past the session timeout, the other takes over and
+//   commits, then SIGCONT) cannot complete its in-flight commit (the fence
+//   refuses it) and the tables stay exact.
+// Exact = every table's snapshot equals PostgreSQL and `query changes` holds
+// every change once.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DaemonProcess, type CommitLogEntry, type DaemonSpec } from '../support/daemon.js';
+import { deleteConnector, registerPostgresConnector, waitForConnectorRunning, waitForTopic } from '../support/debezium.js';
+import { sql } from '../support/postgres.js';
+import { stackEnv } from '../support/stack-env.js';
+import { assertChangesOnce, assertKeyedTableEqual, createKeyedTable, eventually, keyedWorkload, lakeJsonl, type Workload } from './scenario.js';
+
+const TABLES = 4;
+/** Upper bound for a takeover: the client's 30 s session timeout + a heartbeat + a rejoin, with slack for a loaded machine. */
+const TAKEOVER_BOUND_MS = 120_000;
+
+interface Rig {
+  tag: string;
+  tables: string[];
+  spec: DaemonSpec;
+  connector: string;
+}
+
+async function rig(name: string): Promise<Rig> {
+  const tag = `${name}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
+  const tables = Array.from({ length: TABLES }, (_v, i) => `public.e2e_${tag}_t${i}`);
+  const prefix = `e2e${tag}`;
+  const topics = tables.map((t) => `${prefix}.${t}`);
+  for (const t of tables) await createKeyedTable(t, 20);
+  const connector = `e2e_${tag}`;
+  await registerPostgresConnector({ name: connector, tables, topicPrefix: prefix, schemas: true });
+  await waitForConnectorRunning(connector);
+  for (const t of topics) await waitForTopic(t, 90_000);
+  const spec: DaemonSpec = { lake: `s3://${stackEnv().s3.bucket}/e2e/${tag}`, topics, groupId: `cdc-lake-${tag}`, buffer: { maxAgeMs: 500 } };
+  return { tag, tables, spec, connector };
+}
+
+async function teardown(r: Rig, daemons: (DaemonProcess | undefined)[]): Promise<void> {
+  for (const d of daemons) {
+    d?.thaw();
+    await d?.kill();
+  }
+  await deleteConnector(r.connector).catch(() => undefined);
+  for (const t of r.tables) await sql(`drop table if exists ${t};`).catch(() => undefined);
+}
+
+/** Tables each replica committed to after `sinceMs`. */
+function committedSince(d: DaemonProcess, sinceMs: number): Set<string> {
+  return new Set(d.commits().filter((c) => c.atMs > sinceMs).map((c) => c.table));
+}
+
+/**
+ * Waits until the two replicas split the tables: after `sinceMs` each commits to at
+ * least one table, to no table of the other, and together to all of them.
+ */
+async function waitSplit(r: Rig, a: DaemonProcess, b: DaemonProcess, sinceMs: number): Promise<{ a: string[]; b: string[] }> {
+  let from = sinceMs;
+  return eventually(async () => {
+    const ta = committedSince(a, from);
+    const tb = committedSince(b, from);
+    const both = [...ta].filter((t) => tb.has(t));
+    if (both.length > 0) from = Date.now(); // a rebalance was still settling: look at a fresh window
+    assert.deepEqual(both, [], `tables committed by both replicas after ${new Date(from).toISOString()}`);
+    assert.ok(ta.size > 0 && tb.size > 0, `both replicas commit (A: ${[...ta].join(',')}; B: ${[...tb].join(',')})`);
+    assert.equal(ta.size + tb.size, r.tables.length, `every table has a writer (A: ${[...ta].join(',')}; B: ${[...tb].join(',')})`);
+    return { a: [...ta].sort(), b: [...tb].sort() };
+  }, 90_000, 1000);
+}
+
+/** Waits until `d` committed to every table of `tables` after `sinceMs`; resolves to the first such commit's time. */
+async function waitCommitsTo(d: DaemonProcess, tables: readonly string[], sinceMs: number, timeoutMs: number): Promise<number> {
+  return eventually(async () => {
+    const after = d.commits().filter((c) => c.atMs > sinceMs && tables.includes(c.table));
+    const got = new Set(after.map((c) => c.table));
+    assert.equal(got.size, tables.length, `${tables.length} tables taken over (so far: ${[...got].join(',')})`);
+    return Math.min(...after.map((c) => c.atMs));
+  }, timeoutMs, 500);
+}
+
+/**
+ * One writer at a time, from the timeline: every completed deltacommit of a table is
+ * logged by at most one replica, and in instant order the runs of one writer (e.g.
+ * A×12 B×30 → "AB") match `allowed` — ownership moved only the way the test moved
+ * it. An instant no replica logged ("?") can only be a killed writer's last commit
+ * (completed, killed before the log line): at most one per table.
+ */
+async function assertOneWriterAtATime(r: Rig, replicas: Record<string, DaemonProcess>, allowed: RegExp): Promise<Record<string, string>> {
+  const byInstant = new Map<string, string>();
+  for (const [name, d] of Object.entries(replicas)) {
+    for (const c of d.commits()) {
+      const k = `${c.table}@${c.instant}`;
+      const prev = byInstant.get(k);
+      assert.equal(prev, undefined, `instant ${k} logged as committed by ${prev} and ${name}`);
+      byInstant.set(k, name);
+    }
+  }
+  const runsOf = (ws: string[]): string => ws.filter((w, i) => i === 0 || w !== ws[i - 1]).join('');
+  const sequences: Record<string, string> = {};
+  for (const t of r.tables) {
+    const instants = (await lakeJsonl(['timeline', '--lake', r.spec.lake, '--table', t, '--format', 'jsonl']))
+      .filter((i) => i['state'] === 'completed' && i['action'] === 'deltacommit')
+      .map((i) => String(i['instant']))
+      .sort();
+    const writers = instants.map((i) => byInstant.get(`${t}@${i}`) ?? '?');
+    const runs = runsOf(writers);
+    sequences[t] = `${runs} (${writers.length} commits)`;
+    assert.match(runsOf(writers.filter((w) => w !== '?')), allowed, `${t}: writers in instant order ${runs}`);
+    assert.ok(writers.filter((w) => w === '?').length <= 1, `${t}: at most one commit nobody logged (a kill between completing and logging): ${runs}`);
+  }
+  return sequences;
+}
+
+async function assertExact(r: Rig): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of r.tables) {
+    const rows = await assertKeyedTableEqual(r.spec.lake, t);
+    const changes = await assertChangesOnce(r.spec.lake, t);
+    out.push(`${t}: ${rows} rows, ${changes} changes`);
+  }
+  return out;
+}
+
+function commitsOf(d: DaemonProcess, tables: readonly string[], sinceMs = 0): CommitLogEntry[] {
+  return d.commits().filter((c) => tables.includes(c.table) && c.atMs > sinceMs);
+}
+
+test('two replicas in one group split the tables; kill -9 one → the other takes over, the tables stay exact', { timeout: 480_000 }, async () => {
+  const r = await rig('rep_kill');
+  let a: DaemonProcess | undefined;
+  let b: DaemonProcess | undefined;
+  let load: Workload | undefined;
+  try {
+    load = keyedWorkload(r.tables, 40);
+    a = await DaemonProcess.start(r.spec);
+    await a.waitReady();
+    await waitCommitsTo(a, r.tables, 0, 90_000);
+    const bStart = Date.now();
+    b = await DaemonProcess.start(r.spec);
+    await b.waitReady();
+    const joinMs = Date.now() - bStart;
+    const split = await waitSplit(r, a, b, Date.now());
+    const bStatus = await b.status();
+    assert.ok(split.b.every((t) => t in bStatus.lastCommits), `B's /status names its tables: ${JSON.stringify(bStatus.lastCommits)}`);
+    const aStatus = await a.status();
+    assert.ok(split.a.every((t) => t in aStatus.lastCommits), `A's /status names its tables: ${JSON.stringify(aStatus.lastCommits)}`);
+
+    const killAt = Date.now();
+    await a.kill();
+    const firstTakeover = await waitCommitsTo(b, split.a, killAt, TAKEOVER_BOUND_MS);
+    const takeoverMs = firstTakeover - killAt;
+    const allTakenMs = Math.max(...split.a.map((t) => Math.min(...commitsOf(b as DaemonProcess, [t], killAt).map((c) => c.atMs)))) - killAt;
+    await sleep(3000); // the workload goes on under the survivor
+    const txs = await load.stop();
+    load = undefined;
+    await b.waitCaughtUp({ timeoutMs: 120_000, quietMs: 2000 });
+    // Measurements first, so that a failing exactness check still reports them.
+    console.log(
+      [
+        `replicas (kill): B joined in ${joinMs} ms; split A=${split.a.join(',')} B=${split.b.join(',')}`,
+        `kill -9 A → B's first commit on A's tables after ${takeoverMs} ms, all ${split.a.length} taken over after ${allTakenMs} ms (session timeout 30 s dominates)`,
+        `workload: ${txs} transactions`,
+      ].join('\n'),
+    );
+    const sequences = await assertOneWriterAtATime(r, { A: a, B: b }, /^A?B?$/);
+    console.log(`writers per table (instant order): ${JSON.stringify(sequences)}`);
+    console.log((await assertExact(r)).join('\n'));
+    assert.equal((await b.stop()).code, 0, b.logTail());
+  } finally {
+    await load?.stop();
+    await teardown(r, [a, b]);
+  }
+});
+
+test('a paused zombie replica cannot complete its commit after the other took over; the tables stay exact', { timeout: 480_000 }, async () => {
+  const r = await rig('rep_zombie');
+  let a: DaemonProcess | undefined;
+  let b: DaemonProcess | undefined;
+  let load: Workload | undefined;
+  try {
+    load = keyedWorkload(r.tables, 40);
+    a = await DaemonProcess.start(r.spec);
+    await a.waitReady();
+    await waitCommitsTo(a, r.tables, 0, 90_000);
+    b = await DaemonProcess.start(r.spec);
+    await b.waitReady();
+    const split = await waitSplit(r, a, b, Date.now());
+
+    // Freeze A while it holds buffered rows of its tables: on SIGCONT its overdue flush runs first.
+    const zombie = a;
+    await eventually(async () => {
+      const s = await zombie.status();
+      assert.ok(s.buffers.some((x) => split.a.includes(x.table) && x.rows > 0), 'A has rows buffered for its tables');
+    }, 30_000, 50);
+    const frozenAt = Date.now();
+    a.freeze();
+    const survivor = b;
+    const takenAt = await waitCommitsTo(b, split.a, frozenAt, TAKEOVER_BOUND_MS).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}; B ${survivor.running ? 'running' : 'exited'}, its log:\n${survivor.logTail(40)}`);
+    });
+    await sleep(2000); // B commits A's tables a few more times
+    const aCommitsBefore = commitsOf(a, r.tables).length;
+    const thawAt = Date.now();
+    a.thaw();
+    // The zombie's overdue flush must be refused by the fence; it then stops (or rejoins).
+    const fenced = await eventually(async () => {
+      const hit = /InstantConflict|already exists: another writer committed/.exec((zombie as DaemonProcess).logs);
+      assert.ok(hit, `the zombie's commit was refused by the fence (log tail:\n${zombie.logTail(10)})`);
+      return hit[0];
+    }, 60_000, 250);
+    const zombieCommits = commitsOf(a, split.a, thawAt);
+    await sleep(2000);
+    const exit = a.running ? 'still running (rejoined the group)' : JSON.stringify(await a.exit());
+    // If the zombie exited without leaving the group, B takes its tables after the session timeout.
+    if (!a.running) await waitCommitsTo(b, split.a, thawAt, TAKEOVER_BOUND_MS).catch(() => undefined);
+    await sleep(2000);
+    const txs = await load.stop();
+    load = undefined;
+    await b.waitCaughtUp({ timeoutMs: 150_000, quietMs: 2000 });
+    if (a.running) await a.waitCaughtUp({ timeoutMs: 150_000, quietMs: 2000 });
+    console.log(
+      [
+        `replicas (zombie): split A=${split.a.join(',')} B=${split.b.join(',')}`,
+        `SIGSTOP A → B committed A's tables after ${takenAt - frozenAt} ms; SIGCONT after ${thawAt - frozenAt} ms`,
+        `zombie: ${aCommitsBefore} commits before the freeze; fence refused it (${fenced}); then ${exit}`,
+        `workload: ${txs} transactions`,
+      ].join('\n'),
+    );
+    // Nothing of the zombie completed on its former tables right after SIGCONT.
+    assert.deepEqual(
+      zombieCommits.filter((c) => c.atMs < thawAt + 1000).map((c) => `${c.table}@${c.instant}`),
+      [],
+      'no commit of the zombie completed right after SIGCONT',
+    );
+    // A rejoined zombie may own a table again after a later rebalance (reopened from the timeline): A, B, A.
+    const sequences = await assertOneWriterAtATime(r, { A: a, B: b }, a.running ? /^A?B?A?B?$/ : /^A?B?$/);
+    console.log(`writers per table (instant order): ${JSON.stringify(sequences)}`);
+    console.log((await assertExact(r)).join('\n'));
+    assert.equal((await b.stop()).code, 0, b.logTail());
+  } finally {
+    await load?.stop();
+    await teardown(r, [a, b]);
+  }
+});
