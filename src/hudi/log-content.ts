@@ -3,8 +3,7 @@
  * Spark-written tables, Parquet data (type 5).
  */
 import type avro from 'avsc';
-import { DataType, DateUnit, tableFromIPC, type Vector } from 'apache-arrow';
-import { readParquet } from 'parquet-wasm';
+import { arrowToRows, readParquet } from '../table/parquet.js';
 import type { Row, TableSchema, Value } from '../table/schema.js';
 import { avroType, decodeDatum, encodeDatum, toPlain } from './avro-value.js';
 import { AvroSink, Mismatch, compileRecord, type CompiledRecord } from './avro-encoder.js';
@@ -206,71 +205,14 @@ export function deleteBlock(p: {
   return { type: 'DELETE', headers: { INSTANT_TIME: p.instantTime, SCHEMA: schema }, content };
 }
 
-function arrowValue(v: unknown): Value {
-  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-  if (v === null || v === undefined) return null;
-  if (v instanceof Uint8Array) return new Uint8Array(v);
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'object') {
-    // Arrow lists, maps and struct rows expose toJSON(); decimals' toJSON gives a string.
-    const o = v as { toJSON?: () => unknown };
-    const j = typeof o.toJSON === 'function' ? o.toJSON() : v;
-    if (j === null || typeof j !== 'object') return j as Value;
-    if (Array.isArray(j)) return j.map(arrowValue);
-    const out: { [k: string]: Value } = {};
-    for (const [k, x] of Object.entries(j)) out[k] = arrowValue(x);
-    return out;
-  }
-  return v as Value;
-}
-
-function scaled(unscaled: bigint, scale: number): string {
-  const neg = unscaled < 0n;
-  const digits = (neg ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
-  const int = digits.slice(0, digits.length - scale);
-  return (neg ? '-' : '') + int + (scale > 0 ? '.' + digits.slice(digits.length - scale) : '');
-}
-
-/** One top-level column as Values: exact decimals, dates as days, timestamps in their own unit. */
-function columnValues(vec: Vector, type: DataType): Value[] {
-  const out: Value[] = [];
-  if (DataType.isDecimal(type)) {
-    for (let i = 0; i < vec.length; i++) {
-      const v = vec.get(i) as { toString(): string } | null;
-      out.push(v === null ? null : scaled(BigInt(v.toString()), type.scale));
-    }
-    return out;
-  }
-  if (DataType.isTimestamp(type) || DataType.isDate(type)) {
-    const isDateDay = DataType.isDate(type) && type.unit === DateUnit.DAY;
-    for (const d of vec.data) {
-      const raw = d.values as Int32Array | BigInt64Array;
-      for (let i = 0; i < d.length; i++) {
-        if (!d.getValid(i)) { out.push(null); continue; }
-        const x = raw[d.offset + i] as number | bigint;
-        out.push(isDateDay ? Number(x) : arrowValue(BigInt(x)));
-      }
-    }
-    return out;
-  }
-  for (let i = 0; i < vec.length; i++) out.push(arrowValue(vec.get(i)));
-  return out;
-}
-
 /** Parquet data block content is a whole Parquet file; decoded through parquet-wasm + Arrow. */
 export function decodeParquetDataContent(content: Uint8Array, what = 'Parquet data block'): Row[] {
   let table;
   try {
-    table = tableFromIPC(readParquet(content).intoIPCStream());
+    table = readParquet(content, { fileName: what });
   } catch (e) {
     throw new LogContentError(`${what}: content is not a readable Parquet file: ${(e as Error).message}`);
   }
-  const columns = table.schema.fields.map((f, i) => [f.name, columnValues(table.getChildAt(i) as Vector, f.type)] as const);
-  const rows: Row[] = [];
-  for (let r = 0; r < table.numRows; r++) {
-    const row: Row = {};
-    for (const [name, values] of columns) row[name] = values[r] ?? null;
-    rows.push(row);
-  }
-  return rows;
+  // The one Arrow → Value conversion (table/parquet.ts), without a schema: every column as stored.
+  return arrowToRows(table);
 }
