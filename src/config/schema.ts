@@ -182,6 +182,7 @@ export const ConfigSchema = z
         host: z.string().min(1).default('0.0.0.0'),
         port: z.number().int().min(0).max(65535).default(8080),
         stallThresholdMs: z.number().int().min(1).default(300_000).describe('/readyz fails when a table has buffered data but no commit for this long'),
+        lagIntervalMs: z.number().int().min(100).default(5000).describe('How often consumer lag is read from the brokers for /metrics and /status'),
       })
       .strict()
       .prefault({}),

@@ -1,11 +1,11 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging.js';
 import { SchemaRegistryClient, type SchemaRegistryOptions } from '../debezium/schema-registry.js';
-import { createMetrics, startOpsServer, type DecodeErrorReason, type Metrics, type OpsServer } from '../server/index.js';
+import { consumerLag, createMetrics, startOpsServer, type DecodeErrorReason, type Lag, type Metrics, type OpsServer } from '../server/index.js';
 import type { InvalidReason } from '../debezium/invalid-record.js';
 import { KafkaSource } from '../source/kafka.js';
 import { KafkaDeadLetterSink } from '../source/kafka-dead-letters.js';
-import type { Source } from '../source/source.js';
+import { parseSplitId, type Source } from '../source/source.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { lakeStore } from './lake.js';
 import { Pipeline, type RunSummary } from './pipeline.js';
@@ -34,7 +34,11 @@ export class Daemon {
   private readonly lastCommitAt = new Map<string, number>();
   private probe: NodeJS.Timeout | undefined;
   private gauges: NodeJS.Timeout | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
   private readonly buffered = new Set<string>();
+  /** Last consumer lag read from the brokers (empty for sources without end offsets). */
+  private lag: Lag = { partitions: new Map(), tables: new Map() };
+  private readonly lagLabels = new Set<string>();
 
   constructor(private readonly parts: DaemonParts) {
     const { config, logger } = parts;
@@ -61,6 +65,7 @@ export class Daemon {
           this.metrics.recordsOut.inc({ table }, rows);
           this.metrics.lastCommitTime.set({ table }, Date.now() / 1000);
           this.lastCommitAt.set(table, Date.now());
+          this.metrics.transactionHeldRows.set({ table }, 0);
         },
         onDeadLetter: (l) => {
           this.metrics.deadLetters.inc({ table: l.error.table ?? '', reason: l.error.reason });
@@ -72,6 +77,8 @@ export class Daemon {
           this.metrics.bytesWritten.inc({ table, kind }, bytes);
         },
         onPaused: (count) => this.metrics.pausedPartitions.set(count),
+        onMaintenancePause: (table, ms) => this.metrics.maintenancePause.observe({ table }, ms / 1000),
+        onHeld: (table, rows) => this.metrics.transactionHeldRows.set({ table }, rows),
         onMaintenance: (table, r) => {
           if (r.compaction?.instant) {
             this.metrics.compactionDuration.observe({ table }, r.compaction.ms / 1000);
@@ -106,17 +113,20 @@ export class Daemon {
         summary: this.pipeline.summary,
         buffers: this.pipeline.bufferState(),
         lastCommits: Object.fromEntries(this.lastCommitAt),
+        lag: { tables: Object.fromEntries(this.lag.tables), partitions: Object.fromEntries(this.lag.partitions) },
       }),
     });
     logger.info({ url: this.server.url }, 'operations server listening');
     this.probe = setInterval(() => void this.probeStorage(), 15_000);
     void this.probeStorage();
     this.gauges = setInterval(() => this.updateBufferGauges(), 1000);
+    this.lagTimer = setInterval(() => void this.updateLag(), config.server.lagIntervalMs);
     try {
       return await this.pipeline.run(this.source, { tickMs: Math.min(1000, config.buffer.maxAgeMs) });
     } finally {
       clearInterval(this.probe);
       clearInterval(this.gauges);
+      clearInterval(this.lagTimer);
       this.updateBufferGauges();
       await this.server.stop();
     }
@@ -137,6 +147,32 @@ export class Daemon {
     }
     this.buffered.clear();
     for (const t of now) this.buffered.add(t);
+  }
+
+  /** Reads end offsets from the source and sets `consumer_lag` per topic-partition; /status shows it per table. */
+  async updateLag(): Promise<Lag> {
+    if (this.source.offsets === undefined) return this.lag;
+    try {
+      this.lag = consumerLag(await this.source.offsets(), this.pipeline.committedOffsets());
+    } catch (e) {
+      this.parts.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'consumer lag not updated');
+      return this.lag;
+    }
+    const seen = new Set<string>();
+    for (const [split, n] of this.lag.partitions) {
+      const { topic, partition } = parseSplitId(split);
+      this.metrics.consumerLag.set({ topic, partition: String(partition) }, Number(n));
+      seen.add(split);
+    }
+    // partitions assigned elsewhere now: drop their series instead of reporting a stale value
+    for (const split of this.lagLabels) {
+      if (seen.has(split)) continue;
+      const { topic, partition } = parseSplitId(split);
+      this.metrics.consumerLag.remove({ topic, partition: String(partition) });
+    }
+    this.lagLabels.clear();
+    for (const s of seen) this.lagLabels.add(s);
+    return this.lag;
   }
 
   private async probeStorage(): Promise<void> {

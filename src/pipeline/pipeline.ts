@@ -191,6 +191,13 @@ export class Pipeline {
     if (pause.length > 0 || resume.length > 0) this.opts.events?.onPaused?.(this.paused.size);
   }
 
+  /** Per table, the next offset per split its last commit recorded (consumer lag, /status). */
+  committedOffsets(): Map<string, Map<SplitId, bigint>> {
+    const out = new Map<string, Map<SplitId, bigint>>();
+    for (const [table, c] of this.checkpoints) out.set(table, new Map([...c.splits].map(([s, o]) => [s, o.next])));
+    return out;
+  }
+
   /** Per table: buffered bytes/rows and when its batch opened, for metrics and /readyz. */
   bufferState(): { table: string; bytes: number; rows: number; openedAtMs: number }[] {
     return this.buffers.stats();

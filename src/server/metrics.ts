@@ -26,6 +26,10 @@ export interface Metrics {
   bytesWritten: Counter<'table' | 'kind'>;
   compactionDuration: Histogram<'table'>;
   cleanDuration: Histogram<'table'>;
+  /** How long a due flush of a table waited for the table's background maintenance. */
+  maintenancePause: Histogram<'table'>;
+  /** Rows the last flush held back because their source transaction was still open. */
+  transactionHeldRows: Gauge<'table'>;
   /** Unix seconds of the table's last completed instant. */
   lastCommitTime: Gauge<'table'>;
   pausedPartitions: Gauge;
@@ -53,6 +57,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean; prefix?: string 
     bytesWritten: new Counter({ name: `${p}bytes_written_total`, help: 'Data bytes written', labelNames: ['table', 'kind'], registers }),
     compactionDuration: new Histogram({ name: `${p}compaction_duration_seconds`, help: 'Compaction duration', labelNames: ['table'], buckets: durationBuckets, registers }),
     cleanDuration: new Histogram({ name: `${p}clean_duration_seconds`, help: 'Cleaning duration', labelNames: ['table'], buckets: durationBuckets, registers }),
+    maintenancePause: new Histogram({ name: `${p}maintenance_pause_seconds`, help: 'Wait of a due flush behind its table\'s compaction/cleaning', labelNames: ['table'], buckets: durationBuckets, registers }),
+    transactionHeldRows: new Gauge({ name: `${p}transaction_held_rows`, help: 'Rows held back by the last flush until their source transaction is complete', labelNames: ['table'], registers }),
     lastCommitTime: new Gauge({ name: `${p}last_commit_timestamp_seconds`, help: 'Unix time of the last completed instant', labelNames: ['table'], registers }),
     pausedPartitions: new Gauge({ name: `${p}paused_partitions`, help: 'Partitions paused by the memory budget', registers }),
   };

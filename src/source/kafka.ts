@@ -19,7 +19,7 @@ type FetchResponse = fetchV17.FetchResponse;
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { KafkaRecordIn, RecordBatch, SplitId } from './record.js';
 import { parseSplitId, splitId } from './record.js';
-import { SourceError, type Source, type SourceHooks } from './source.js';
+import { SourceError, type Source, type SourceHooks, type SplitOffsets } from './source.js';
 
 export interface KafkaSaslOptions {
   mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -71,6 +71,7 @@ const wholeTopicAssigner: GroupPartitionsAssigner = (_current, members, topics, 
 
 const IS_CONTROL = 0x20;
 const EARLIEST = -2n;
+const LATEST = -1n;
 
 function saslOf(s: KafkaSaslOptions | undefined): SASLOptions | undefined {
   if (!s) return undefined;
@@ -203,14 +204,19 @@ export class KafkaSource implements Source {
     this.notify();
   }
 
-  private async earliestOffsets(splits: SplitId[]): Promise<Map<SplitId, bigint>> {
+  private earliestOffsets(splits: SplitId[]): Promise<Map<SplitId, bigint>> {
+    return this.offsetsAt(splits, EARLIEST);
+  }
+
+  /** Per split, the offset at `timestamp` (-2 earliest, -1 latest = high watermark). */
+  private async offsetsAt(splits: SplitId[], timestamp: bigint): Promise<Map<SplitId, bigint>> {
     const c = this.consumer as Consumer<Buffer, Buffer, Buffer, Buffer>;
     const byTopic = new Map<string, number[]>();
     for (const s of splits) {
       const { topic, partition } = parseSplitId(s);
       byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
     }
-    const res = await c.listOffsets({ topics: [...byTopic.keys()], partitions: Object.fromEntries(byTopic), timestamp: EARLIEST });
+    const res = await c.listOffsets({ topics: [...byTopic.keys()], partitions: Object.fromEntries(byTopic), timestamp });
     const out = new Map<SplitId, bigint>();
     for (const [topic, offs] of res) offs.forEach((o, p) => out.set(splitId(topic, p), o));
     return out;
@@ -386,6 +392,24 @@ export class KafkaSource implements Source {
   /** Splits currently assigned to this member. */
   assignment(): SplitId[] {
     return [...this.assigned].sort();
+  }
+
+  /** High watermark and fetch position of every assigned split (consumer lag = end − what the owner committed). */
+  async offsets(): Promise<Map<SplitId, SplitOffsets>> {
+    const splits = this.assignment();
+    const out = new Map<SplitId, SplitOffsets>();
+    if (!this.consumer || this.closed || splits.length === 0) return out;
+    let ends: Map<SplitId, bigint>;
+    try {
+      ends = await this.offsetsAt(splits, LATEST);
+    } catch (e) {
+      throw new SourceError(this.name, `reading end offsets failed: ${errText(e)}; the lag metric is stale until the brokers answer`, { cause: e });
+    }
+    for (const s of splits) {
+      const end = ends.get(s);
+      if (end !== undefined) out.set(s, { end, position: this.positions.get(s) });
+    }
+    return out;
   }
 
   async commitOffsets(offsets: Map<SplitId, bigint>): Promise<void> {

@@ -38,6 +38,17 @@ export interface Source {
   /** Informational consumer-group offsets (next offset to read), after a table commit. */
   commitOffsets(offsets: Map<SplitId, bigint>): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional, for the consumer-lag metric: per assigned split, the end offset (Kafka's high
+   * watermark: the offset the next produced record gets) and the next offset this source
+   * will fetch (undefined while the split's start is being decided).
+   */
+  offsets?(): Promise<Map<SplitId, SplitOffsets>>;
+}
+
+export interface SplitOffsets {
+  end: bigint;
+  position: bigint | undefined;
 }
 
 /** A source failure a user can act on: names the source (file, broker) and what to do. */
