@@ -14,7 +14,7 @@ import type { Env, KeyIn, ValueShape } from './envelope.js';
 import { compileValueShape, interpret } from './envelope.js';
 import { avroToConnect, avroType, decodeBody, readWireHeader } from './avro.js';
 import { DecodeFailure, fail, InvalidRecord } from './invalid-record.js';
-import { parseJson, splitEnvelope } from './json-text.js';
+import { flatIntKey, parseJson, splitEnvelope } from './json-text.js';
 import type { SchemaSource } from './schema-registry.js';
 import { SchemaRegistryError } from './schema-registry.js';
 import type { SchemaTracker } from './schema-tracker.js';
@@ -186,6 +186,8 @@ function jsonValue(buf: Buffer, ctx: DecodeContext): { payload: unknown; shape: 
 }
 
 function jsonKey(buf: Buffer, ctx: DecodeContext): KeyIn {
+  const flat = flatIntKey(buf);
+  if (flat !== undefined) return { obj: flat, codec: null };
   const split = splitEnvelope(buf);
   if (split) {
     const payload = parseText(split.payload, 'key payload');

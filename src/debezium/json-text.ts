@@ -70,3 +70,52 @@ export function splitEnvelope(buf: Buffer): SplitEnvelope | null {
   if (buf[end] !== 0x7d /* } */) return null;
   return { schema: buf.subarray(SCHEMA_PREFIX.length, at), payload: buf.toString('utf8', at + PAYLOAD_MARK.length, end) };
 }
+
+// The key's column name repeats record after record: decode it only when its bytes change.
+let lastNameBytes: Uint8Array = new Uint8Array(0);
+let lastName = '';
+
+function nameOf(b: Uint8Array, from: number, to: number): string {
+  const len = to - from;
+  if (len === lastNameBytes.length) {
+    let same = true;
+    for (let k = 0; k < len && same; k++) same = b[from + k] === lastNameBytes[k];
+    if (same) return lastName;
+  }
+  lastNameBytes = b.slice(from, to);
+  lastName = Buffer.from(lastNameBytes).toString('latin1');
+  return lastName;
+}
+
+function isNameByte(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+}
+
+/**
+ * The schemaless key of a table with one integer primary key, `{"<name>":<integer>}`
+ * exactly (ASCII word name, at most 15 digits, no spaces), read from the bytes without a
+ * string or a JSON parse; undefined for any other text, which then takes `parseJson`.
+ */
+export function flatIntKey(b: Uint8Array): Record<string, number> | undefined {
+  const n = b.length;
+  if (n < 7 || b[0] !== 0x7b || b[1] !== 0x22 || b[n - 1] !== 0x7d) return undefined;
+  let i = 2;
+  while (i < n && isNameByte(b[i] as number)) i++;
+  if (i === 2 || b[i] !== 0x22 || b[i + 1] !== 0x3a) return undefined;
+  const nameEnd = i;
+  i += 2;
+  const neg = b[i] === 0x2d;
+  if (neg) i++;
+  const digits = n - 1 - i;
+  if (digits < 1 || digits > 15 || (b[i] === 0x30 && digits > 1)) return undefined;
+  let v = 0;
+  for (let k = i; k < n - 1; k++) {
+    const c = b[k] as number;
+    if (c < 0x30 || c > 0x39) return undefined;
+    v = v * 10 + (c - 0x30);
+  }
+  const out: Record<string, number> = {};
+  out[nameOf(b, 2, nameEnd)] = neg ? -v : v;
+  return out;
+}
+

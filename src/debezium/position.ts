@@ -55,10 +55,38 @@ function seqElement(quoted: string | undefined, bare: string | undefined): strin
   return t === undefined || t === '' ? null : t;
 }
 
+/** One compact element of a sequence text in [from, to): `null`, `"<digits>"` or `<digits>`; undefined = not compact. */
+function compactElement(s: string, from: number, to: number): string | null | undefined {
+  if (to - from === 4 && s.startsWith('null', from)) return null;
+  let a = from;
+  let b = to;
+  if (s.charCodeAt(a) === 34 && s.charCodeAt(b - 1) === 34 && b - a >= 2) {
+    a++;
+    b--;
+  }
+  if (a === b) return s.charCodeAt(from) === 34 ? null : undefined; // "" is null, as the pattern below reads it
+  for (let i = a; i < b; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return s.slice(a, b);
+}
+
+/** The compact form Debezium writes (`["1","2"]`, `[null,"2"]`) without a regex; undefined for anything else. */
+function compactSequence(seq: string): [string | null, string | null] | undefined {
+  const comma = seq.indexOf(',');
+  if (seq.charCodeAt(0) !== 91 || seq.charCodeAt(seq.length - 1) !== 93 || comma < 0) return undefined;
+  const first = compactElement(seq, 1, comma);
+  const second = compactElement(seq, comma + 1, seq.length - 1);
+  return first === undefined || second === undefined ? undefined : [first, second];
+}
+
 /** `source.sequence` is a JSON array text `["<lastCommitLsn>","<lsn>"]`, elements nullable (kept as digit text). */
 export function parsePgSequence(seq: unknown): [string | null, string | null] | null {
   if (seq === null || seq === undefined) return null;
   if (typeof seq !== 'string') return fail('bad-position', 'source.sequence must be a JSON array text');
+  const compact = compactSequence(seq);
+  if (compact !== undefined) return compact;
   const m = SEQUENCE_RE.exec(seq);
   if (m === null) return fail('bad-position', `source.sequence ${JSON.stringify(seq.slice(0, 60))} is not a 2-element array of LSNs`);
   return [seqElement(m[1], m[2]), seqElement(m[3], m[4])];

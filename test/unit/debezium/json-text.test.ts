@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hasUnsafeInteger, parseJson, splitEnvelope } from '../../../src/debezium/json-text.js';
+import { flatIntKey, hasUnsafeInteger, parseJson, splitEnvelope } from '../../../src/debezium/json-text.js';
 
 describe('json-text', () => {
   it('takes the lossless path only for integers JSON.parse would round', () => {
@@ -33,4 +33,14 @@ describe('json-text', () => {
     assert.equal(s?.payload, '{"payload":1}');
     assert.equal(splitEnvelope(Buffer.from('{"payload":1,"schema":{}}')), null);
   });
+  it('reads a one-integer-column key from its bytes, exactly as JSON.parse would', () => {
+    for (const text of ['{"id":1}', '{"id":-42}', '{"order_id":0}', '{"Id2":999999999999999}']) {
+      assert.deepEqual(flatIntKey(Buffer.from(text)), JSON.parse(text), text);
+    }
+    for (const text of ['{"id":1,"b":2}', '{"id":"1"}', '{"id":1.5}', '{"id":01}', '{"id":1e3}', '{ "id":1}', '{"id":1 }', '{"i\\d":1}', '{"id":1234567890123456}', '{"id":}', '{"":1}', '{"id":-}', 'null']) {
+      assert.equal(flatIntKey(Buffer.from(text)), undefined, text);
+    }
+    assert.deepEqual([flatIntKey(Buffer.from('{"a":1}')), flatIntKey(Buffer.from('{"b":2}')), flatIntKey(Buffer.from('{"a":3}'))], [{ a: 1 }, { b: 2 }, { a: 3 }], 'the name cache follows the bytes');
+  });
 });
+

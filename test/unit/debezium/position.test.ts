@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { isNewer, mysqlPosition, pgPosition } from '../../../src/debezium/position.js';
+import { isNewer, mysqlPosition, parsePgSequence, pgPosition } from '../../../src/debezium/position.js';
 
 const pg = (op: string, snapshot: string | null, seq: [number | null, number] | null, lsn: number | null = null) =>
   pgPosition(op, { snapshot, sequence: seq === null ? null : JSON.stringify(seq.map((x) => (x === null ? null : String(x)))), lsn });
@@ -57,3 +57,39 @@ describe('positions', () => {
     );
   });
 });
+
+describe('parsePgSequence', () => {
+  // The reading the compact fast path must agree with: the full pattern (whitespace allowed, "" is null).
+  const PATTERN = /^\[\s*(?:null|"(\d*)"|(\d+))\s*,\s*(?:null|"(\d*)"|(\d+))\s*\]$/;
+  const el = (q?: string, b?: string): string | null => (q ?? b) || null;
+  const reference = (s: string): unknown => {
+    const m = PATTERN.exec(s);
+    return m ? [el(m[1], m[2]), el(m[3], m[4])] : 'invalid';
+  };
+  const ours = (s: string): unknown => {
+    try {
+      return parsePgSequence(s);
+    } catch {
+      return 'invalid';
+    }
+  };
+  it('reads every compact and spaced form like the full pattern', () => {
+    const part = fc.oneof(
+      fc.constant('null'),
+      fc.constant('""'),
+      fc.stringMatching(/^\d{1,20}$/),
+      fc.stringMatching(/^\d{0,20}$/).map((d) => `"${d}"`),
+      fc.constantFrom('"1', '1"', 'x', ' 1', '"1a"', '-1', '', '"', 'nul'),
+    );
+    fc.assert(
+      fc.property(part, part, fc.constantFrom('', ' '), (a, b, sp) => {
+        const s = `[${a},${sp}${b}]`;
+        assert.deepEqual(ours(s), reference(s), s);
+      }),
+      { numRuns: 5000 },
+    );
+    assert.deepEqual(parsePgSequence('["24023928","24023960"]'), ['24023928', '24023960']);
+    assert.equal(ours('[1,2,3]'), 'invalid');
+  });
+});
+
