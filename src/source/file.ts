@@ -4,7 +4,7 @@
  * read: the first record of a split triggers `onAssigned([split])`, and records below
  * the returned next offset are skipped, so re-running an ingest over the same file is
  * idempotent. The file is streamed in chunks; memory is bounded by the chunk size and
- * the batch size, not by the file.
+ * the batch size, not by the file. Records are views into the chunk they were read from.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -118,30 +118,39 @@ export class FileSource implements Source {
     const totalBytes = (await stat(this.path)).size;
     let bytesRead = 0;
     let lineNo = 0;
-    // per-split pending records: interleaved partitions still make full batches;
-    // everything pending is delivered at the end of each chunk, bounding memory
+    // Per-split pending records: interleaved partitions still make full batches. What is
+    // pending is delivered once it adds up to a batch at a chunk's end (and at the file's
+    // end), so memory stays bounded by about two batches plus the chunks they point into.
     const pending = new Map<SplitId, KafkaRecordIn[]>();
+    let pendingCount = 0;
+    const ids = new Map<string, SplitId[]>();
     let carry: Uint8Array | undefined;
+
+    /** The split id of a topic-partition, built once (not a string concatenation per record). */
+    const idOf = (topic: string, partition: number): SplitId => {
+      let byPartition = ids.get(topic);
+      if (!byPartition) ids.set(topic, (byPartition = []));
+      return (byPartition[partition] ??= splitId(topic, partition));
+    };
 
     const take = async (id: SplitId): Promise<RecordBatch | undefined> => {
       const records = pending.get(id);
       pending.delete(id);
       if (!records || records.length === 0) return undefined;
+      pendingCount -= records.length;
       // a paused split holds the whole file back: the file is one sequential stream
       while (this.paused.has(id) && !this.closed) await new Promise<void>((r) => this.resumeWaiters.push(r));
       if (this.closed) return undefined;
       return { split: id, records, nextOffset: (records[records.length - 1] as KafkaRecordIn).offset + 1n };
     };
 
-    /** Adds the record if it is at or past its split's next offset; returns a full batch to deliver. */
-    const add = async (rec: KafkaRecordIn): Promise<RecordBatch | undefined> => {
-      const id = splitId(rec.topic, rec.partition);
-      let next = this.next.get(id);
-      if (next === undefined) {
-        const starts = await hooks.onAssigned([id]);
-        next = starts.get(id) ?? 0n;
-        this.next.set(id, next);
-      }
+    /**
+     * Queues the record if it is at or past its split's next offset; returns the split id
+     * when that split now holds a full batch. Synchronous once the split is known: only a
+     * split's first record waits for `onAssigned`.
+     */
+    const add = (rec: KafkaRecordIn, id: SplitId): SplitId | undefined => {
+      const next = this.next.get(id) as bigint;
       // below the split's next offset: already in the table, or a duplicate line
       if (rec.offset < next) {
         this.skipped++;
@@ -151,7 +160,13 @@ export class FileSource implements Source {
       let list = pending.get(id);
       if (!list) pending.set(id, (list = []));
       list.push(rec);
-      return list.length >= this.batchSize ? take(id) : undefined;
+      pendingCount++;
+      return list.length >= this.batchSize ? id : undefined;
+    };
+
+    const assign = async (id: SplitId): Promise<void> => {
+      const starts = await hooks.onAssigned([id]);
+      this.next.set(id, starts.get(id) ?? 0n);
     };
 
     this.stream = createReadStream(this.path, { highWaterMark: this.chunkBytes });
@@ -170,21 +185,32 @@ export class FileSource implements Source {
           const rec = this.lineToRecord(buf, start, nl, lineNo);
           start = nl + 1;
           if (!rec) continue;
-          const full = await add(rec);
-          if (full) yield full;
+          const id = idOf(rec.topic, rec.partition);
+          if (!this.next.has(id)) await assign(id);
+          const full = add(rec, id);
+          if (full !== undefined) {
+            const b = await take(full);
+            if (b) yield b;
+          }
           if (this.closed) return;
         }
         if (start < buf.length) carry = buf.subarray(start);
-        for (const id of [...pending.keys()]) {
-          const b = await take(id);
-          if (b) yield b;
+        if (pendingCount >= this.batchSize) {
+          for (const id of [...pending.keys()]) {
+            const b = await take(id);
+            if (b) yield b;
+          }
         }
         this.opts.onProgress?.({ bytesRead, totalBytes });
       }
       if (carry && carry.length > 0) {
         lineNo++;
         const rec = this.lineToRecord(carry, 0, carry.length, lineNo);
-        if (rec) await add(rec);
+        if (rec) {
+          const id = idOf(rec.topic, rec.partition);
+          if (!this.next.has(id)) await assign(id);
+          add(rec, id);
+        }
       }
       for (const id of [...pending.keys()]) {
         const b = await take(id);

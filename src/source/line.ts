@@ -58,13 +58,18 @@ export function skipJsonValue(b: Uint8Array, i: number, end: number): number {
   return j > i ? j : -1;
 }
 
+/** Index just after the string starting at `i`; the closing quote is found by the native indexOf. */
 function skipString(b: Uint8Array, i: number, end: number): number {
-  for (let j = i + 1; j < end; j++) {
-    const d = b[j] as number;
-    if (d === BS) j++;
-    else if (d === Q) return j + 1;
+  let from = i + 1;
+  for (;;) {
+    const q = b.indexOf(Q, from);
+    if (q < 0 || q >= end) return -1;
+    // escaped when an odd number of backslashes precede it
+    let k = q - 1;
+    while (k > i && b[k] === BS) k--;
+    if ((q - 1 - k) % 2 === 0) return q + 1;
+    from = q + 1;
   }
-  return -1;
 }
 
 function expect(b: Uint8Array, i: number, end: number, lit: Uint8Array): number {
@@ -161,9 +166,10 @@ export function parseLineFast(b: Uint8Array, start: number, end: number): KafkaR
     topic,
     partition,
     offset,
-    // slice() copies, so a buffered record never pins the whole read chunk
-    key: isNullLiteral(b, kStart, kEnd) ? null : b.slice(kStart, kEnd),
-    value: isNullLiteral(b, vStart, vEnd) ? null : b.slice(vStart, vEnd),
+    // views, not copies: a record lives until it is decoded (a dead letter until it is
+    // written), and copying every value cost more than the chunk it keeps alive
+    key: isNullLiteral(b, kStart, kEnd) ? null : b.subarray(kStart, kEnd),
+    value: isNullLiteral(b, vStart, vEnd) ? null : b.subarray(vStart, vEnd),
   };
 }
 
