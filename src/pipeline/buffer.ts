@@ -178,7 +178,8 @@ export class BufferSet {
     this.cover(b, split, offset, offset + 1n);
     b.lastPosition = event.position.text;
     b.waiting = false;
-    if (b.txns !== null && event.txId !== null) noteTxn(b.txns, event.txId, split, offset, nowMs);
+    const tx = b.txns === null ? null : txOf(event);
+    if (tx !== null) noteTxn(b.txns as Map<string, TxnSpan>, tx, split, offset, nowMs);
     if (event.op === 't') {
       // everything buffered before the truncate is superseded: free it
       this.total -= b.bytes;
@@ -208,7 +209,7 @@ export class BufferSet {
     }
     b.bytes += bytes - cur.bytes;
     this.total += bytes - cur.bytes;
-    if (b.txns !== null && cur.event.txId !== event.txId) cur.txIds = mergedTxIds(cur, event.txId);
+    if (b.txns !== null && txOf(cur.event) !== tx) cur.txIds = mergedTxIds(cur, tx);
     cur.event = carryUnavailable(event, cur.event);
     cur.bytes = bytes;
     return 'replaced';
@@ -412,8 +413,14 @@ function noteTxn(txns: Map<string, TxnSpan>, txId: string, split: SplitId, offse
   if (first === undefined || offset < first) span.firstOffsets.set(split, offset);
 }
 
+/** The source transaction an event belongs to; snapshot reads belong to none (no END ever names them). */
+function txOf(e: ChangeEvent): string | null {
+  return e.op === 'r' ? null : e.txId;
+}
+
 function ownTx(e: Entry): string[] {
-  return e.event.txId === null ? [] : [e.event.txId];
+  const tx = txOf(e.event);
+  return tx === null ? [] : [tx];
 }
 
 function mergedTxIds(cur: Entry, incoming: string | null): string[] {

@@ -98,6 +98,8 @@ export class Pipeline {
     const align = opts.config.transactions.align;
     this.alignMode = align === true || align === 'true' ? 'on' : align === false || align === 'false' ? 'off' : 'auto';
     this.buffers = new BufferSet({ ...opts.config.buffer, trackTransactions: this.alignMode !== 'off' });
+    // auto: subscribing to Debezium's `<prefix>.transaction` topic says the metadata is on, before its first record arrives
+    if ((opts.config.kafka?.topics ?? []).some((t) => t.endsWith('.transaction'))) this.txLog.seenMetadata = true;
     this.ctx = createDecodeContext({ ...(opts.decode ?? {}), tracker: this.tracker });
     this.now = opts.now ?? Date.now;
     this.halfAge = Math.floor(opts.config.buffer.maxAgeMs / 2);
