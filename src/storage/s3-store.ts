@@ -1,9 +1,9 @@
 /**
  * An ObjectStore on S3 (or an S3-compatible server such as moto/MinIO) via @aws-sdk/client-s3.
  *
- * Retries: the SDK's standard retry strategy (exponential backoff with full jitter) covers
- * throttling, 5xx and transient network errors (ECONNRESET, EPIPE, timeouts); we only raise its
- * attempt count. Conditional create uses `If-None-Match: *`, so a 412 means another writer won.
+ * Retries: S3RetryStrategy (the SDK's error classes, full-jitter backoff, no shared quota) covers
+ * throttling, 5xx and transient network errors (ECONNRESET, EPIPE, timeouts); a body cut off
+ * mid-stream is re-read by `get`. Conditional create uses `If-None-Match: *`, so a 412 means another writer won.
  * Big puts go through multipart upload (hand-rolled: three calls, no extra dependency).
  */
 import {
@@ -17,8 +17,10 @@ import {
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
+  type GetObjectCommandOutput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { compareKeys } from './local-store.js';
 import { checkKey, ObjectNotFound, StorageError, toBytes, type GetOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
 
@@ -35,6 +37,8 @@ export interface S3StoreOptions {
   forcePathStyle?: boolean;
   /** Total attempts per request, first try included (default 6). */
   maxAttempts?: number;
+  /** Backoff base in ms (default 100): retry n waits uniform [0, base · 2^n), throttling two steps longer. */
+  retryBaseDelayMs?: number;
   /** Puts at or above this many bytes use multipart upload (default 64 MiB; min part size is 5 MiB). */
   multipartThreshold?: number;
   /** Part size for multipart uploads (default 16 MiB). */
@@ -44,6 +48,11 @@ export interface S3StoreOptions {
 }
 
 const MIB = 1024 * 1024;
+
+/** Full-jitter exponential backoff before retry `attempt` (1-based): uniform in [0, min(20 s, base · 2^attempt)). */
+export function backoffMs(attempt: number, random: () => number = Math.random, baseMs = 100): number {
+  return Math.floor(random() * Math.min(20_000, baseMs * 2 ** attempt));
+}
 
 interface SdkErrorShape {
   name?: string;
@@ -59,10 +68,55 @@ function errName(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null ? ((e as SdkErrorShape).name ?? (e as SdkErrorShape).Code) : undefined;
 }
 
-export function s3ClientConfig(opts: Pick<S3StoreOptions, 'region' | 'endpoint' | 'forcePathStyle' | 'maxAttempts'>): S3ClientConfig {
+type RetryStrategyV2 = Extract<NonNullable<S3ClientConfig['retryStrategy']>, { acquireInitialRetryToken: unknown }>;
+type RetryToken = Awaited<ReturnType<RetryStrategyV2['acquireInitialRetryToken']>>;
+type RetryErrorInfo = Parameters<RetryStrategyV2['refreshRetryTokenForRetry']>[1];
+
+/**
+ * The SDK's standard strategy with its shared retry quota removed: that quota (500 tokens,
+ * 5–10 per retry, +1 per success) drains under a sustained share of 5xx/SlowDown/resets and then
+ * fails every request on its first error — a store whose only job is to finish commits would
+ * turn a brownout into failed commits. Here each request gets `maxAttempts` with full-jitter
+ * backoff (longer base for throttling, at least a server's Retry-After, capped at 20 s).
+ */
+export class S3RetryStrategy implements RetryStrategyV2 {
+  readonly mode = 'standard';
+  constructor(
+    readonly maxAttempts: number,
+    private readonly baseDelayMs = 100,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  async acquireInitialRetryToken(): Promise<RetryToken> {
+    return retryToken(0, 0);
+  }
+
+  async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    const retries = token.getRetryCount() + 1;
+    if (retries >= this.maxAttempts || (info.errorType !== 'TRANSIENT' && info.errorType !== 'THROTTLING')) {
+      throw info.error ?? new Error(`S3 request failed (${info.errorType}) after ${retries} attempts`);
+    }
+    let delay = backoffMs(retries + (info.errorType === 'THROTTLING' ? 2 : 0), this.random, this.baseDelayMs);
+    if (info.retryAfterHint) delay = Math.max(delay, Math.min(20_000, info.retryAfterHint.getTime() - Date.now()));
+    return retryToken(retries, delay);
+  }
+
+  recordSuccess(): void {}
+}
+
+function retryToken(count: number, delay: number): RetryToken {
+  return { getRetryCount: () => count, getRetryDelay: () => delay };
+}
+
+export function s3ClientConfig(opts: Pick<S3StoreOptions, 'region' | 'endpoint' | 'forcePathStyle' | 'maxAttempts' | 'retryBaseDelayMs'>): S3ClientConfig {
   const endpoint = opts.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  const config: S3ClientConfig = { maxAttempts: opts.maxAttempts ?? 6, retryMode: 'standard' };
+  const config: S3ClientConfig = {
+    retryStrategy: new S3RetryStrategy(Math.max(1, opts.maxAttempts ?? 6), opts.retryBaseDelayMs ?? 100),
+    // Without these a server that accepts a connection and then goes silent stalls a commit forever;
+    // a timed-out request is retried like a reset (the SDK classifies TimeoutError as transient).
+    requestHandler: { connectionTimeout: 5_000, socketTimeout: 30_000 },
+  };
   if (region) config.region = region;
   else if (endpoint) config.region = 'us-east-1'; // S3-compatible servers rarely care; the SDK insists on one
   if (endpoint) config.endpoint = endpoint;
@@ -80,6 +134,8 @@ export class S3Store implements ObjectStore {
   private readonly multipartThreshold: number;
   private readonly partSize: number;
   private readonly listPageSize: number | undefined;
+  private readonly maxAttempts: number;
+  private readonly retryBaseDelayMs: number;
 
   constructor(opts: S3StoreOptions) {
     this.bucket = opts.bucket;
@@ -91,6 +147,8 @@ export class S3Store implements ObjectStore {
     this.partSize = Math.max(5 * MIB, opts.partSize ?? 16 * MIB);
     this.multipartThreshold = Math.max(this.partSize, opts.multipartThreshold ?? 64 * MIB);
     this.listPageSize = opts.listPageSize;
+    this.maxAttempts = Math.max(1, opts.maxAttempts ?? 6);
+    this.retryBaseDelayMs = opts.retryBaseDelayMs ?? 100;
   }
 
   private fullKey(key: string, op: string): string {
@@ -110,14 +168,28 @@ export class S3Store implements ObjectStore {
       if (opts.length === 0) return new Uint8Array(0);
       Range = opts.length === undefined ? `bytes=${start}-` : `bytes=${start}-${start + opts.length - 1}`;
     }
-    try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range }));
+    // The SDK retries a request until its response headers arrive; a connection that dies while the
+    // body streams in surfaces later, in transformToByteArray, and is retried here (same backoff shape).
+    for (let attempt = 1; ; attempt++) {
+      let res: GetObjectCommandOutput;
+      try {
+        res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range }));
+      } catch (e) {
+        if (errName(e) === 'NoSuchKey' || httpStatus(e) === 404) throw new ObjectNotFound(key, this.uri, e);
+        if (httpStatus(e) === 416) return new Uint8Array(0); // range starts at/after the end
+        throw new StorageError('get', key, this.uri, e);
+      }
       if (!res.Body) return new Uint8Array(0);
-      return await res.Body.transformToByteArray();
-    } catch (e) {
-      if (errName(e) === 'NoSuchKey' || httpStatus(e) === 404) throw new ObjectNotFound(key, this.uri, e);
-      if (httpStatus(e) === 416) return new Uint8Array(0); // range starts at/after the end
-      throw new StorageError('get', key, this.uri, e);
+      try {
+        const bytes = await res.Body.transformToByteArray();
+        if (res.ContentLength !== undefined && bytes.byteLength !== res.ContentLength) {
+          throw new Error(`response body ended after ${bytes.byteLength} of ${res.ContentLength} bytes`);
+        }
+        return bytes;
+      } catch (e) {
+        if (attempt >= this.maxAttempts) throw new StorageError('get', key, this.uri, new Error(`reading the body failed ${attempt} times, last: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
+        await sleep(backoffMs(attempt, Math.random, this.retryBaseDelayMs));
+      }
     }
   }
 

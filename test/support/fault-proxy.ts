@@ -149,7 +149,7 @@ export class FaultProxy {
           up.once('end', () => req.socket.destroy());
           return;
         }
-        if (fault === 'reset-mid-body' && length >= 2) {
+        if (fault === 'reset-mid-body' && length >= 2 && req.method !== 'HEAD') {
           this.counts.injected['reset-mid-body']++;
           res.writeHead(up.statusCode ?? 502, up.headers);
           let sent = 0;
@@ -164,6 +164,8 @@ export class FaultProxy {
               req.socket.destroy();
             }
           });
+          // a body shorter than content-length says (never, from a sane server): still cut it
+          up.once('end', () => req.socket.destroy());
           return;
         }
         // A mid-body reset of an empty body is a plain reset after the work was done.
