@@ -1,0 +1,92 @@
+// Maintenance off the ingest loop: while table A compacts (its base-file uploads are
+// slowed down), table B keeps committing, A's due flush waits (not the loop), and the
+// wait is reported as the pause. Real local store and tables; only the upload delay is fake.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseConfig } from '../../../src/config/index.js';
+import { createLogger } from '../../../src/logging.js';
+import { lakeStore } from '../../../src/pipeline/lake.js';
+import { Pipeline } from '../../../src/pipeline/pipeline.js';
+import type { ObjectStore } from '../../../src/storage/object-store.js';
+import type { RecordBatch } from '../../../src/source/record.js';
+
+const offsets = new Map<string, bigint>();
+let lsn = 1000;
+
+function batch(table: string, ids: number[], op: 'c' | 'u'): RecordBatch {
+  const topic = `srv.s.${table}`;
+  const records = ids.map((id) => {
+    const offset = offsets.get(topic) ?? 0n;
+    offsets.set(topic, offset + 1n);
+    lsn += 8;
+    const value = {
+      before: null,
+      after: { id, v: `${op}${lsn}` },
+      source: { connector: 'postgresql', name: 'srv', db: 'd', schema: 's', table, txId: lsn, lsn, sequence: `[null,"${lsn}"]`, ts_ms: 1, snapshot: 'false' },
+      op,
+      ts_ms: 1,
+    };
+    return { topic, partition: 0, offset, key: Buffer.from(JSON.stringify({ id })), value: Buffer.from(JSON.stringify(value)) };
+  });
+  return { split: `${topic}:0`, records, nextOffset: offsets.get(topic) as bigint };
+}
+
+test('compaction of one table runs beside ingestion: another table commits meanwhile, its own due flush waits and the pause is reported', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-maint-'));
+  const config = parseConfig(
+    { lake: { uri: dir }, buffer: { maxRows: 3, maxAgeMs: 600_000 }, tables: { defaults: { buckets: 1, compaction: { everyDeltaCommits: 2 } } }, log: { level: 'silent' } },
+    {},
+  );
+  const real = lakeStore(config.lake);
+  let slow = false;
+  // Base files of table a upload slowly once `slow` is set: that is the compaction's write.
+  const store: ObjectStore = Object.assign(Object.create(real) as ObjectStore, {
+    put: async (key: string, data: Uint8Array | string) => {
+      if (slow && key.startsWith('s/a/') && key.endsWith('.parquet')) await sleep(1500);
+      return real.put(key, data);
+    },
+    createIfAbsent: async (key: string, data: Uint8Array | string) => {
+      if (slow && key.startsWith('s/a/') && key.endsWith('.parquet')) await sleep(1500);
+      return real.createIfAbsent(key, data);
+    },
+  });
+  const log: string[] = [];
+  const pauses: number[] = [];
+  const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const pipeline = new Pipeline({
+    store,
+    config,
+    logger,
+    events: {
+      onCommit: (table) => log.push(`commit ${table}`),
+      onMaintenance: (table, r) => log.push(`maintenance ${table}${r.compaction?.instant ? ' compacted' : ''}`),
+      onMaintenancePause: (_table, ms) => pauses.push(ms),
+    },
+  });
+  await pipeline.consume(batch('a', [1, 2, 3], 'c'));
+  await pipeline.flushDue();
+  slow = true;
+  await pipeline.consume(batch('a', [1, 2, 3], 'u'));
+  await pipeline.flushDue(); // second deltacommit of a: compaction starts in the background
+  assert.deepEqual(log, ['commit s.a', 'commit s.a']);
+
+  await pipeline.consume(batch('b', [1, 2, 3], 'c'));
+  await pipeline.flushDue();
+  assert.deepEqual(log.slice(2), ['commit s.b'], 'b committed while a compacts');
+  await pipeline.consume(batch('a', [4, 5, 6], 'c'));
+  await pipeline.flushDue();
+  assert.equal(log.filter((l) => l === 'commit s.a').length, 2, "a's due flush waits for its compaction");
+  assert.ok(!log.some((l) => l.startsWith('maintenance')), 'the compaction is still running');
+
+  await pipeline.idle();
+  for (let i = 0; i < 50 && log.filter((l) => l === 'commit s.a').length < 3; i++) await sleep(100);
+  assert.deepEqual(log.slice(3), ['maintenance s.a compacted', 'commit s.a'], 'a flushes right after its compaction');
+  assert.equal(pauses.length, 1);
+  assert.ok((pauses[0] as number) > 0, 'the pause is measured');
+  await pipeline.flushAll();
+});
