@@ -71,16 +71,7 @@ function laterDelete(a: SliceDelete, b: SliceDelete): SliceDelete {
 }
 
 export function mergeSlice(records: Iterable<SliceRecord>, deletes: Iterable<SliceDelete>): MergedSlice {
-  const latest = new Map<string, SliceRecord>();
-  for (const r of records) {
-    const cur = latest.get(r.key);
-    if (cur === undefined || supersedes(r, cur)) latest.set(r.key, r);
-  }
-  const lastDelete = new Map<string, SliceDelete>();
-  for (const d of deletes) {
-    const cur = lastDelete.get(d.key);
-    lastDelete.set(d.key, cur === undefined ? d : laterDelete(d, cur));
-  }
+  const { records: latest, deletes: lastDelete } = latestLogState(records, deletes);
   const remaining = new Map<string, SliceDelete>();
   for (const [key, del] of lastDelete) {
     const rec = latest.get(key);
@@ -91,4 +82,54 @@ export function mergeSlice(records: Iterable<SliceRecord>, deletes: Iterable<Sli
     }
   }
   return { records: latest, deletes: remaining };
+}
+
+/**
+ * The latest rows of a slice whose base rows are unique per key (a base file): only keys
+ * that also occur in the logs pay for a record and a map entry; every other base row is
+ * returned as it is. Same winner as `mergeSlice` over base-then-log records: folding the
+ * logs first and comparing the result with the base row picks the same last maximum.
+ * Order: base rows in file order, then keys only in the logs.
+ */
+export function mergeBaseWithLogs(
+  baseRows: readonly Row[],
+  baseRecord: (row: Row) => SliceRecord,
+  logRecords: Iterable<SliceRecord>,
+  logDeletes: Iterable<SliceDelete>,
+): Row[] {
+  const { records: logLatest, deletes: lastDelete } = latestLogState(logRecords, logDeletes);
+  const out: Row[] = [];
+  for (const row of baseRows) {
+    const key = row._hoodie_record_key;
+    const k = typeof key === 'string' ? key : String(key ?? '');
+    const log = logLatest.get(k);
+    const del = lastDelete.get(k);
+    if (log === undefined && del === undefined) {
+      out.push(row);
+      continue;
+    }
+    const base = baseRecord(row);
+    const winner = log !== undefined && supersedes(log, base) ? log : base;
+    logLatest.delete(k);
+    if (del === undefined || !deleteApplies(del, winner)) out.push(winner.row);
+  }
+  for (const [k, rec] of logLatest) {
+    const del = lastDelete.get(k);
+    if (del === undefined || !deleteApplies(del, rec)) out.push(rec.row);
+  }
+  return out;
+}
+
+function latestLogState(records: Iterable<SliceRecord>, deletes: Iterable<SliceDelete>): { records: Map<string, SliceRecord>; deletes: Map<string, SliceDelete> } {
+  const latest = new Map<string, SliceRecord>();
+  for (const r of records) {
+    const cur = latest.get(r.key);
+    if (cur === undefined || supersedes(r, cur)) latest.set(r.key, r);
+  }
+  const lastDelete = new Map<string, SliceDelete>();
+  for (const d of deletes) {
+    const cur = lastDelete.get(d.key);
+    lastDelete.set(d.key, cur === undefined ? d : laterDelete(d, cur));
+  }
+  return { records: latest, deletes: lastDelete };
 }

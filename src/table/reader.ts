@@ -7,7 +7,7 @@ import { withMetaFields } from './meta-fields.js';
 import { arrowToRows, readParquet } from './parquet.js';
 import { recordKeyParts } from './record-key.js';
 import { nonNull, type Row, type TableSchema, type Value } from './schema.js';
-import { readMergedSlice, type SliceReadOptions } from './slice-reader.js';
+import { readLatestRows, type SliceReadOptions } from './slice-reader.js';
 import { replacedGroups, type HudiTable } from './table.js';
 import { WRITE_ACTIONS, type TimelineInstant } from './timeline.js';
 
@@ -89,26 +89,46 @@ export function outputSchema(schema: TableSchema, opts: { meta?: boolean; column
   return { ...full, fields };
 }
 
-function project(rows: Iterable<Row>, schema: TableSchema): Row[] {
+/**
+ * Rows with exactly the schema's fields. A row that already has exactly those fields (the
+ * common case: read with the current schema, all columns) is returned as it is instead of
+ * copied; others (older log schemas, projections) get a new object in schema order.
+ */
+function project(rows: Row[], schema: TableSchema): Row[] {
   const names = schema.fields.map((f) => f.name);
-  const out: Row[] = [];
-  for (const r of rows) {
+  const count = names.length;
+  const out = new Array<Row>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as Row;
+    let exact = true;
+    let seen = 0;
+    for (const k in r) {
+      if (k !== names[seen]) {
+        exact = false;
+        break;
+      }
+      seen++;
+    }
+    if (exact && seen === count) {
+      for (let c = 0; c < count; c++) if (r[names[c] as string] === undefined) r[names[c] as string] = null;
+      out[i] = r;
+      continue;
+    }
     const o: Row = {};
     for (const n of names) o[n] = r[n] ?? null;
-    out.push(o);
+    out[i] = o;
   }
   return out;
 }
 
+const keyText = (v: Value | undefined): string => (typeof v === 'string' ? v : String(v ?? ''));
+
+/** By partition path, then record key (deterministic output; the CLI and tests rely on it). Keys are read once, not per comparison. */
 function sortRows(rows: Row[]): Row[] {
-  return rows.sort((a, b) => {
-    const pa = String(a._hoodie_partition_path ?? '');
-    const pb = String(b._hoodie_partition_path ?? '');
-    if (pa !== pb) return pa < pb ? -1 : 1;
-    const ka = String(a._hoodie_record_key ?? '');
-    const kb = String(b._hoodie_record_key ?? '');
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  const entries = rows.map((row) => ({ p: keyText(row._hoodie_partition_path), k: keyText(row._hoodie_record_key), row }));
+  entries.sort((a, b) => (a.p !== b.p ? (a.p < b.p ? -1 : 1) : a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  for (let i = 0; i < entries.length; i++) rows[i] = (entries[i] as { row: Row }).row;
+  return rows;
 }
 
 
@@ -117,10 +137,10 @@ async function readSlices(table: HudiTable, slices: FileSlice[], opts: SliceRead
   const stats: ReadStats = { filesRead: 0, bytesRead: 0 };
   for (const slice of slices) {
     const s = readOptimized ? { ...slice, logs: [] } : slice;
-    const merged = await readMergedSlice(table.store, s, opts);
+    const latest = await readLatestRows(table.store, s, opts);
     stats.filesRead += (s.base ? 1 : 0) + s.logs.length;
-    stats.bytesRead += merged.bytesRead;
-    for (const r of merged.records.values()) rows.push(r.row);
+    stats.bytesRead += latest.bytesRead;
+    for (const r of latest.rows) rows.push(r);
   }
   return { rows, stats };
 }

@@ -5,7 +5,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { UnsupportedColumnType, columnKind } from './arrow-schema.js';
 import { arrowToRows, readParquet } from './parquet.js';
 import type { FileSlice, LogFile } from './fs-view.js';
-import { mergeSlice, type MergedSlice, type SliceDelete, type SliceRecord } from './merge.js';
+import { mergeBaseWithLogs, mergeSlice, type MergedSlice, type SliceDelete, type SliceRecord } from './merge.js';
 import type { Row, TableSchema } from './schema.js';
 
 /**
@@ -129,6 +129,24 @@ export async function readSlice(store: ObjectStore, slice: FileSlice, opts: Slic
     }
   }
   return { records, deletes, bytesRead };
+}
+
+/**
+ * The latest rows of a slice (snapshot and read-optimized reads): like `readMergedSlice`,
+ * but base rows whose key no log touches are passed through without a record or map entry.
+ * Not for incremental reads (`since`), which filter by commit time.
+ */
+export async function readLatestRows(store: ObjectStore, slice: FileSlice, opts: SliceReadOptions): Promise<{ rows: Row[]; bytesRead: number }> {
+  if (opts.since !== undefined || slice.base === undefined) {
+    const merged = await readMergedSlice(store, slice, opts);
+    return { rows: [...merged.records.values()].map((r) => r.row), bytesRead: merged.bytesRead };
+  }
+  const base = slice.base;
+  const bytes = await store.get(base.path);
+  const baseRows = baseFileRows(readParquet(bytes, { fileName: base.path }), opts.schema);
+  const logs = await readSlice(store, { partition: slice.partition, fileId: slice.fileId, baseInstant: slice.baseInstant, logs: slice.logs }, opts);
+  const rows = mergeBaseWithLogs(baseRows, (row) => toRecord(row, opts.orderingField, base.instant), logs.records, logs.deletes);
+  return { rows, bytesRead: bytes.byteLength + logs.bytesRead };
 }
 
 export async function readMergedSlice(store: ObjectStore, slice: FileSlice, opts: SliceReadOptions): Promise<MergedSlice & { bytesRead: number }> {
