@@ -170,9 +170,9 @@ export const ConfigSchema = z
     transactions: z
       .object({
         align: z
-          .union([z.boolean(), z.enum(['auto', 'true', 'false'])])
-          .default('auto')
-          .describe('Never commit half a source transaction for a table. auto: once Debezium transaction metadata (BEGIN/END records) is read; true: always hold transactions until their END; false: off'),
+          .boolean()
+          .default(true)
+          .describe('Never commit half a source transaction for a table, once Debezium transaction metadata is present (a subscribed *.transaction topic, or its BEGIN/END records); false: off'),
         maxHoldMs: z.number().int().min(1).default(300_000).describe('A transaction whose END has not completed it after this long is committed anyway (logged)'),
       })
       .strict()
@@ -182,7 +182,7 @@ export const ConfigSchema = z
         host: z.string().min(1).default('0.0.0.0'),
         port: z.number().int().min(0).max(65535).default(8080),
         stallThresholdMs: z.number().int().min(1).default(300_000).describe('/readyz fails when a table has buffered data but no commit for this long'),
-        lagIntervalMs: z.number().int().min(100).default(5000).describe('How often consumer lag is read from the brokers for /metrics and /status'),
+        lagIntervalMs: z.number().int().min(100).optional().describe('Default 5000. How often consumer lag is read from the brokers for /metrics and /status'),
       })
       .strict()
       .prefault({}),

@@ -120,7 +120,7 @@ export class Daemon {
     this.probe = setInterval(() => void this.probeStorage(), 15_000);
     void this.probeStorage();
     this.gauges = setInterval(() => this.updateBufferGauges(), 1000);
-    this.lagTimer = setInterval(() => void this.updateLag(), config.server.lagIntervalMs);
+    this.lagTimer = setInterval(() => void this.updateLag(), config.server.lagIntervalMs ?? 5000);
     try {
       return await this.pipeline.run(this.source, { tickMs: Math.min(1000, config.buffer.maxAgeMs) });
     } finally {

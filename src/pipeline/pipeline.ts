@@ -82,7 +82,7 @@ export class Pipeline {
   private discovered = false;
   private readonly now: () => number;
   private readonly txLog = new TransactionLog();
-  private readonly alignMode: 'auto' | 'on' | 'off';
+  private readonly align: boolean;
   /** Splits that carried only transaction metadata: never paused (holding rows waits on them). */
   private readonly metadataSplits = new Set<SplitId>();
   /** Background maintenance per table; the table's next flush waits for it (one writer at a time). */
@@ -95,10 +95,9 @@ export class Pipeline {
 
   constructor(private readonly opts: PipelineOptions) {
     this.router = new Router(opts.config);
-    const align = opts.config.transactions.align;
-    this.alignMode = align === true || align === 'true' ? 'on' : align === false || align === 'false' ? 'off' : 'auto';
-    this.buffers = new BufferSet({ ...opts.config.buffer, trackTransactions: this.alignMode !== 'off' });
-    // auto: subscribing to Debezium's `<prefix>.transaction` topic says the metadata is on, before its first record arrives
+    this.align = opts.config.transactions.align;
+    this.buffers = new BufferSet({ ...opts.config.buffer, trackTransactions: this.align });
+    // Subscribing to Debezium's `<prefix>.transaction` topic says the metadata is on, before its first record arrives.
     if ((opts.config.kafka?.topics ?? []).some((t) => t.endsWith('.transaction'))) this.txLog.seenMetadata = true;
     this.ctx = createDecodeContext({ ...(opts.decode ?? {}), tracker: this.tracker });
     this.now = opts.now ?? Date.now;
@@ -341,7 +340,7 @@ export class Pipeline {
 
   /** Whether a source transaction's records for `table` are all in (or may be committed anyway). */
   private completeness(table: string): ((txId: string, span: TxnSpan) => boolean) | undefined {
-    if (this.alignMode === 'off' || (this.alignMode === 'auto' && !this.txLog.seenMetadata)) return undefined;
+    if (!this.align || !this.txLog.seenMetadata) return undefined;
     const now = this.now();
     const maxHold = this.opts.config.transactions.maxHoldMs;
     return (txId, span) => {

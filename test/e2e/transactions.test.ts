@@ -30,7 +30,12 @@ test('no commit of a table holds part of a PostgreSQL transaction; the final sna
              create table public.${tb} (id int primary key, bal bigint not null, tx int not null);`);
   let daemon: DaemonProcess | undefined;
   try {
-    await registerPostgresConnector({ name: connector, tables: [`public.${ta}`, `public.${tb}`], topicPrefix: prefix, schemas: true, extra: { 'provide.transaction.metadata': 'true' } });
+    await registerPostgresConnector({ name: connector, tables: [`public.${ta}`, `public.${tb}`], topicPrefix: prefix, schemas: true, extra: {
+      'provide.transaction.metadata': 'true',
+      // tiny connector batches: a transaction's records reach Kafka over several polls, so the daemon sees parts of it
+      'max.batch.size': '3',
+      'max.queue.size': '12',
+    } });
     await waitForConnectorRunning(connector);
     // T0: the seed, one transaction over both tables (ROWS events each: more than a flush holds)
     await sql(`begin;
@@ -47,13 +52,17 @@ test('no commit of a table holds part of a PostgreSQL transaction; the final sna
     const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
     for (let n = 1; n <= 30; n++) {
       const stmts: string[] = [];
-      for (const t of [ta, tb]) {
-        const i = 1 + rnd(ROWS);
-        const j = 1 + ((i + rnd(ROWS - 1)) % ROWS);
-        const x = 1 + rnd(20);
-        stmts.push(`update public.${t} set bal = bal - ${x}, tx = ${n} where id = (select id from public.${t} order by id offset ${i - 1} limit 1);`);
-        stmts.push(`update public.${t} set bal = bal + ${x}, tx = ${n} where id = (select id from public.${t} order by id offset ${j - 1} limit 1);`);
-        if (n % 5 === 0) stmts.push(`with d as (delete from public.${t} where id = (select min(id) from public.${t}) returning id, bal) insert into public.${t} select id + 1000, bal, ${n} from d;`);
+      for (let k = 0; k < 4; k++) {
+        for (const t of [ta, tb]) {
+          const i = rnd(ROWS);
+          const j = (i + 1 + rnd(ROWS - 1)) % ROWS;
+          const x = 1 + rnd(20);
+          stmts.push(`update public.${t} set bal = bal - ${x}, tx = ${n} where id = (select id from public.${t} order by id offset ${i} limit 1);`);
+          stmts.push(`update public.${t} set bal = bal + ${x}, tx = ${n} where id = (select id from public.${t} order by id offset ${j} limit 1);`);
+        }
+      }
+      if (n % 5 === 0) {
+        for (const t of [ta, tb]) stmts.push(`with d as (delete from public.${t} where id = (select min(id) from public.${t}) returning id, bal) insert into public.${t} select id + 1000, bal, ${n} from d;`);
       }
       await sql(`begin; ${stmts.join(' ')} commit;`);
       await sleep(100);
