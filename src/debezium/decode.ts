@@ -59,7 +59,7 @@ export class DecodeContext {
       binaryColumns: new Set(opts.binaryColumns ?? []),
       placeholder: opts.unavailablePlaceholder ?? '__debezium_unavailable_value',
     };
-    this.env = { opts, codecOpts, prefix: opts.flattenedPrefix ?? '__', tracker: opts.tracker, inferred: new Map() };
+    this.env = { opts, codecOpts, prefix: opts.flattenedPrefix ?? '__', tracker: opts.tracker, inferred: new Map(), tableNames: new Map(), lastKeyFields: [] };
     this.registry = opts.registry;
   }
 

@@ -28,9 +28,16 @@ export interface Env {
   tracker: SchemaTracker | undefined;
   /** Schemaless tables: recent inferred schemas per table, newest first (updates and deletes differ in shape). */
   inferred: Map<string, TableSchema[]>;
+  /** `<schema>.<table>` names by schema and table. */
+  tableNames: Map<string, Map<string, string>>;
+  /** Field names of the last schemaless key (shared by events whose keys have the same names). */
+  lastKeyFields: string[];
 }
 
 const RECENT_SHAPES = 4;
+
+/** Shared by every event that has no unavailable column, so buffered events do not each hold an empty array. */
+const NONE_UNAVAILABLE = Object.freeze([]) as unknown as string[];
 
 /** `<prefix>.<schema>.<table>.Envelope` → `<schema>.<table>` (only used to name columns in errors/config). */
 function tableFromSchemaName(name: string | undefined): string {
@@ -149,13 +156,42 @@ export interface KeyIn {
   codec: RowCodec | null;
 }
 
-function readKey(key: KeyIn): { row: Row; fields: string[] } | null {
+/** The last schemaless key's field names: kept per Env so each buffered event does not hold its own copy. */
+function sameKeyFields(env: Env, row: Row): string[] {
+  const prev = env.lastKeyFields;
+  let i = 0;
+  let same = true;
+  for (const k in row) {
+    if (prev[i] !== k) {
+      same = false;
+      break;
+    }
+    i++;
+  }
+  if (same && i === prev.length) return prev;
+  return (env.lastKeyFields = Object.keys(row));
+}
+
+function readKey(key: KeyIn, env: Env): { row: Row; fields: string[] } | null {
   if (key.obj === null || key.obj === undefined) return null;
   if (!isObject(key.obj)) return fail('bad-key', `record key is not a struct (got ${typeof key.obj})`);
   if (key.codec) return { row: key.codec.convert(key.obj, null, 'key'), fields: key.codec.names };
-  const row: Row = {};
-  for (const [k, v] of Object.entries(key.obj)) row[k] = typeof v === 'bigint' ? toLong(v, `key.${k}`) : (v as Row[string]);
-  return { row, fields: Object.keys(row) };
+  // The key object is this record's own (parsed or read from its bytes): bigints are converted in place.
+  const row = key.obj as Row;
+  for (const k in row) {
+    const v = row[k];
+    if (typeof v === 'bigint') row[k] = toLong(v, `key.${k}`);
+  }
+  return { row, fields: sameKeyFields(env, row) };
+}
+
+/** `<schema>.<table>` built once per pair, not concatenated per record. */
+function tableName(env: Env, schema: string, table: string): string {
+  let byTable = env.tableNames.get(schema);
+  if (!byTable) env.tableNames.set(schema, (byTable = new Map()));
+  let name = byTable.get(table);
+  if (name === undefined) byTable.set(table, (name = `${schema}.${table}`));
+  return name;
 }
 
 function keylessPolicy(env: Env, table: string): KeylessPolicy {
@@ -261,11 +297,11 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
   if (!isObject(source)) return fail('missing-source', `op=${op} envelope has no source block`);
   const mysql = source['connector'] === 'mysql' || source['connector'] === 'mariadb' || typeof source['file'] === 'string';
   const schemaName = mysql ? source['db'] : source['schema'];
-  const tableName = source['table'];
-  if (typeof schemaName !== 'string' || typeof tableName !== 'string' || tableName === '') {
+  const sourceTable = source['table'];
+  if (typeof schemaName !== 'string' || typeof sourceTable !== 'string' || sourceTable === '') {
     return fail('missing-table', `source has no ${mysql ? 'db' : 'schema'}/table, cannot name the table`);
   }
-  const table = `${schemaName}.${tableName}`;
+  const table = tableName(env, schemaName, sourceTable);
   const position: Position = mysql ? mysqlPosition(op, source) : pgPosition(op, source);
   const reader = rowReader(codec, table, env);
   const sourceTsMs = num(source['ts_ms']);
@@ -283,7 +319,7 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
     if (!isObject(after)) return fail('missing-after', `op=${op} event of ${table} has no after row`);
     row = reader.read(after, unavailable, `${table}.after`, true);
   }
-  let key = readKey(keyIn);
+  let key = readKey(keyIn, env);
   if (key === null) {
     const policy = keylessPolicy(env, table);
     if (policy === 'reject') return fail('no-primary-key', `table ${table} has no primary key (null Kafka key); set keyless to 'all-columns' or declare key columns`);
@@ -305,7 +341,7 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
     // Schemaless delete: the schema is what the key tells us.
     reader.read(key.row, null, `${table}.key`);
   }
-  const event: ChangeEvent = { table, op, key: key.row, row, position, sourceTsMs, txId, schema: reader.schema(table), keyFields: key.fields, unavailable, origin };
+  const event: ChangeEvent = { table, op, key: key.row, row, position, sourceTsMs, txId, schema: reader.schema(table), keyFields: key.fields, unavailable: unavailable.length === 0 ? NONE_UNAVAILABLE : unavailable, origin };
   return { kind: 'change', event: track(event, env) };
 }
 
@@ -320,10 +356,10 @@ function flattened(origin: RecordOrigin, p: Record<string, unknown>, keyIn: KeyI
   }
   const op: Op = deleted ? 'd' : ((rawOp as Op | undefined) ?? 'u');
   const topicParts = origin.topic.split('.');
-  const tableName = meta('table') ?? meta('source_table') ?? topicParts[topicParts.length - 1];
+  const flatTable = meta('table') ?? meta('source_table') ?? topicParts[topicParts.length - 1];
   const schemaName = meta('schema') ?? meta('source_schema') ?? meta('db') ?? meta('source_db') ?? topicParts[topicParts.length - 2];
-  if (typeof tableName !== 'string' || typeof schemaName !== 'string') return fail('missing-table', `flattened record on topic ${origin.topic} names no table`);
-  const table = `${schemaName}.${tableName}`;
+  if (typeof flatTable !== 'string' || typeof schemaName !== 'string') return fail('missing-table', `flattened record on topic ${origin.topic} names no table`);
+  const table = tableName(env, schemaName, flatTable);
   let position: Position;
   if (meta('file') !== undefined) position = mysqlPosition(op, { file: meta('file'), pos: meta('pos'), row: meta('row'), snapshot: op === 'r' ? 'true' : 'false' });
   else position = flattenedPosition(op, meta('lsn'));
@@ -332,7 +368,7 @@ function flattened(origin: RecordOrigin, p: Record<string, unknown>, keyIn: KeyI
   const reader = rowReader(codec, table, env);
   const unavailable: string[] = [];
   let row = reader.read(data, op === 'd' ? null : unavailable, `${table}.value`, true);
-  let key = readKey(keyIn);
+  let key = readKey(keyIn, env);
   if (key === null) {
     const policy = keylessPolicy(env, table);
     if (policy === 'reject') return fail('no-primary-key', `table ${table} has no primary key (null Kafka key); set keyless to 'all-columns' or declare key columns`);
@@ -351,7 +387,7 @@ function flattened(origin: RecordOrigin, p: Record<string, unknown>, keyIn: KeyI
     txId: txRaw === undefined || txRaw === null ? null : String(txRaw),
     schema: reader.schema(table),
     keyFields: key.fields,
-    unavailable,
+    unavailable: unavailable.length === 0 ? NONE_UNAVAILABLE : unavailable,
     origin,
   };
   return { kind: 'change', event: track(event, env) };
