@@ -58,6 +58,38 @@ export function decodeBody(type: avro.Type, buf: Buffer, offset: number, id: num
   return res.value;
 }
 
+/**
+ * Inline referenced named types (Confluent schema references) into `schema`: the first
+ * use of each referenced full name becomes its definition, later uses stay names, which is
+ * how Avro itself resolves named types. Pure; `refs` maps full names to schemas that are
+ * already self-contained.
+ */
+export function inlineNamedTypes(schema: unknown, refs: ReadonlyMap<string, unknown>): unknown {
+  const defined = new Set<string>();
+  const fullName = (name: string, ns: string): string => (name.includes('.') || !ns ? name : `${ns}.${name}`);
+  const walk = (node: unknown, ns: string): unknown => {
+    if (typeof node === 'string') {
+      const full = refs.has(node) ? node : fullName(node, ns);
+      if (!refs.has(full) || defined.has(full)) return node;
+      defined.add(full);
+      return refs.get(full);
+    }
+    if (Array.isArray(node)) return node.map((n) => walk(n, ns));
+    if (typeof node !== 'object' || node === null) return node;
+    const o = node as AvroObj;
+    const name = typeof o.name === 'string' ? fullName(o.name, o.namespace ?? ns) : undefined;
+    if (name && (o.type === 'record' || o.type === 'enum' || o.type === 'fixed')) defined.add(name);
+    const inner = name && name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : ns;
+    const out: Record<string, unknown> = { ...(node as Record<string, unknown>) };
+    if (o.type === 'record' && Array.isArray(o.fields)) out['fields'] = o.fields.map((f) => ({ ...f, type: walk(f.type, inner) }));
+    else if (o.type === 'array') out['items'] = walk(o.items, ns);
+    else if (o.type === 'map') out['values'] = walk(o.values, ns);
+    else if (typeof o.type !== 'string' || !['record', 'enum', 'fixed'].includes(o.type)) out['type'] = walk(o.type, ns);
+    return out;
+  };
+  return walk(schema, '');
+}
+
 type Named = Map<string, ConnectSchema>;
 
 interface AvroObj {

@@ -1,8 +1,13 @@
 /**
  * Confluent-compatible schema registry client: GET /schemas/ids/{id}, cached forever (ids
  * are immutable), basic auth or bearer token, retries with exponential backoff on network
- * errors and 5xx/429. The only I/O in src/debezium.
+ * errors and 5xx/429. Schema references (`references: [{name, subject, version}]`, as
+ * Apicurio's converter writes for Debezium's shared `Source` record) are fetched from
+ * GET /subjects/{subject}/versions/{version} and inlined, so callers get one self-contained
+ * schema. The only I/O in src/debezium.
  */
+import { inlineNamedTypes } from './avro.js';
+
 
 export type RegistryAuth = { username: string; password: string } | { bearerToken: string };
 
@@ -40,6 +45,24 @@ export class SchemaRegistryError extends Error {
   }
 }
 
+/** One entry of a Confluent `references` list. */
+export interface SchemaReference {
+  /** The full Avro name the referencing schema uses. */
+  name: string;
+  subject: string;
+  version: number;
+}
+
+function checkReferences(refs: unknown, id: number, url: string): SchemaReference[] {
+  if (refs === undefined || refs === null) return [];
+  const ok = Array.isArray(refs) && refs.every((r: unknown) => {
+    const o = r as Partial<SchemaReference> | null;
+    return typeof o?.name === 'string' && typeof o.subject === 'string' && (typeof o.version === 'number' || typeof o.version === 'string');
+  });
+  if (!ok) throw new SchemaRegistryError(id, url, null, 'response "references" is not a list of {name, subject, version}');
+  return refs as SchemaReference[];
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class SchemaRegistryClient implements SchemaSource {
@@ -66,7 +89,24 @@ export class SchemaRegistryClient implements SchemaSource {
   }
 
   private async fetchSchema(id: number): Promise<string> {
-    const url = `${this.base}/schemas/ids/${id}`;
+    return this.resolve(id, `${this.base}/schemas/ids/${id}`, 0);
+  }
+
+  /** The schema at `url` with its references inlined (depth-limited against reference cycles). */
+  private async resolve(id: number, url: string, depth: number): Promise<string> {
+    const body = await this.getSchemaJson(id, url);
+    const refs = body.references ?? [];
+    if (refs.length === 0) return body.schema;
+    if (depth >= 16) throw new SchemaRegistryError(id, url, null, 'schema references nest deeper than 16 levels (a reference cycle?)');
+    const named = new Map<string, unknown>();
+    for (const r of refs) {
+      const refUrl = `${this.base}/subjects/${encodeURIComponent(r.subject)}/versions/${encodeURIComponent(String(r.version))}`;
+      named.set(r.name, JSON.parse(await this.resolve(id, refUrl, depth + 1)) as unknown);
+    }
+    return JSON.stringify(inlineNamedTypes(JSON.parse(body.schema) as unknown, named));
+  }
+
+  private async getSchemaJson(id: number, url: string): Promise<{ schema: string; references?: SchemaReference[] }> {
     const retries = this.opts.retries ?? 4;
     let delay = this.opts.backoffMs ?? 100;
     for (let attempt = 0; ; attempt++) {
@@ -74,10 +114,10 @@ export class SchemaRegistryClient implements SchemaSource {
       try {
         const res = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000) });
         if (res.ok) {
-          const body = (await res.json()) as { schema?: unknown; schemaType?: string };
+          const body = (await res.json()) as { schema?: unknown; schemaType?: string; references?: unknown };
           if (typeof body.schema !== 'string') throw new SchemaRegistryError(id, url, res.status, 'response has no "schema" string');
           if (body.schemaType && body.schemaType !== 'AVRO') throw new SchemaRegistryError(id, url, res.status, `schema type ${body.schemaType} is not AVRO`);
-          return body.schema;
+          return { schema: body.schema, references: checkReferences(body.references, id, url) };
         }
         const text = (await res.text()).slice(0, 200);
         err = new SchemaRegistryError(id, url, res.status, `HTTP ${res.status} ${text}`);

@@ -2,7 +2,7 @@
 // Connect over REST, runs SQL against the stack's PostgreSQL (psql), and reads
 // what lands on Kafka. Used by integration and e2e tests.
 import { setTimeout as sleep } from "node:timers/promises";
-import { Consumer, stringDeserializers } from "@platformatic/kafka";
+import { Consumer } from "@platformatic/kafka";
 import { run, stackEnv } from "./stack-env.js";
 
 export interface PostgresConnectorSpec {
@@ -12,11 +12,20 @@ export interface PostgresConnectorSpec {
   tables: readonly string[];
   /** Debezium `topic.prefix`: topics are `<prefix>.<schema>.<table>`. */
   topicPrefix: string;
-  /** JsonConverter `schemas.enable` for key and value (envelope with or without schema). */
+  /** JsonConverter `schemas.enable` for key and value (envelope with or without schema); ignored with `format: "avro"`. */
   schemas: boolean;
+  /**
+   * Wire format of key and value; default from `schemas` ("json" or "json-schemaless").
+   * "avro": Apicurio's AvroConverter in the Confluent wire format (byte 0, 4-byte id,
+   * Avro body), schemas registered in the stack's registry; the id is the content id that
+   * the registry's ccompat API `GET /schemas/ids/{id}` serves.
+   */
+  format?: ConnectorFormat;
   /** Extra connector properties; they win over the defaults. */
   extra?: Readonly<Record<string, string>>;
 }
+
+export type ConnectorFormat = "json" | "json-schemaless" | "avro";
 
 /** Kafka Connect answered with an error, or a connector failed. */
 export class ConnectError extends Error {
@@ -32,7 +41,6 @@ export function slotName(connector: string): string {
 export function postgresConnectorConfig(spec: PostgresConnectorSpec): Record<string, string> {
   const { postgres } = stackEnv();
   const slot = slotName(spec.name);
-  const converter = "org.apache.kafka.connect.json.JsonConverter";
   return {
     "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
     "tasks.max": "1",
@@ -47,13 +55,32 @@ export function postgresConnectorConfig(spec: PostgresConnectorSpec): Record<str
     "slot.name": slot,
     "publication.name": `${slot}_pub`,
     "publication.autocreate.mode": "filtered",
-    "key.converter": converter,
-    "key.converter.schemas.enable": String(spec.schemas),
-    "value.converter": converter,
-    "value.converter.schemas.enable": String(spec.schemas),
+    ...converterConfig("key", spec.format ?? (spec.schemas ? "json" : "json-schemaless")),
+    ...converterConfig("value", spec.format ?? (spec.schemas ? "json" : "json-schemaless")),
     // Short polls keep tests fast.
     "poll.interval.ms": "100",
     ...spec.extra,
+  };
+}
+
+/** `<side>.converter*` properties for one format. */
+export function converterConfig(side: "key" | "value", format: ConnectorFormat): Record<string, string> {
+  if (format !== "avro") {
+    return { [`${side}.converter`]: "org.apache.kafka.connect.json.JsonConverter", [`${side}.converter.schemas.enable`]: String(format === "json") };
+  }
+  const registry = stackEnv().vars["APICURIO_REGISTRY_URL"];
+  if (!registry) throw new ConnectError("no APICURIO_REGISTRY_URL in .stack/env: run `scripts/stack up registry connect` (Avro needs the schema registry)");
+  const p = `${side}.converter.apicurio.registry`;
+  return {
+    [`${side}.converter`]: "io.apicurio.registry.utils.converter.AvroConverter",
+    [`${p}.url`]: registry,
+    [`${p}.auto-register`]: "true",
+    [`${p}.find-latest`]: "true",
+    // Confluent framing: magic byte + 4-byte id in the payload, nothing in headers.
+    [`${p}.as-confluent`]: "true",
+    [`${p}.headers.enabled`]: "false",
+    // The ccompat API resolves /schemas/ids/{id} by content id, so that is the id to write.
+    [`${p}.use-id`]: "contentId",
   };
 }
 
@@ -156,6 +183,16 @@ export async function sql(statements: string): Promise<string> {
   return res.stdout;
 }
 
+/** A record as Kafka holds it: key and value bytes (Avro records are not text). */
+export interface RawTopicRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  /** null for a tombstone. */
+  value: Buffer | null;
+}
+
 export interface TopicRecord {
   topic: string;
   partition: number;
@@ -173,6 +210,23 @@ export async function readTopic(
   topic: string,
   opts: { until?: (records: readonly TopicRecord[]) => boolean; timeoutMs?: number } = {},
 ): Promise<TopicRecord[]> {
+  const text = (b: Buffer | null): string | null => (b === null ? null : b.toString("utf8"));
+  return readTopicAs(topic, (r) => ({ ...r, key: text(r.key), value: text(r.value) }), opts);
+}
+
+/** readTopic with the key and value bytes as they are (for Avro). */
+export async function readTopicBytes(
+  topic: string,
+  opts: { until?: (records: readonly RawTopicRecord[]) => boolean; timeoutMs?: number } = {},
+): Promise<RawTopicRecord[]> {
+  return readTopicAs(topic, (r) => r, opts);
+}
+
+async function readTopicAs<T>(
+  topic: string,
+  convert: (r: RawTopicRecord) => T,
+  opts: { until?: (records: readonly T[]) => boolean; timeoutMs?: number },
+): Promise<T[]> {
   const until = opts.until ?? ((r) => r.length > 0);
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
@@ -180,7 +234,7 @@ export async function readTopic(
   // "Unknown topic", so retry until the deadline.
   for (;;) {
     try {
-      return await readTopicOnce(topic, until, Math.max(1000, deadline - Date.now()));
+      return await readTopicOnce(topic, convert, until, Math.max(1000, deadline - Date.now()));
     } catch (e) {
       const unknown = /unknown topic/i.test((e as Error).message);
       if (!unknown || Date.now() > deadline) {
@@ -191,33 +245,27 @@ export async function readTopic(
   }
 }
 
-async function readTopicOnce(
+async function readTopicOnce<T>(
   topic: string,
-  until: (records: readonly TopicRecord[]) => boolean,
+  convert: (r: RawTopicRecord) => T,
+  until: (records: readonly T[]) => boolean,
   timeoutMs: number,
-): Promise<TopicRecord[]> {
+): Promise<T[]> {
   const consumer = new Consumer({
     groupId: `cdc-lake-test-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
     clientId: "cdc-lake-test",
     bootstrapBrokers: [stackEnv().kafkaBootstrap],
-    deserializers: stringDeserializers,
     maxWaitTime: 500,
   });
-  const records: TopicRecord[] = [];
+  const records: T[] = [];
   try {
     const stream = await consumer.consume({ topics: [topic], mode: "earliest", autocommit: false });
     const timer = setTimeout(() => void stream.close(), timeoutMs);
     try {
       for await (const m of stream) {
-        const value = m.value as string | null | undefined;
-        const key = m.key as string | null | undefined;
-        records.push({
-          topic: m.topic,
-          partition: m.partition,
-          offset: m.offset,
-          key: key === undefined || key === "" ? null : key,
-          value: value === undefined || value === "" ? null : value,
-        });
+        // Empty and absent both mean null (a tombstone value, a keyless record).
+        const bytes = (b: Buffer | null | undefined): Buffer | null => (b === undefined || b === null || b.length === 0 ? null : b);
+        records.push(convert({ topic: m.topic, partition: m.partition, offset: m.offset, key: bytes(m.key), value: bytes(m.value) }));
         if (until(records)) break;
       }
     } finally {
