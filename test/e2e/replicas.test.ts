@@ -30,6 +30,10 @@ interface Rig {
   tables: string[];
   spec: DaemonSpec;
   connector: string;
+  /** What the test started, for teardown. */
+  load?: Workload | undefined;
+  a?: DaemonProcess;
+  b?: DaemonProcess;
 }
 
 async function rig(name: string): Promise<Rig> {
@@ -42,12 +46,15 @@ async function rig(name: string): Promise<Rig> {
   await registerPostgresConnector({ name: connector, tables, topicPrefix: prefix, schemas: true });
   await waitForConnectorRunning(connector);
   for (const t of topics) await waitForTopic(t, 90_000);
-  const spec: DaemonSpec = { lake: `s3://${stackEnv().s3.bucket}/e2e/${tag}`, topics, groupId: `cdc-lake-${tag}`, buffer: { maxAgeMs: 500 } };
+  // Cleaning must keep every commit, or `query changes` from the start cannot be checked.
+  const overrides = Object.fromEntries(tables.map((t) => [t, { retention: { commits: 100_000 } }]));
+  const spec: DaemonSpec = { lake: `s3://${stackEnv().s3.bucket}/e2e/${tag}`, topics, groupId: `cdc-lake-${tag}`, buffer: { maxAgeMs: 500 }, overrides };
   return { tag, tables, spec, connector };
 }
 
-async function teardown(r: Rig, daemons: (DaemonProcess | undefined)[]): Promise<void> {
-  for (const d of daemons) {
+async function teardown(r: Rig): Promise<void> {
+  await r.load?.stop();
+  for (const d of [r.a, r.b]) {
     d?.thaw();
     await d?.kill();
   }
@@ -131,25 +138,37 @@ async function assertExact(r: Rig): Promise<string[]> {
   return out;
 }
 
+/**
+ * Starts the workload and replica A, waits until A commits to every table, then starts
+ * B in the same group and waits until the two split the tables.
+ */
+async function startPair(r: Rig): Promise<{ a: DaemonProcess; b: DaemonProcess; split: { a: string[]; b: string[] }; joinMs: number }> {
+  r.load = keyedWorkload(r.tables, 40);
+  const a = (r.a = await DaemonProcess.start(r.spec));
+  await a.waitReady();
+  await waitCommitsTo(a, r.tables, 0, 90_000);
+  const bStart = Date.now();
+  const b = (r.b = await DaemonProcess.start(r.spec));
+  await b.waitReady();
+  const joinMs = Date.now() - bStart;
+  return { a, b, split: await waitSplit(r, a, b, Date.now()), joinMs };
+}
+
+/** Stops the workload; resolves to its transaction count. */
+async function stopLoad(r: Rig): Promise<number> {
+  const txs = (await r.load?.stop()) ?? 0;
+  r.load = undefined;
+  return txs;
+}
+
 function commitsOf(d: DaemonProcess, tables: readonly string[], sinceMs = 0): CommitLogEntry[] {
   return d.commits().filter((c) => tables.includes(c.table) && c.atMs > sinceMs);
 }
 
 test('two replicas in one group split the tables; kill -9 one → the other takes over, the tables stay exact', { timeout: 480_000 }, async () => {
   const r = await rig('rep_kill');
-  let a: DaemonProcess | undefined;
-  let b: DaemonProcess | undefined;
-  let load: Workload | undefined;
   try {
-    load = keyedWorkload(r.tables, 40);
-    a = await DaemonProcess.start(r.spec);
-    await a.waitReady();
-    await waitCommitsTo(a, r.tables, 0, 90_000);
-    const bStart = Date.now();
-    b = await DaemonProcess.start(r.spec);
-    await b.waitReady();
-    const joinMs = Date.now() - bStart;
-    const split = await waitSplit(r, a, b, Date.now());
+    const { a, b, split, joinMs } = await startPair(r);
     const bStatus = await b.status();
     assert.ok(split.b.every((t) => t in bStatus.lastCommits), `B's /status names its tables: ${JSON.stringify(bStatus.lastCommits)}`);
     const aStatus = await a.status();
@@ -159,10 +178,9 @@ test('two replicas in one group split the tables; kill -9 one → the other take
     await a.kill();
     const firstTakeover = await waitCommitsTo(b, split.a, killAt, TAKEOVER_BOUND_MS);
     const takeoverMs = firstTakeover - killAt;
-    const allTakenMs = Math.max(...split.a.map((t) => Math.min(...commitsOf(b as DaemonProcess, [t], killAt).map((c) => c.atMs)))) - killAt;
+    const allTakenMs = Math.max(...split.a.map((t) => Math.min(...commitsOf(b, [t], killAt).map((c) => c.atMs)))) - killAt;
     await sleep(3000); // the workload goes on under the survivor
-    const txs = await load.stop();
-    load = undefined;
+    const txs = await stopLoad(r);
     await b.waitCaughtUp({ timeoutMs: 120_000, quietMs: 2000 });
     // Measurements first, so that a failing exactness check still reports them.
     console.log(
@@ -177,24 +195,14 @@ test('two replicas in one group split the tables; kill -9 one → the other take
     console.log((await assertExact(r)).join('\n'));
     assert.equal((await b.stop()).code, 0, b.logTail());
   } finally {
-    await load?.stop();
-    await teardown(r, [a, b]);
+    await teardown(r);
   }
 });
 
 test('a paused zombie replica cannot complete its commit after the other took over; the tables stay exact', { timeout: 480_000 }, async () => {
   const r = await rig('rep_zombie');
-  let a: DaemonProcess | undefined;
-  let b: DaemonProcess | undefined;
-  let load: Workload | undefined;
   try {
-    load = keyedWorkload(r.tables, 40);
-    a = await DaemonProcess.start(r.spec);
-    await a.waitReady();
-    await waitCommitsTo(a, r.tables, 0, 90_000);
-    b = await DaemonProcess.start(r.spec);
-    await b.waitReady();
-    const split = await waitSplit(r, a, b, Date.now());
+    const { a, b, split } = await startPair(r);
 
     // Freeze A while it holds buffered rows of its tables: on SIGCONT its overdue flush runs first.
     const zombie = a;
@@ -214,7 +222,7 @@ test('a paused zombie replica cannot complete its commit after the other took ov
     a.thaw();
     // The zombie's overdue flush must be refused by the fence; it then stops (or rejoins).
     const fenced = await eventually(async () => {
-      const hit = /InstantConflict|already exists: another writer committed/.exec((zombie as DaemonProcess).logs);
+      const hit = /InstantConflict|already exists: another writer committed/.exec(zombie.logs);
       assert.ok(hit, `the zombie's commit was refused by the fence (log tail:\n${zombie.logTail(10)})`);
       return hit[0];
     }, 60_000, 250);
@@ -224,8 +232,7 @@ test('a paused zombie replica cannot complete its commit after the other took ov
     // If the zombie exited without leaving the group, B takes its tables after the session timeout.
     if (!a.running) await waitCommitsTo(b, split.a, thawAt, TAKEOVER_BOUND_MS).catch(() => undefined);
     await sleep(2000);
-    const txs = await load.stop();
-    load = undefined;
+    const txs = await stopLoad(r);
     await b.waitCaughtUp({ timeoutMs: 150_000, quietMs: 2000 });
     if (a.running) await a.waitCaughtUp({ timeoutMs: 150_000, quietMs: 2000 });
     console.log(
@@ -248,7 +255,6 @@ test('a paused zombie replica cannot complete its commit after the other took ov
     console.log((await assertExact(r)).join('\n'));
     assert.equal((await b.stop()).code, 0, b.logTail());
   } finally {
-    await load?.stop();
-    await teardown(r, [a, b]);
+    await teardown(r);
   }
 });
