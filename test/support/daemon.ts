@@ -80,7 +80,7 @@ export class DaemonProcess {
   }
 
   /** Starts `cdc-lake run` and resolves when its operations server answers. */
-  static async start(spec: DaemonSpec, timeoutMs = 60_000): Promise<DaemonProcess> {
+  static async start(spec: DaemonSpec, timeoutMs = 120_000): Promise<DaemonProcess> {
     const env = stackEnv();
     const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-e2e-'));
     const file = join(dir, 'config.yaml');
