@@ -6,6 +6,7 @@ import type avro from 'avsc';
 import { arrowToRows, readParquet } from '../table/parquet.js';
 import type { Row, TableSchema, Value } from '../table/schema.js';
 import { avroType, decodeDatum, encodeDatum, toPlain } from './avro-value.js';
+import { AvroSource, compileDecoder, type Decode } from './avro-decoder.js';
 import { AvroSink, Mismatch, compileRecord, type CompiledRecord } from './avro-encoder.js';
 import { BLOCK_CONTENT_VERSION, type LogBlockHeaders } from './log-format.js';
 import { loadHudiSchema } from './schemas.js';
@@ -49,6 +50,16 @@ class Reader {
 }
 
 const recordCache = new Map<string, CompiledRecord | null>();
+const decoderCache = new Map<string, Decode | null>();
+
+function compiledDecoder(schema: string): Decode | undefined {
+  let d = decoderCache.get(schema);
+  if (d === undefined) {
+    d = compileDecoder(JSON.parse(schema)) ?? null;
+    decoderCache.set(schema, d);
+  }
+  return d ?? undefined;
+}
 
 function compiledRecord(key: string): CompiledRecord | undefined {
   let c = recordCache.get(key);
@@ -105,13 +116,20 @@ export function decodeAvroDataContent(content: Uint8Array, schema: string, what 
   const version = r.int('content version');
   if (version !== BLOCK_CONTENT_VERSION) throw new LogContentError(`${what}: content version ${version} is not supported (only ${BLOCK_CONTENT_VERSION})`);
   const count = r.int('record count');
-  const type = schemaType(schema);
+  const decode = compiledDecoder(schema);
+  const type = decode === undefined ? schemaType(schema) : undefined;
+  const buf = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
   const rows: Row[] = [];
   for (let i = 0; i < count; i++) {
     const len = r.int(`record ${i} length`);
-    const bytes = r.take(len, `record ${i}`);
+    const start = r.pos;
+    r.take(len, `record ${i}`);
     try {
-      rows.push(decodeDatum(type, bytes) as Row);
+      if (decode !== undefined) {
+        const src = new AvroSource(buf, start, start + len);
+        rows.push(decode(src) as Row);
+        if (src.pos !== start + len) throw new RangeError(`${start + len - src.pos} trailing bytes in the datum`);
+      } else rows.push(decodeDatum(type as avro.Type, content.subarray(start, start + len)) as Row);
     } catch (e) {
       throw new LogContentError(`${what}: record ${i} does not decode with the SCHEMA header: ${(e as Error).message}`);
     }

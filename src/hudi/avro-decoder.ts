@@ -1,0 +1,242 @@
+/**
+ * A per-schema compiled Avro binary decoder for log-block records, straight to the Value
+ * contract (plain objects in field order, longs as number when exact else bigint, decimals
+ * as exact strings, bytes as fresh Uint8Arrays): the same values as avsc + `toPlain`, without
+ * record-class instances and the copy. Schemas outside it (unions of several types) return
+ * undefined and the caller uses avsc.
+ */
+import type { Value } from '../table/schema.js';
+import { bytesToDecimal } from './avro-value.js';
+
+/** Read position over one buffer; decoders check bounds where a length is read. */
+export class AvroSource {
+  pos: number;
+  readonly view: DataView;
+  constructor(readonly buf: Buffer, start: number, readonly end: number) {
+    this.pos = start;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  overrun(): never {
+    throw new RangeError(`Avro datum runs past its ${this.end}-byte end`);
+  }
+
+  long(): number | bigint {
+    const buf = this.buf;
+    let pos = this.pos;
+    if (pos >= this.end) this.overrun();
+    let b = buf[pos++] as number;
+    let n = b & 0x7f;
+    let shift = 7;
+    // Up to 7 bytes (49 bits) in plain number arithmetic; longer varints take the BigInt path.
+    while (b & 0x80) {
+      if (shift >= 49) return this.bigLong();
+      if (pos >= this.end) this.overrun();
+      b = buf[pos++] as number;
+      n += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    }
+    this.pos = pos;
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  }
+
+  private bigLong(): number | bigint {
+    let pos = this.pos;
+    let z = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (pos >= this.end || shift > 63n) this.overrun();
+      const b = this.buf[pos++] as number;
+      z |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+      if (!(b & 0x80)) break;
+    }
+    this.pos = pos;
+    const v = BigInt.asIntN(64, (z >> 1n) ^ -(z & 1n));
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  }
+
+  int(): number {
+    const v = this.long();
+    if (typeof v !== 'number' || (v | 0) !== v) throw new RangeError(`Avro int ${String(v)} is out of range`);
+    return v;
+  }
+
+  take(n: number): Buffer {
+    if (n < 0 || this.pos + n > this.end) this.overrun();
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  length(): number {
+    const n = this.long();
+    if (typeof n !== 'number' || n < 0 || this.pos + n > this.end) this.overrun();
+    return n;
+  }
+}
+
+export type Decode = (src: AvroSource) => Value;
+
+class Unsupported extends Error {}
+
+type Named = Map<string, () => Decode>;
+
+function fullName(name: string, ns: string | undefined): string {
+  return name.includes('.') || !ns ? name : `${ns}.${name}`;
+}
+
+/** Compiles a decoder for `schema`, or undefined when it uses a union of several non-null types. */
+export function compileDecoder(schema: unknown): Decode | undefined {
+  try {
+    return compile(schema, new Map(), undefined);
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+}
+
+function compile(schema: unknown, named: Named, ns: string | undefined): Decode {
+  if (typeof schema === 'string') {
+    switch (schema) {
+      case 'null':
+        return () => null;
+      case 'boolean':
+        return (s) => {
+          if (s.pos >= s.end) s.overrun();
+          return s.buf[s.pos++] !== 0;
+        };
+      case 'int':
+        return (s) => s.int();
+      case 'long':
+        return (s) => s.long();
+      case 'float':
+        return (s) => {
+          if (s.pos + 4 > s.end) s.overrun();
+          const v = s.view.getFloat32(s.pos, true);
+          s.pos += 4;
+          return v;
+        };
+      case 'double':
+        return (s) => {
+          if (s.pos + 8 > s.end) s.overrun();
+          const v = s.view.getFloat64(s.pos, true);
+          s.pos += 8;
+          return v;
+        };
+      case 'string':
+        return (s) => {
+          const n = s.length();
+          const v = s.buf.toString('utf8', s.pos, s.pos + n);
+          s.pos += n;
+          return v;
+        };
+      case 'bytes':
+        return (s) => new Uint8Array(s.take(s.length()));
+      default: {
+        const ref = named.get(fullName(schema, ns)) ?? named.get(schema);
+        if (ref === undefined) throw new Unsupported(schema);
+        return (s) => ref()(s);
+      }
+    }
+  }
+  if (Array.isArray(schema)) {
+    const nullAt = schema.indexOf('null');
+    const others = schema.filter((b) => b !== 'null');
+    if (others.length > 1) throw new Unsupported('union');
+    const branches = schema.map((b) => (b === 'null' ? () => null : compile(b, named, ns)));
+    if (nullAt >= 0 && schema.length === 2) {
+      const other = branches[1 - nullAt] as Decode;
+      return (s) => {
+        const i = s.long();
+        if (i === nullAt) return null;
+        if (i !== 1 - nullAt) throw new RangeError(`Avro union index ${String(i)} is out of range`);
+        return other(s);
+      };
+    }
+    return (s) => {
+      const d = branches[Number(s.long())];
+      if (d === undefined) throw new RangeError('Avro union index is out of range');
+      return d(s);
+    };
+  }
+  if (typeof schema !== 'object' || schema === null) throw new Unsupported(String(schema));
+  const o = schema as { type: unknown; logicalType?: unknown; scale?: number; size?: number; name?: string; namespace?: string; fields?: { name: string; type: unknown }[]; items?: unknown; values?: unknown; symbols?: string[] };
+  if (o.logicalType === 'decimal' && (o.type === 'bytes' || o.type === 'fixed')) {
+    const scale = o.scale ?? 0;
+    const size = o.size ?? 0;
+    const d: Decode = o.type === 'bytes' ? (s) => bytesToDecimal(s.take(s.length()), scale) : (s) => bytesToDecimal(s.take(size), scale);
+    if (o.type === 'fixed' && o.name) named.set(fullName(o.name, o.namespace ?? ns), () => d);
+    return d;
+  }
+  switch (o.type) {
+    case 'record':
+    case 'error': {
+      const name = fullName(o.name ?? '', o.namespace ?? ns);
+      let self: Decode | undefined;
+      named.set(name, () => self as Decode);
+      const inner = o.namespace ?? (name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : ns);
+      const fields = (o.fields ?? []).map((f) => ({ name: f.name, dec: compile(f.type, named, inner) }));
+      self = (s) => {
+        const out: { [k: string]: Value } = {};
+        for (const f of fields) out[f.name] = f.dec(s);
+        return out;
+      };
+      return self;
+    }
+    case 'array': {
+      const item = compile(o.items, named, ns);
+      return (s) => {
+        const out: Value[] = [];
+        for (;;) {
+          let n = s.long() as number;
+          if (n === 0) return out;
+          if (n < 0) {
+            n = -n;
+            s.long(); // block size in bytes
+          }
+          for (let i = 0; i < n; i++) out.push(item(s));
+        }
+      };
+    }
+    case 'map': {
+      const val = compile(o.values, named, ns);
+      return (s) => {
+        const out: { [k: string]: Value } = {};
+        for (;;) {
+          let n = s.long() as number;
+          if (n === 0) return out;
+          if (n < 0) {
+            n = -n;
+            s.long();
+          }
+          for (let i = 0; i < n; i++) {
+            const kn = s.length();
+            const k = s.buf.toString('utf8', s.pos, s.pos + kn);
+            s.pos += kn;
+            out[k] = val(s);
+          }
+        }
+      };
+    }
+    case 'enum': {
+      const symbols = o.symbols ?? [];
+      const d: Decode = (s) => {
+        const v = symbols[s.int()];
+        if (v === undefined) throw new RangeError('Avro enum index is out of range');
+        return v;
+      };
+      if (o.name) named.set(fullName(o.name, o.namespace ?? ns), () => d);
+      return d;
+    }
+    case 'fixed': {
+      const size = o.size ?? 0;
+      const d: Decode = (s) => new Uint8Array(s.take(size));
+      if (o.name) named.set(fullName(o.name, o.namespace ?? ns), () => d);
+      return d;
+    }
+    default:
+      if (typeof o.type === 'string' || (typeof o.type === 'object' && o.type !== null)) return compile(o.type, named, ns);
+      throw new Unsupported(JSON.stringify(schema));
+  }
+}
