@@ -30,7 +30,7 @@ import { KafkaSource } from '../../src/source/kafka.js';
 import { LocalStore } from '../../src/storage/local-store.js';
 import { readIncremental } from '../../src/table/reader.js';
 import { HudiTable } from '../../src/table/table.js';
-import { changeRecord } from './records.js';
+import { changeRecord, writeBenchJsonl } from './records.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -289,25 +289,6 @@ async function freshness(rate: number, seconds: number): Promise<Record<string, 
 
 // --- main -----------------------------------------------------------------------
 
-async function writeJsonl(topic: string, file: string): Promise<void> {
-  const next = new Array<number>(P).fill(0);
-  const fh = await fs.open(file, 'w');
-  try {
-    let chunk: string[] = [];
-    for (let i = 0; i < M; i++) {
-      const r = changeRecord(i, P);
-      chunk.push(`{"topic":"${topic}","partition":${r.partition},"offset":${next[r.partition]!++},"key":${r.key},"value":${r.value}}`);
-      if (chunk.length === 5000) {
-        await fh.write(chunk.join('\n') + '\n');
-        chunk = [];
-      }
-    }
-    if (chunk.length > 0) await fh.write(chunk.join('\n') + '\n');
-  } finally {
-    await fh.close();
-  }
-}
-
 async function main(): Promise<void> {
   const only = new Set((args.only as string).split(','));
   const topic = `bench.e2e.${M}.${P}`;
@@ -335,7 +316,7 @@ async function main(): Promise<void> {
     const dir = path.join(os.tmpdir(), `cdc-lake-bench-file-${process.pid}`);
     await fs.mkdir(dir, { recursive: true });
     const file = path.join(dir, 'records.jsonl');
-    await writeJsonl(topic, file);
+    await writeBenchJsonl(file, M, P, topic);
     result.file = { bytes: (await fs.stat(file)).size, ...lastJson(await runChild(['bench/ingest/e2e.ts', '--child', 'file', '--file', file, '--lake', path.join(dir, 'lake'), '--records', String(M)]).done) };
     await fs.rm(dir, { recursive: true, force: true });
   }

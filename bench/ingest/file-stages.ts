@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { ingestFile } from '../../src/cli/ingest.js';
 import { createDecodeContext, decodeRecord, SchemaTracker } from '../../src/debezium/index.js';
 import { FileSource } from '../../src/source/file.js';
-import { changeRecord } from './records.js';
+import { writeBenchJsonl } from './records.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,28 +30,6 @@ const { values: args } = parseArgs({
 const M = Number(args.records);
 const P = Number(args.partitions);
 const loadAvg = (): string => os.loadavg().map((l) => l.toFixed(1)).join(' ');
-
-/** The same JSONL the e2e bench's (e) writes. */
-export async function writeBenchJsonl(file: string, records: number, partitions: number, topic: string): Promise<void> {
-  const next = new Array<number>(partitions).fill(0);
-  const fh = await fs.open(file, 'w');
-  try {
-    let chunk: string[] = [];
-    for (let i = 0; i < records; i++) {
-      const r = changeRecord(i, partitions);
-      const offset = next[r.partition] ?? 0;
-      next[r.partition] = offset + 1;
-      chunk.push(`{"topic":"${topic}","partition":${r.partition},"offset":${offset},"key":${r.key},"value":${r.value}}`);
-      if (chunk.length === 5000) {
-        await fh.write(chunk.join('\n') + '\n');
-        chunk = [];
-      }
-    }
-    if (chunk.length > 0) await fh.write(chunk.join('\n') + '\n');
-  } finally {
-    await fh.close();
-  }
-}
 
 const noHooks = { onAssigned: async () => new Map<string, bigint>(), onRevoked: async () => {} };
 

@@ -3,6 +3,7 @@
  * JsonConverter form) of a 10-column table, 70% updates of existing keys, keyed and
  * partitioned by id so each key's changes stay in order. Deterministic by index.
  */
+import { promises as fs } from 'node:fs';
 
 export const TOPIC_TABLE = 'customers';
 
@@ -37,4 +38,26 @@ function insertsBefore(i: number): number {
   // 1000 leading inserts, then 3 of every 10 (i % 10 in 7..9).
   const rest = (n: number): number => Math.floor(n / 10) * 3 + Math.max(0, (n % 10) - 7);
   return 1000 + rest(i) - rest(1000);
+}
+
+/** Records 0..records-1 as a file-source JSONL file (`{"topic","partition","offset","key","value"}` per line). */
+export async function writeBenchJsonl(file: string, records: number, partitions: number, topic: string): Promise<void> {
+  const next = new Array<number>(partitions).fill(0);
+  const fh = await fs.open(file, 'w');
+  try {
+    let chunk: string[] = [];
+    for (let i = 0; i < records; i++) {
+      const r = changeRecord(i, partitions);
+      const offset = next[r.partition] ?? 0;
+      next[r.partition] = offset + 1;
+      chunk.push(`{"topic":"${topic}","partition":${r.partition},"offset":${offset},"key":${r.key},"value":${r.value}}`);
+      if (chunk.length === 5000) {
+        await fh.write(chunk.join('\n') + '\n');
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) await fh.write(chunk.join('\n') + '\n');
+  } finally {
+    await fh.close();
+  }
 }
