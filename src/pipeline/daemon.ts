@@ -78,7 +78,10 @@ export class Daemon {
         },
         onPaused: (count) => this.metrics.pausedPartitions.set(count),
         onMaintenancePause: (table, ms) => this.metrics.maintenancePause.observe({ table }, ms / 1000),
-        onHeld: (table, rows) => this.metrics.transactionHeldRows.set({ table }, rows),
+        onHeld: (table, rows) => {
+          this.metrics.transactionHeldRows.set({ table }, rows);
+          this.metrics.transactionHolds.inc({ table });
+        },
         onMaintenance: (table, r) => {
           if (r.compaction?.instant) {
             this.metrics.compactionDuration.observe({ table }, r.compaction.ms / 1000);

@@ -30,6 +30,8 @@ export interface Metrics {
   maintenancePause: Histogram<'table'>;
   /** Rows the last flush held back because their source transaction was still open. */
   transactionHeldRows: Gauge<'table'>;
+  /** Flushes that held rows back for open source transactions. */
+  transactionHolds: Counter<'table'>;
   /** Unix seconds of the table's last completed instant. */
   lastCommitTime: Gauge<'table'>;
   pausedPartitions: Gauge;
@@ -59,6 +61,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean; prefix?: string 
     cleanDuration: new Histogram({ name: `${p}clean_duration_seconds`, help: 'Cleaning duration', labelNames: ['table'], buckets: durationBuckets, registers }),
     maintenancePause: new Histogram({ name: `${p}maintenance_pause_seconds`, help: 'Wait of a due flush behind its table\'s compaction/cleaning', labelNames: ['table'], buckets: durationBuckets, registers }),
     transactionHeldRows: new Gauge({ name: `${p}transaction_held_rows`, help: 'Rows held back by the last flush until their source transaction is complete', labelNames: ['table'], registers }),
+    transactionHolds: new Counter({ name: `${p}transaction_holds_total`, help: 'Flushes that held rows back until their source transaction is complete', labelNames: ['table'], registers }),
     lastCommitTime: new Gauge({ name: `${p}last_commit_timestamp_seconds`, help: 'Unix time of the last completed instant', labelNames: ['table'], registers }),
     pausedPartitions: new Gauge({ name: `${p}paused_partitions`, help: 'Partitions paused by the memory budget', registers }),
   };
