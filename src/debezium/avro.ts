@@ -11,7 +11,7 @@ import { fail } from './invalid-record.js';
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** int64 without precision loss: number while exact, bigint beyond 2^53 (avsc's default throws). */
-export const exactLongType = avro.types.LongType.__with({
+const unpackingLongType = avro.types.LongType.__with({
   fromBuffer: (buf: Buffer): number | bigint => {
     const hi = buf.readInt32LE(4);
     if (hi >= -0x200000 && hi < 0x200000) return hi * 0x100000000 + buf.readUInt32LE(0);
@@ -28,6 +28,60 @@ export const exactLongType = avro.types.LongType.__with({
   isValid: (n: unknown): boolean => (typeof n === 'number' && Number.isInteger(n)) || typeof n === 'bigint',
   compare: (a: number | bigint, b: number | bigint): number => (a < b ? -1 : a > b ? 1 : 0),
 });
+
+/** The slice of avsc's Tap our long reader touches (avsc 5 keeps these public fields). */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+}
+
+/**
+ * Reads a zigzag varint long straight from the tap. avsc's custom long types unpack every
+ * long into a fresh 8-byte Buffer before `fromBuffer`; Debezium envelopes carry ~8 longs
+ * (ts_ms, ts_us, ts_ns, lsn, txId...), so that allocation dominated Avro decoding. Up to 7
+ * varint bytes (|v| < 2^48) float arithmetic is exact; longer ones are redone in BigInt
+ * and stay a number only while safe. A truncated body leaves pos past the end, which the
+ * caller's bounds check reports.
+ */
+function readExactLong(tap: Tap): number | bigint {
+  const buf = tap.buf;
+  const start = tap.pos;
+  let pos = start;
+  let b = buf[pos++] as number;
+  let n = b & 0x7f;
+  let k = 7;
+  while (b & 0x80 && k < 28) {
+    b = buf[pos++] as number;
+    n |= (b & 0x7f) << k;
+    k += 7;
+  }
+  if (!(b & 0x80)) {
+    tap.pos = pos;
+    return (n >>> 1) ^ -(n & 1);
+  }
+  let f = n >>> 0;
+  let scale = 268435456; // 2^28
+  let bytes = 4;
+  do {
+    b = buf[pos++] as number;
+    f += (b & 0x7f) * scale;
+    scale *= 128;
+    bytes++;
+  } while (b & 0x80 && bytes < 10);
+  tap.pos = pos;
+  if (bytes <= 7) return f % 2 ? -(f + 1) / 2 : f / 2;
+  let u = 0n;
+  let shift = 0n;
+  for (let i = start; i < pos; i++) {
+    u |= BigInt((buf[i] as number) & 0x7f) << shift;
+    shift += 7n;
+  }
+  u = BigInt.asUintN(64, u);
+  const v = (u >> 1n) ^ -(u & 1n);
+  return v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : v;
+}
+/** unpackingLongType reading with readExactLong (avsc freezes types, so a child object overrides `_read`). */
+export const exactLongType: typeof unpackingLongType = Object.create(unpackingLongType, { _read: { value: readExactLong } }) as typeof unpackingLongType;
 
 export function avroType(schema: unknown): avro.Type {
   try {
