@@ -168,14 +168,23 @@ async function assertChangesExactlyOnce(endpoint: string, lake: string, table: s
   const seen = new Map<string, string>();
   const last = new Map<string, string>();
   for (const c of changes) {
+    const id = String(c['id']);
+    if (c['_change_op'] === 'd') {
+      // Delete blocks carry no position; the workload deletes a key at most once (ids are never reused).
+      const k = `${id}/d`;
+      assert.equal(seen.get(k), undefined, `delete of key ${id} committed twice: instants ${seen.get(k)} and ${String(c['_change_instant'])}`);
+      seen.set(k, String(c['_change_instant']));
+      last.delete(id);
+      continue;
+    }
     const pos = String(c['_cdc_position']);
     // --meta prints the ordering value: streamed changes carry 2^62 (phase bit) + LSN
     const lsn = String(BigInt(pos) & (PHASE_BIT - 1n));
-    assert.ok(producedPositions.has(`${String(c['id'])}@${lsn}`), `change of key ${String(c['id'])} at ${pos} was never produced`);
-    const k = `${String(c['id'])}@${pos}/${String(c['_change_op'])}`;
+    assert.ok(producedPositions.has(`${id}@${lsn}`), `change of key ${id} at ${pos} was never produced`);
+    const k = `${id}@${pos}/${String(c['_change_op'])}`;
     assert.equal(seen.get(k), undefined, `change ${k} committed twice: instants ${seen.get(k)} and ${String(c['_change_instant'])}`);
     seen.set(k, String(c['_change_instant']));
-    last.set(String(c['id']), pos);
+    last.set(id, pos);
   }
   for (const r of await cliAt(endpoint, ['query', 'snapshot', ...q])) {
     assert.equal(last.get(String(r['id'])), String(r['_cdc_position']), `key ${String(r['id'])}: the last change is the snapshot's row`);
@@ -325,7 +334,10 @@ test('kill -9 the daemon repeatedly while it writes to S3: orphans are rolled ba
       // A fresh group per restart: the killed member holds its assignment until its session times out.
       daemon = await DaemonProcess.start({ ...spec, groupId: `${spec.groupId}-${i}` });
       await waitReady(daemon, 60_000);
-      const after = 700 + Math.floor(rnd() * 2500);
+      // Kill while commits are flowing (one every ~maxAgeMs), so kills land inside commits.
+      const commitsBefore = (await daemon.status()).summary.commits;
+      await eventually(async () => assert.ok(((await daemon?.status())?.summary.commits ?? 0) > commitsBefore, 'a commit since the start'), 60_000, 200);
+      const after = 100 + Math.floor(rnd() * 1200);
       await sleep(after);
       assert.ok(daemon.running, `daemon died by itself before kill ${i + 1}:\n${daemon.logTail()}`);
       await daemon.kill();
