@@ -18,7 +18,7 @@ import { lakeJsonl } from './scenario.js';
 const ROWS = 8;
 const START = 100;
 
-test('no commit of a table holds part of a PostgreSQL transaction; the final snapshot equals PostgreSQL', { timeout: 600_000 }, async () => {
+test('no commit of a table holds part of a PostgreSQL transaction; the final snapshot equals PostgreSQL', { timeout: 900_000 }, async () => {
   const tag = `tx_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
   const ta = `e2e_${tag}_a`;
   const tb = `e2e_${tag}_b`;
