@@ -9,29 +9,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
-import { exactLongType } from '../../src/debezium/avro.js';
+import { exactLongType, unpackingLongType } from '../../src/debezium/avro.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIX = join(here, '..', '..', '..', 'shared', 'fixtures', 'debezium');
 const N = Number(process.argv[2] ?? 2000);
 const ROUNDS = Number(process.argv[3] ?? 7);
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-const unpacking = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer): number | bigint => {
-    const b = buf.readBigInt64LE(0);
-    return b >= -MAX_SAFE && b <= MAX_SAFE ? Number(b) : b;
-  },
-  toBuffer: (n: number | bigint): Buffer => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(BigInt(n));
-    return buf;
-  },
-  fromJSON: (x: unknown): number | bigint => (typeof x === 'number' ? x : BigInt(String(x))),
-  toJSON: (n: number | bigint): number => Number(n),
-  isValid: (n: unknown): boolean => (typeof n === 'number' && Number.isInteger(n)) || typeof n === 'bigint',
-  compare: (a: number | bigint, b: number | bigint): number => (a < b ? -1 : a > b ? 1 : 0),
-});
+const unpacking = unpackingLongType;
 
 const fx = JSON.parse(readFileSync(join(FIX, 'pg-many-types.avro-schemas.json'), 'utf8')) as { registry_response: { value: { schema: string } } };
 const many = JSON.parse(readFileSync(join(FIX, 'pg-many-types.json'), 'utf8')) as { value: { payload: { after: Record<string, unknown>; source: Record<string, unknown> } } };

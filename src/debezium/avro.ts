@@ -10,8 +10,12 @@ import { fail } from './invalid-record.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** int64 without precision loss: number while exact, bigint beyond 2^53 (avsc's default throws). */
-const unpackingLongType = avro.types.LongType.__with({
+/**
+ * int64 without precision loss: number while exact, bigint beyond 2^53 (avsc's default
+ * throws). Decodes through avsc's 8-byte unpacking; exactLongType below is the fast reader
+ * used everywhere (this one is exported for the side-by-side bench and as its reference).
+ */
+export const unpackingLongType = avro.types.LongType.__with({
   fromBuffer: (buf: Buffer): number | bigint => {
     const hi = buf.readInt32LE(4);
     if (hi >= -0x200000 && hi < 0x200000) return hi * 0x100000000 + buf.readUInt32LE(0);
