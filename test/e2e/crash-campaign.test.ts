@@ -132,12 +132,23 @@ class UploadHoldingProxy {
   }
 }
 
-/** A multi-MB change set in one transaction: every row's note becomes 4 KiB of random hex. */
-async function bigUpdate(qualified: string): Promise<void> {
-  await sql(`update ${qualified} set note = (select string_agg(md5(random()::text || id::text || g::text), '') from generate_series(1, 128) g);`);
+/**
+ * A multi-MB change set in one transaction: every row's note becomes 8 KiB of random
+ * hex (uncompressible), and 300 new rows of that size arrive, so one flush writes files
+ * of several MiB. `round` keeps the new keys of repeated calls apart.
+ */
+async function bigUpdate(qualified: string, round: number): Promise<void> {
+  const note = (id: string): string => `(select string_agg(md5(random()::text || ${id}::text || g::text), '') from generate_series(1, 256) g)`;
+  const from = 1_000_000 + round * 1000;
+  await sql(
+    `begin;
+     update ${qualified} set note = ${note('id')};
+     insert into ${qualified} select i, i, ${note('i')} from generate_series(${from}, ${from + 299}) i;
+     commit;`,
+  );
 }
 
-test(`crash campaign: kill -9 the daemon ${CRASHES}× during a workload and once mid-upload; the table equals PostgreSQL, no change applied twice`, { timeout: 300_000 + CRASHES * 20_000 }, async () => {
+test(`crash campaign: kill -9 the daemon ${CRASHES}× during a workload and once mid-upload; the table equals PostgreSQL, no change applied twice`, { timeout: 300_000 + CRASHES * 60_000 }, async () => {
   assert.ok(Number.isInteger(CRASHES) && CRASHES >= 1, `E2E_CRASHES=${process.env['E2E_CRASHES']} is not a positive integer`);
   const tag = `crash_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
   const qualified = `public.e2e_${tag}`;
@@ -168,6 +179,7 @@ test(`crash campaign: kill -9 the daemon ${CRASHES}× during a workload and once
     let held: HeldUpload | undefined;
     let midUploadCommits = 0;
     try {
+      const proxyUrl = await proxy.listen();
       let { d, startMs } = await start();
       daemon = d;
       for (let i = 0; i < CRASHES; i++) {
@@ -177,18 +189,16 @@ test(`crash campaign: kill -9 the daemon ${CRASHES}× during a workload and once
         await daemon.kill();
         kills.push({ afterMs, commits: daemon.commits().length, startMs });
         console.log(`kill ${i + 1}/${CRASHES}: ${afterMs} ms after start-up (${startMs} ms), ${daemon.commits().length} commits (${Date.now() - campaignStart} ms into the campaign)`);
-        ({ d, startMs } = await start());
+        // The last incarnation talks to S3 through the proxy, which will hold its first ≥ 1 MiB PUT.
+        ({ d, startMs } = await start(i === CRASHES - 1 ? { s3Endpoint: proxyUrl } : {}));
         daemon = d;
       }
 
-      // Mid-upload: this incarnation talks to S3 through the proxy, which holds the first ≥ 1 MiB PUT.
-      await daemon.kill();
-      ({ d, startMs } = await start({ s3Endpoint: await proxy.listen() }));
-      daemon = d;
+      // Mid-upload kill.
       await daemon.waitReady();
       proxy.armed = true;
       for (let attempt = 0; attempt < 3 && proxy.held === undefined; attempt++) {
-        await bigUpdate(qualified);
+        await bigUpdate(qualified, attempt);
         await Promise.race([proxy.heldUpload, sleep(30_000)]);
       }
       held = proxy.held;
