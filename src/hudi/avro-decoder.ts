@@ -6,6 +6,7 @@
  * undefined and the caller uses avsc.
  */
 import type { Value } from '../table/schema.js';
+import { Unsupported, fullName, orUnsupported } from './avro-compile.js';
 import { bytesToDecimal } from './avro-value.js';
 
 /** Read position over one buffer; decoders check bounds where a length is read. */
@@ -78,22 +79,13 @@ export class AvroSource {
 
 export type Decode = (src: AvroSource) => Value;
 
-class Unsupported extends Error {}
 
 type Named = Map<string, () => Decode>;
 
-function fullName(name: string, ns: string | undefined): string {
-  return name.includes('.') || !ns ? name : `${ns}.${name}`;
-}
 
 /** Compiles a decoder for `schema`, or undefined when it uses a union of several non-null types. */
 export function compileDecoder(schema: unknown): Decode | undefined {
-  try {
-    return compile(schema, new Map(), undefined);
-  } catch (e) {
-    if (e instanceof Unsupported) return undefined;
-    throw e;
-  }
+  return orUnsupported(() => compile(schema, new Map(), undefined));
 }
 
 function compile(schema: unknown, named: Named, ns: string | undefined): Decode {

@@ -6,6 +6,7 @@
  * record with avsc, which either encodes it or throws the error naming the field.
  */
 import type { Value } from '../table/schema.js';
+import { Unsupported, fullName, orUnsupported } from './avro-compile.js';
 import { decimalToBytes } from './avro-value.js';
 
 /** Thrown by a compiled encoder when a value is outside its fast path; never escapes this layer. */
@@ -251,24 +252,15 @@ function decimalEncoder(scale: number, fixedSize: number | undefined): Encode {
 /** Named types seen so far (records, fixed, enums may be referenced by name later in the schema). */
 type Named = Map<string, () => Encode>;
 
-function fullName(name: string, ns: string | undefined): string {
-  return name.includes('.') || !ns ? name : `${ns}.${name}`;
-}
 
 /**
  * Compiles an encoder for `schema`, or undefined when the schema uses something the fast
  * path does not cover (general unions), so callers use avsc for every record.
  */
 export function compileEncoder(schema: Schema): Encode | undefined {
-  try {
-    return compile(schema, new Map(), undefined);
-  } catch (e) {
-    if (e instanceof Unsupported) return undefined;
-    throw e;
-  }
+  return orUnsupported(() => compile(schema, new Map(), undefined));
 }
 
-class Unsupported extends Error {}
 
 interface FieldEncoder {
   name: string;

@@ -6,8 +6,9 @@ import type avro from 'avsc';
 import { arrowToRows, readParquet } from '../table/parquet.js';
 import type { Row, TableSchema, Value } from '../table/schema.js';
 import { avroType, decodeDatum, encodeDatum, toPlain } from './avro-value.js';
-import { AvroSource, compileDecoder, type Decode } from './avro-decoder.js';
-import { AvroSink, Mismatch, compileRecord, type CompiledRecord } from './avro-encoder.js';
+import { AvroSource, compileDecoder } from './avro-decoder.js';
+import { bySchemaText } from './avro-compile.js';
+import { AvroSink, Mismatch, compileRecord } from './avro-encoder.js';
 import { BLOCK_CONTENT_VERSION, type LogBlockHeaders } from './log-format.js';
 import { loadHudiSchema } from './schemas.js';
 import { concat, int32 } from './bytes.js';
@@ -49,26 +50,8 @@ class Reader {
   }
 }
 
-const recordCache = new Map<string, CompiledRecord | null>();
-const decoderCache = new Map<string, Decode | null>();
-
-function compiledDecoder(schema: string): Decode | undefined {
-  let d = decoderCache.get(schema);
-  if (d === undefined) {
-    d = compileDecoder(JSON.parse(schema)) ?? null;
-    decoderCache.set(schema, d);
-  }
-  return d ?? undefined;
-}
-
-function compiledRecord(key: string): CompiledRecord | undefined {
-  let c = recordCache.get(key);
-  if (c === undefined) {
-    c = compileRecord(JSON.parse(key)) ?? null;
-    recordCache.set(key, c);
-  }
-  return c ?? undefined;
-}
+const compiledDecoder = bySchemaText(compileDecoder);
+const compiledRecord = bySchemaText(compileRecord);
 
 /** Values of some top-level fields given as columns (index = row index) instead of row properties. */
 export type SideColumns = Readonly<Record<string, readonly Value[]>>;
