@@ -71,7 +71,6 @@ test('no commit of a table holds part of a PostgreSQL transaction; the final sna
     assert.equal(status.summary.deadLetters, 0, daemon.logTail());
     const metrics = await (await fetch(`${daemon.url ?? ''}/metrics`)).text();
     const holds = metrics.split('\n').filter((l) => l.startsWith('cdc_lake_transaction_holds_total{')).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-    assert.ok(holds > 0, `some flush held rows back (the limits cut transactions):\n${metrics.split('\n').filter((l) => l.includes('transaction')).join('\n')}`);
     assert.equal((await daemon.stop()).code, 0, daemon.logTail());
 
     for (const t of [ta, tb]) {
@@ -95,6 +94,8 @@ test('no commit of a table holds part of a PostgreSQL transaction; the final sna
       };
       for (let i = 0; i < instants.length; i += 4) await Promise.all(instants.slice(i, i + 4).map(check));
     }
+    // last: with alignment off (CDC_LAKE_TRANSACTIONS__ALIGN=false) the invariant checks above are the ones that fail
+    assert.ok(holds > 0, `some flush held rows back (the limits cut transactions):\n${metrics.split('\n').filter((l) => l.includes('transaction')).join('\n')}`);
   } finally {
     await daemon?.kill();
     await deleteConnector(connector).catch(() => undefined);
