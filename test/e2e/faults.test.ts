@@ -336,14 +336,14 @@ test('kill -9 the daemon repeatedly while it writes to S3: orphans are rolled ba
     for (let i = 0; i < 4; i++) {
       // A fresh group per restart: the killed member holds its assignment until its session times out.
       daemon = await DaemonProcess.start({ ...spec, groupId: `${spec.groupId}-${i}` });
-      await produce(env.kafkaBootstrap, n.topic, n.prefix, n.table, changes.slice(i * chunk, (i + 1) * chunk), { batch: 20, pauseMs: 0 });
+      const producing = produce(env.kafkaBootstrap, n.topic, n.prefix, n.table, changes.slice(i * chunk, (i + 1) * chunk), { batch: 10, pauseMs: 30 });
       await waitReady(daemon, 60_000);
-      const commitsBefore = (await daemon.status()).summary.commits;
-      await eventually(async () => assert.ok(((await daemon?.status())?.summary.commits ?? 0) > commitsBefore, `a commit since the start:\n${daemon?.logTail()}`), 60_000, 200);
+      await eventually(async () => assert.ok(((await daemon?.status())?.summary.commits ?? 0) > 0, `a commit since the start:\n${daemon?.logTail()}`), 60_000, 200);
       const after = 50 + Math.floor(rnd() * 600);
       await sleep(after);
       assert.ok(daemon.running, `daemon died by itself before kill ${i + 1}:\n${daemon.logTail()}`);
       await daemon.kill();
+      await producing;
       kills.push(after);
       progress(`orphans: kill ${i + 1} after ${after} ms`);
     }
