@@ -34,7 +34,7 @@ test('defaults fill every section from a minimal file', () => {
   assert.equal(c.shutdown.deadlineMs, 30000);
   assert.equal(c.log.level, 'info');
   assert.equal(c.errors.tolerance, 'all');
-  assert.equal(c.transactions.align, false);
+  assert.equal(c.transactions.align, true);
   assert.equal(c.source.format, 'auto');
   assert.equal(c.source.keyless, 'reject');
   assert.equal(c.source.binaryHandling, 'bytes');
