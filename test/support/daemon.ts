@@ -25,6 +25,14 @@ export interface DaemonSpec {
   logLevel?: string;
   /** S3 endpoint for the daemon only (e.g. a fault-injecting proxy on loopback); default the stack's. */
   s3Endpoint?: string;
+  /** The config's `source` section (e.g. `{ format: 'avro', schemaRegistry: { url } }`); omitted → the daemon's defaults. */
+  source?: DaemonSource;
+}
+
+/** `source` settings a test may set; the config schema (src/config/schema.ts) validates them. */
+export interface DaemonSource {
+  format?: 'auto' | 'json' | 'avro';
+  schemaRegistry?: { url: string };
 }
 
 /** One `committed` log line of a daemon: which table got which instant, and when (ms since epoch). */
@@ -52,6 +60,7 @@ export function daemonConfig(spec: DaemonSpec): Record<string, unknown> {
   return {
     lake: { uri: spec.lake, s3: { endpoint: spec.s3Endpoint ?? env.s3.endpoint, region: env.s3.region, pathStyle: true } },
     kafka: { brokers: [env.kafkaBootstrap], groupId: spec.groupId, clientId: spec.groupId, topics: [...spec.topics] },
+    ...(spec.source ? { source: spec.source } : {}),
     tables: { defaults: { buckets: 2 }, overrides: spec.overrides ?? {} },
     buffer: { maxAgeMs: spec.buffer?.maxAgeMs ?? 500, ...(spec.buffer?.maxRows ? { maxRows: spec.buffer.maxRows } : {}) },
     deadLetters: { table: true },
