@@ -294,6 +294,9 @@ export async function readChanges(table: HudiTable, opts: { since: string; until
             for (const d of decodeDeleteContent(block.content, path)) {
               const key = String(d.recordKey);
               const row: Row = { ...keyRow(key, table.config.recordKeyFields, dataSchema), _hoodie_record_key: key, _hoodie_partition_path: d.partitionPath, _hoodie_commit_time: i.timestamp, _cdc_op: 'd' };
+              // The delete's source position lives in the block's ordering value (0 = none recorded).
+              const ordering = table.config.orderingField;
+              if (ordering !== '' && d.orderingVal !== 0 && d.orderingVal !== 0n && d.orderingVal !== null) row[ordering] = d.orderingVal;
               changes.push({ instant: i.timestamp, op: 'd', key, row });
             }
           }
