@@ -21,6 +21,9 @@
  * - With `trackTransactions`, each batch also counts the records of every source
  *   transaction it read, so `take(table, isComplete)` can hold back the rows of
  *   transactions that are not all in yet (`transaction.ts`). Off: no extra work per record.
+ *   On, a record costs four array pushes (`TxnNotes`); the per-transaction spans are
+ *   built only when an aligned take asks for them, since most streams (and most takes,
+ *   before transaction metadata is seen) never need them.
  */
 import type { ChangeEvent, Position } from '../debezium/change-event.js';
 import type { Value } from '../table/schema.js';
@@ -82,11 +85,25 @@ interface OpenBatch {
   bytes: number;
   openedAtMs: number;
   lastPosition: string | null;
-  /** Records per source transaction (only with `trackTransactions`). */
+  /** Records per source transaction (only with `trackTransactions`); `notes` not yet folded in. */
   txns: Map<string, TxnSpan> | null;
+  notes: TxnNotes | null;
   /** Everything left after an aligned take waits for its transactions: not due until news. */
   waiting: boolean;
 }
+
+/**
+ * One entry per record read with a transaction id, in arrival order (parallel arrays, no
+ * object per record); `spansOf` folds them into `TxnSpan`s on demand.
+ */
+interface TxnNotes {
+  ids: string[];
+  splits: SplitId[];
+  offsets: bigint[];
+  ms: number[];
+}
+
+const newNotes = (): TxnNotes => ({ ids: [], splits: [], offsets: [], ms: [] });
 
 /** Should `incoming` replace `buffered` for the same key within a batch? */
 export function supersedes(incoming: Position, buffered: Position): boolean {
@@ -127,6 +144,8 @@ export function carryUnavailable(incoming: ChangeEvent, replaced: ChangeEvent): 
 /** Canonical text of an event's key (columns in `keyFields` order); null when keyless. */
 export function keyText(e: ChangeEvent): string | null {
   if (!e.key) return null;
+  // one key column (the common case): its text alone, no array and join per record
+  if (e.keyFields.length === 1) return valueKey(e.key[e.keyFields[0] as string] ?? null);
   const fields = e.keyFields.length > 0 ? e.keyFields : Object.keys(e.key).sort();
   return fields.map((f) => valueKey(e.key?.[f] ?? null)).join('\u0001');
 }
@@ -137,6 +156,8 @@ export class BufferSet {
   private readonly paused = new Set<SplitId>();
   private readonly resumeRatio: number;
   private readonly trackTx: boolean;
+  /** `topic:partition` ids per topic, by partition: built once, not per record. */
+  private readonly splitIds = new Map<string, SplitId[]>();
 
   constructor(private readonly limits: BufferLimits) {
     this.resumeRatio = limits.resumeRatio ?? 0.75;
@@ -155,10 +176,16 @@ export class BufferSet {
   private batchOf(table: string, nowMs: number): OpenBatch {
     let b = this.open.get(table);
     if (!b) {
-      b = { table, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, openedAtMs: nowMs, lastPosition: null, txns: this.trackTx ? new Map() : null, waiting: false };
+      b = { table, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, openedAtMs: nowMs, lastPosition: null, txns: this.trackTx ? new Map() : null, notes: this.trackTx ? newNotes() : null, waiting: false };
       this.open.set(table, b);
     }
     return b;
+  }
+
+  private splitOf(topic: string, partition: number): SplitId {
+    let byPartition = this.splitIds.get(topic);
+    if (byPartition === undefined) this.splitIds.set(topic, (byPartition = []));
+    return (byPartition[partition] ??= splitId(topic, partition));
   }
 
   private cover(b: OpenBatch, split: SplitId, offset: bigint, next: bigint): void {
@@ -174,12 +201,18 @@ export class BufferSet {
   add(event: ChangeEvent, bytes: number, nowMs: number, table: string = event.table): AddOutcome {
     const b = this.batchOf(table, nowMs);
     const { topic, partition, offset } = event.origin;
-    const split = splitId(topic, partition);
+    const split = this.splitOf(topic, partition);
     this.cover(b, split, offset, offset + 1n);
     b.lastPosition = event.position.text;
     b.waiting = false;
-    const tx = b.txns === null ? null : txOf(event);
-    if (tx !== null) noteTxn(b.txns as Map<string, TxnSpan>, tx, split, offset, nowMs);
+    const notes = b.notes;
+    const tx = notes === null ? null : txOf(event);
+    if (tx !== null && notes !== null) {
+      notes.ids.push(tx);
+      notes.splits.push(split);
+      notes.offsets.push(offset);
+      notes.ms.push(nowMs);
+    }
     if (event.op === 't') {
       // everything buffered before the truncate is superseded: free it
       this.total -= b.bytes;
@@ -209,7 +242,7 @@ export class BufferSet {
     }
     b.bytes += bytes - cur.bytes;
     this.total += bytes - cur.bytes;
-    if (b.txns !== null && txOf(cur.event) !== tx) cur.txIds = mergedTxIds(cur, tx);
+    if (notes !== null && txOf(cur.event) !== tx) cur.txIds = mergedTxIds(cur, tx);
     cur.event = carryUnavailable(event, cur.event);
     cur.bytes = bytes;
     return 'replaced';
@@ -274,8 +307,9 @@ export class BufferSet {
   take(table: string, isComplete?: (txId: string, span: TxnSpan) => boolean): TableBatch | undefined {
     const b = this.open.get(table);
     if (!b) return undefined;
-    if (isComplete !== undefined && b.txns !== null && b.txns.size > 0) {
-      const cut = alignCut(alignEntries(b), b.txns, isComplete);
+    const spans = isComplete === undefined ? null : spansOf(b);
+    if (isComplete !== undefined && spans !== null && spans.size > 0) {
+      const cut = alignCut(alignEntries(b), spans, isComplete);
       if (cut.size > 0) return this.split(b, cut);
     }
     this.open.delete(table);
@@ -289,8 +323,8 @@ export class BufferSet {
       const c = cut.get(splitId(e.event.origin.topic, e.event.origin.partition));
       return c === undefined || e.event.origin.offset < c;
     };
-    const out: OpenBatch = { ...b, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, txns: null, waiting: false };
-    const keep: OpenBatch = { ...b, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, txns: new Map(), waiting: true };
+    const out: OpenBatch = { ...b, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, txns: null, notes: null, waiting: false };
+    const keep: OpenBatch = { ...b, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, txns: new Map(), notes: newNotes(), waiting: true };
     const place = (e: Entry): OpenBatch => {
       const to = below(e) ? out : keep;
       to.bytes += e.bytes;
@@ -308,7 +342,7 @@ export class BufferSet {
       }
     }
     // spans of transactions that still have records at or above the cut
-    for (const [id, span] of b.txns ?? []) {
+    for (const [id, span] of spansOf(b) ?? []) {
       for (const [s, first] of span.firstOffsets) {
         const c = cut.get(s);
         if (c !== undefined && first >= c) {
@@ -405,12 +439,23 @@ function batchOf(b: OpenBatch, held: number): TableBatch {
   };
 }
 
-function noteTxn(txns: Map<string, TxnSpan>, txId: string, split: SplitId, offset: bigint, nowMs: number): void {
-  let span = txns.get(txId);
-  if (span === undefined) txns.set(txId, (span = { seen: 0, firstOffsets: new Map(), firstSeenMs: nowMs }));
-  span.seen++;
-  const first = span.firstOffsets.get(split);
-  if (first === undefined || offset < first) span.firstOffsets.set(split, offset);
+/** The batch's transaction spans with every pending note folded in (null without tracking). */
+function spansOf(b: OpenBatch): Map<string, TxnSpan> | null {
+  const txns = b.txns;
+  const n = b.notes;
+  if (txns === null || n === null || n.ids.length === 0) return txns;
+  for (let i = 0; i < n.ids.length; i++) {
+    const txId = n.ids[i] as string;
+    const split = n.splits[i] as SplitId;
+    const offset = n.offsets[i] as bigint;
+    let span = txns.get(txId);
+    if (span === undefined) txns.set(txId, (span = { seen: 0, firstOffsets: new Map(), firstSeenMs: n.ms[i] as number }));
+    span.seen++;
+    const first = span.firstOffsets.get(split);
+    if (first === undefined || offset < first) span.firstOffsets.set(split, offset);
+  }
+  b.notes = newNotes();
+  return txns;
 }
 
 /** The source transaction an event belongs to; snapshot reads belong to none (no END ever names them). */
@@ -423,9 +468,11 @@ function ownTx(e: Entry): string[] {
   return tx === null ? [] : [tx];
 }
 
+/** The entry's transactions plus `incoming`; grows the entry's own list in place (one array per merged entry). */
 function mergedTxIds(cur: Entry, incoming: string | null): string[] {
   const ids = cur.txIds ?? ownTx(cur);
-  return incoming === null || ids.includes(incoming) ? ids : [...ids, incoming];
+  if (incoming !== null && !ids.includes(incoming)) ids.push(incoming);
+  return ids;
 }
 
 function alignEntries(b: OpenBatch): AlignEntry[] {

@@ -134,3 +134,42 @@ test('property: the batch holds, per key, the event with the highest ordering (f
     }),
   );
 });
+
+test('transaction spans count every record read (stale and duplicate too) and survive an aligned take', () => {
+  const b = new BufferSet({ ...limits, trackTransactions: true });
+  const tx = (e: ChangeEvent, id: string): ChangeEvent => ({ ...e, txId: id });
+  b.add(tx(ev(1, 10n, 'c', { offset: 0n }), '7'), 10, 100);
+  b.add(tx(ev(1, 10n, 'u', { offset: 1n }), '7'), 10, 101); // duplicate
+  b.add(tx(ev(1, 5n, 'u', { offset: 2n, partition: 1 }), '7'), 10, 102); // stale, other split
+  b.add(tx(ev(2, 20n, 'c', { offset: 3n }), '8'), 10, 103);
+  const seen = new Map<string, { seen: number; first: string; ms: number }>();
+  const first = b.take('s.t', (id, span) => {
+    seen.set(id, { seen: span.seen, first: [...span.firstOffsets].map(([s, o]) => `${s}@${o}`).join(','), ms: span.firstSeenMs });
+    return id === '7'; // 8 is still open: its row is held
+  });
+  assert.deepEqual(seen.get('7'), { seen: 3, first: 'topic:0@0,topic:1@2', ms: 100 });
+  assert.deepEqual(seen.get('8'), { seen: 1, first: 'topic:0@3', ms: 103 });
+  assert.deepEqual(first?.events.map((e) => e.key?.['id']), [1]);
+  assert.equal(first?.held, 1);
+  // later records of the held transaction add to the span it kept
+  b.add(tx(ev(3, 30n, 'c', { offset: 4n }), '8'), 10, 104);
+  let span8 = { seen: 0, first: '' };
+  const second = b.take('s.t', (id, span) => {
+    if (id === '8') span8 = { seen: span.seen, first: [...span.firstOffsets].map(([s, o]) => `${s}@${o}`).join(',') };
+    return true;
+  });
+  assert.deepEqual(span8, { seen: 2, first: 'topic:0@3' });
+  assert.deepEqual(second?.events.map((e) => e.key?.['id']), [2, 3]);
+});
+
+test('a replace across transactions holds the row while either transaction is open', () => {
+  const b = new BufferSet({ ...limits, trackTransactions: true });
+  b.add({ ...ev(1, 10n, 'c', { offset: 10n }), txId: 'a' }, 10, 0);
+  b.add({ ...ev(1, 20n, 'u', { offset: 11n }), txId: 'b' }, 10, 0);
+  const held = b.take('s.t', (id) => id !== 'a');
+  assert.equal(held?.events.length, 0);
+  assert.equal(held?.held, 1);
+  const all = b.take('s.t', () => true);
+  assert.deepEqual(all?.events.map((e) => e.row?.['v']), [0]);
+  assert.equal(all?.events[0]?.position.ordering, 20n);
+});
