@@ -76,11 +76,26 @@ export const KafkaSchema = z
       .describe('Regex; newly created matching topics are picked up'),
     sasl: SaslSchema.optional(),
     tls: TlsSchema.optional(),
+    // 15 s: a crashed replica's tables move within ~15 s, while an event-loop stall of a few
+    // seconds (a large flush on a loaded host) does not cost a rebalance. Brokers refuse values
+    // outside group.min/max.session.timeout.ms (6 s – 30 min by default).
+    sessionTimeoutMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(1_800_000)
+      .default(15_000)
+      .describe('Group session timeout: a replica silent this long loses its tables to the others (takeover time after a crash)'),
+    heartbeatIntervalMs: z.number().int().min(100).default(3000).describe('Heartbeat period; must be below sessionTimeoutMs / 3'),
   })
   .strict()
   .refine((k) => k.topics.length > 0 || k.topicPattern !== undefined, {
     message: 'expected kafka.topics (a list) and/or kafka.topicPattern (a regex)',
     path: ['topics'],
+  })
+  .refine((k) => k.heartbeatIntervalMs * 3 < k.sessionTimeoutMs, {
+    message: 'expected heartbeatIntervalMs below sessionTimeoutMs / 3 (a member must be able to miss two heartbeats before the group drops it)',
+    path: ['heartbeatIntervalMs'],
   });
 
 export const SchemaRegistrySchema = z

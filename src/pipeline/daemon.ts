@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging.js';
 import { SchemaRegistryClient, type SchemaRegistryOptions } from '../debezium/schema-registry.js';
@@ -49,6 +50,10 @@ export class Daemon {
       store: this.store,
       config,
       logger,
+      writer: () => {
+        const member = this.source.memberId?.();
+        return { host: hostname(), pid: process.pid, ...(member ? { member } : {}) };
+      },
       decode: {
         keyless: config.source.keyless,
         binaryHandling: config.source.binaryHandling,
@@ -116,6 +121,7 @@ export class Daemon {
         summary: this.pipeline.summary,
         buffers: this.pipeline.bufferState(),
         lastCommits: Object.fromEntries(this.lastCommitAt),
+        assignment: this.pipeline.assignment(),
         lag: { tables: Object.fromEntries(this.lag.tables), partitions: Object.fromEntries(this.lag.partitions) },
       }),
     });
@@ -228,5 +234,7 @@ function kafkaSource(config: Config): Source {
     ...(k.topicPattern ? { topicPattern: k.topicPattern } : {}),
     ...(k.sasl ? { sasl: k.sasl } : {}),
     ...(k.tls ? { tls: k.tls } : {}),
+    sessionTimeoutMs: k.sessionTimeoutMs,
+    heartbeatIntervalMs: k.heartbeatIntervalMs,
   } as ConstructorParameters<typeof KafkaSource>[0]);
 }

@@ -3,9 +3,13 @@ import type { Config } from '../config/index.js';
 import { createDecodeContext, decodeRecord, decodeRecordAsync, InvalidRecord, SchemaTracker, type DecodeContext, type DecodeContextOptions, type Decoded } from '../debezium/index.js';
 import type { ChangeEvent } from '../debezium/change-event.js';
 import type { KafkaRecordIn, RecordBatch, Source, SourceHooks, SplitId } from '../source/source.js';
-import { splitId } from '../source/record.js';
+import { parseSplitId, splitId } from '../source/record.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { HudiTable } from '../table/table.js';
+import { HudiTable, SCHEMA_KEY } from '../table/table.js';
+import { PROPERTIES_PATH, parseTableConfig } from '../table/config.js';
+import type { TableSchema } from '../table/schema.js';
+import { InstantConflict, Timeline, WRITER_KEY, joinPath } from '../table/timeline.js';
+export { WRITER_KEY } from '../table/timeline.js';
 import { withoutMetaFields } from '../table/meta-fields.js';
 import { BufferSet, type TableBatch } from './buffer.js';
 import { CHECKPOINT_KEY, checkpointForCommit, decodeCheckpoint, emptyCheckpoint, encodeCheckpoint, isUnconsumed, startOffsets, type Checkpoint } from './checkpoint.js';
@@ -48,6 +52,22 @@ export interface PipelineOptions {
   deadLetterSink?: DeadLetterSink;
   events?: PipelineEvents;
   now?: () => number;
+  /** Who writes (host, pid, group member): recorded in every commit under `cdc-lake.writer` (design §3.4). */
+  writer?: () => WriterIdentity;
+}
+
+export interface WriterIdentity {
+  host: string;
+  pid: number;
+  member?: string;
+}
+
+/** What this process reads and writes now (/status). */
+export interface Assignment {
+  splits: SplitId[];
+  tables: string[];
+  /** Tables whose commit was refused (another writer owns them); they come back at the next assignment. */
+  lost: string[];
 }
 
 /** Thrown when `errors.tolerance=none` meets a bad record: the pipeline stops before committing its offset. */
@@ -79,7 +99,6 @@ export class Pipeline {
   private readonly checkpoints = new Map<string, Checkpoint>();
   private readonly topicTable = new Map<string, string>();
   private deadLetters: DeadLetter[] = [];
-  private discovered = false;
   private readonly now: () => number;
   private readonly txLog = new TransactionLog();
   private readonly align: boolean;
@@ -91,6 +110,10 @@ export class Pipeline {
   private readonly deferredSince = new Map<string, number>();
   private source: Source | undefined;
   private readonly halfAge: number;
+  /** Splits the source assigned to this process now. */
+  private readonly assigned = new Set<SplitId>();
+  /** Tables lost to a refused commit: their records are dropped until the next assignment re-reads them. */
+  private readonly lost = new Set<string>();
   readonly summary: RunSummary = { records: 0, changes: 0, deadLetters: 0, commits: 0, skippedByCheckpoint: 0 };
 
   constructor(private readonly opts: PipelineOptions) {
@@ -107,13 +130,9 @@ export class Pipeline {
   /** The hooks a source calls: start offsets come from the tables' timelines, never from a consumer group. */
   hooks(): SourceHooks {
     return {
-      onAssigned: async (splits) => {
-        await this.discover();
-        return startOffsets(splits, this.checkpoints.values());
-      },
-      onRevoked: async (splits) => {
-        for (const t of this.buffers.tablesReading(splits)) this.buffers.discard(t);
-      },
+      // Serialized with consume/flush so a table is never reopened in the middle of its commit.
+      onAssigned: (splits) => this.serial(() => this.assign(splits)),
+      onRevoked: (splits) => this.serial(async () => this.revoke(splits)),
     };
   }
 
@@ -204,19 +223,86 @@ export class Pipeline {
     return this.buffers.stats();
   }
 
-  private async discover(): Promise<void> {
-    if (this.discovered) return;
-    this.discovered = true;
+  /** Splits and tables this process holds now (/status). */
+  assignment(): Assignment {
+    const splits = [...this.assigned].sort();
+    const tables = [...this.tablesReadingSplits(splits)].filter((t) => !this.lost.has(t)).sort();
+    return { splits, tables, lost: [...this.lost].sort() };
+  }
+
+  /** Tables that read any of `splits`: by checkpoint, by routed topic, or by buffered records. */
+  private tablesReadingSplits(splits: SplitId[]): Set<string> {
+    const set = new Set(splits);
+    const topics = new Set(splits.map((s) => parseSplitId(s).topic));
+    const out = new Set(this.buffers.tablesReading(splits));
+    for (const [table, c] of this.checkpoints) if ([...c.splits.keys()].some((s) => set.has(s))) out.add(table);
+    for (const [topic, table] of this.topicTable) if (topics.has(topic)) out.add(table);
+    out.delete(DEAD_LETTER_TABLE);
+    return out;
+  }
+
+  /**
+   * Gained splits start where the tables' timelines say NOW (design §3.1: "after every
+   * rebalance, positions come from the tables' timelines"): another replica may have
+   * committed to their tables since this process last looked. Tables this process keeps
+   * writing are not re-read (its own view of them is current).
+   */
+  private async assign(splits: SplitId[]): Promise<Map<SplitId, bigint>> {
+    for (const s of splits) this.assigned.add(s);
+    const gained = this.tablesReadingSplits(splits);
     for (const id of await discoverTables(this.opts.store)) {
-      const table = await HudiTable.open(this.opts.store, id.path);
-      const text = await table.latestExtraMetadata(CHECKPOINT_KEY);
-      this.checkpoints.set(id.id, text === undefined ? emptyCheckpoint() : decodeCheckpoint(text, `${id.id}@${table.timeline.lastCompleted()?.timestamp}`));
-      if (table.schema !== undefined && id.id !== DEAD_LETTER_TABLE) {
+      if (id.id === DEAD_LETTER_TABLE) continue;
+      const open = this.tables.get(id.id);
+      if (open !== undefined && !gained.has(id.id) && !this.lost.has(id.id)) continue;
+      if (open !== undefined && this.maintaining.has(id.id)) await this.maintaining.get(id.id);
+      // Reopened at its next flush from the fresh timeline (fence number, file groups, schema).
+      this.tables.delete(id.id);
+      const timeline = await Timeline.load(this.opts.store, id.path);
+      const text = await timeline.latestExtraMetadata(CHECKPOINT_KEY);
+      this.checkpoints.set(id.id, text === undefined ? emptyCheckpoint() : decodeCheckpoint(text, `${id.id}@${timeline.lastCompleted()?.timestamp}`));
+      const schemaText = await timeline.latestExtraMetadata(SCHEMA_KEY);
+      if (schemaText !== undefined) {
         // The decoder evolves from what the table already holds, not from scratch.
         const cdc = new Set(CDC_COLUMNS.map((f) => f.name));
-        const data = withoutMetaFields(table.schema);
-        this.tracker.seed(id.id, { ...data, fields: data.fields.filter((f) => !cdc.has(f.name)) }, table.config.recordKeyFields);
+        const data = withoutMetaFields(JSON.parse(schemaText) as TableSchema);
+        const propsPath = joinPath(id.path, PROPERTIES_PATH);
+        const keys = parseTableConfig(Buffer.from(await this.opts.store.get(propsPath)).toString('utf8'), propsPath).recordKeyFields;
+        this.tracker.seed(id.id, { ...data, fields: data.fields.filter((f) => !cdc.has(f.name)) }, keys);
       }
+    }
+    for (const t of this.tablesReadingSplits(splits)) this.lost.delete(t);
+    return startOffsets(splits, this.checkpoints.values());
+  }
+
+  /** Revoked splits' tables drop their buffers (the new owner re-reads those records) and are closed. */
+  private revoke(splits: SplitId[]): void {
+    const tables = this.tablesReadingSplits(splits);
+    for (const s of splits) this.assigned.delete(s);
+    for (const t of tables) this.closeTable(t);
+    if (tables.size > 0) this.opts.logger.info({ tables: [...tables].sort(), splits }, 'partitions revoked: their tables are closed and their buffers dropped');
+  }
+
+  private closeTable(table: string): void {
+    this.buffers.discard(table);
+    this.tables.delete(table);
+    this.deferredSince.delete(table);
+  }
+
+  /**
+   * A refused commit (another writer completed an instant of the table since this process
+   * read it) loses only that table: the others keep running. Its records are dropped until
+   * it is assigned again; with a source that can re-assign, that happens now, which
+   * re-reads its checkpoint (so a process that still owns the table resumes from it).
+   */
+  private loseTable(table: string, err: Error, source = this.source): void {
+    this.closeTable(table);
+    this.lost.add(table);
+    this.opts.logger.warn({ table, err: err.message }, `commit to ${table} refused: another writer owns it now; its buffer is dropped and it is re-read at the next assignment`);
+    const splits = [...(this.checkpoints.get(table)?.splits.keys() ?? [])].filter((s) => this.assigned.has(s));
+    for (const [topic, t] of this.topicTable) if (t === table) for (const s of this.assigned) if (parseSplitId(s).topic === topic && !splits.includes(s)) splits.push(s);
+    if (splits.length > 0 && source?.reassign !== undefined) {
+      // Not awaited: the re-assignment runs its hooks through `serial`, after the current stage.
+      source.reassign(splits).catch((e: unknown) => this.fail(e));
     }
   }
 
@@ -250,7 +336,7 @@ export class Pipeline {
         default: {
           // Tombstones, heartbeats, transaction markers: no row, but the table has read past them.
           const table = this.topicTable.get(rec.topic);
-          if (table !== undefined) this.buffers.advance(table, split, rec.offset, now);
+          if (table !== undefined && !this.lost.has(table)) this.buffers.advance(table, split, rec.offset, now);
         }
       }
     }
@@ -266,6 +352,7 @@ export class Pipeline {
     }
     const id = route.identity.id;
     this.topicTable.set(rec.topic, id);
+    if (this.lost.has(id)) return;
     if (!isUnconsumed(this.checkpoints.get(id), split, rec.offset)) {
       this.summary.skippedByCheckpoint++;
       this.buffers.advance(id, split, rec.offset, now);
@@ -369,13 +456,19 @@ export class Pipeline {
     const first = batch.truncate ?? (batch.events[0] as ChangeEvent);
     const open = await this.openTable(this.router.route(first.table), first.keyFields);
     const checkpoint = this.nextCheckpoint(open, batch);
-    const extraMetadata = { [CHECKPOINT_KEY]: encodeCheckpoint(checkpoint) };
-    if (batch.truncate !== null) await open.table.truncate(batch.events.length === 0 ? extraMetadata : {});
+    const extraMetadata = { [CHECKPOINT_KEY]: encodeCheckpoint(checkpoint), ...this.writerMetadata() };
     let instant: string | undefined;
-    if (batch.events.length > 0) {
-      const schema = withCdcColumns(this.tracker.schemaOf(first.table) ?? first.schema);
-      const result = await open.table.commit({ schema, mutations: batch.events.map(toMutation), extraMetadata });
-      instant = result.instant;
+    try {
+      if (batch.truncate !== null) await open.table.truncate(batch.events.length === 0 ? extraMetadata : this.writerMetadata());
+      if (batch.events.length > 0) {
+        const schema = withCdcColumns(this.tracker.schemaOf(first.table) ?? first.schema);
+        const result = await open.table.commit({ schema, mutations: batch.events.map(toMutation), extraMetadata });
+        instant = result.instant;
+      }
+    } catch (e) {
+      if (!(e instanceof InstantConflict)) throw e;
+      this.loseTable(tableId, e, source);
+      return;
     }
     open.checkpoint = checkpoint;
     this.checkpoints.set(tableId, checkpoint);
@@ -424,6 +517,11 @@ export class Pipeline {
     return checkpointForCommit(open.checkpoint, batch.splits, batch.lastPosition, (split) => this.buffers.pendingFloor(split, batch.table));
   }
 
+  private writerMetadata(): Record<string, string> {
+    const w = this.opts.writer?.();
+    return w === undefined ? {} : { [WRITER_KEY]: JSON.stringify(w) };
+  }
+
   private async flushDeadLetters(): Promise<void> {
     if (this.deadLetters.length === 0) return;
     const letters = this.deadLetters;
@@ -432,7 +530,15 @@ export class Pipeline {
     if (this.opts.config.deadLetters.table === false) return;
     const route = this.router.route(DEAD_LETTER_TABLE);
     const open = await this.openTable({ ...route, options: { ...route.options, recordKey: ['id'] } }, ['id'], undefined);
-    await open.table.commit({ schema: DEAD_LETTER_SCHEMA, mutations: letters.map(deadLetterMutation) });
+    const req = { schema: DEAD_LETTER_SCHEMA, mutations: letters.map(deadLetterMutation), extraMetadata: this.writerMetadata() };
+    try {
+      await open.table.commit(req);
+    } catch (e) {
+      // Every replica appends to the dead-letter table (keys are unique per record): re-read it and retry once.
+      if (!(e instanceof InstantConflict)) throw e;
+      await open.table.refresh();
+      await open.table.commit(req);
+    }
     this.opts.logger.warn({ table: DEAD_LETTER_TABLE, count: letters.length }, 'dead letters written');
   }
 }

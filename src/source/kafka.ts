@@ -47,7 +47,10 @@ export interface KafkaSourceOptions {
   maxBytesPerPartition?: number;
   /** Batches queued ahead of the consumer before fetching stops (default 32). */
   queueBatches?: number;
+  /** The group drops a member that sent no heartbeat for this long (takeover time after a crash). */
   sessionTimeoutMs?: number;
+  /** Heartbeat period; below a third of the session timeout. */
+  heartbeatIntervalMs?: number;
   /**
    * How the group leader spreads partitions: 'topic' (default) keeps all partitions of a
    * topic on one member so each table has one writer; 'partition' is round-robin.
@@ -99,6 +102,8 @@ export class KafkaSource implements Source {
   private failure: Error | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private assignmentChain: Promise<void> = Promise.resolve();
+  /** The group's latest assignment to this member (a local re-assignment never adds beyond it). */
+  private lastGroupAssignment = new Set<SplitId>();
   private loop: Promise<void> | undefined;
   private readonly pattern: RegExp | undefined;
   private readonly name: string;
@@ -127,14 +132,15 @@ export class KafkaSource implements Source {
       ...this.base(),
       groupId: this.opts.groupId,
       sessionTimeout: this.opts.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: 3000,
+      heartbeatInterval: this.opts.heartbeatIntervalMs ?? 3000,
       autocommit: false,
       ...(this.opts.assignment === 'partition' ? {} : { partitionAssigner: wholeTopicAssigner }),
     });
     this.consumer.on('consumer:group:join', (p) => {
       const next = new Set<SplitId>();
       for (const a of p.assignments ?? []) for (const part of a.partitions) next.add(splitId(a.topic, part));
-      this.enqueueAssignment(next);
+      this.lastGroupAssignment = next;
+      this.enqueueAssignment(() => next);
     });
     if (this.pattern) this.admin = new Admin(this.base());
     try {
@@ -178,8 +184,8 @@ export class KafkaSource implements Source {
   }
 
   /** Assignment changes are applied one at a time, in order, so hooks never interleave. */
-  private enqueueAssignment(next: Set<SplitId>): void {
-    this.assignmentChain = this.assignmentChain.then(() => this.applyAssignment(next)).catch((e: unknown) => {
+  private enqueueAssignment(next: () => Set<SplitId>): void {
+    this.assignmentChain = this.assignmentChain.then(() => this.applyAssignment(next())).catch((e: unknown) => {
       this.failure = new SourceError(this.name, `assignment failed: ${errText(e)}`, { cause: e });
       this.notify();
     });
@@ -387,6 +393,27 @@ export class KafkaSource implements Source {
   resume(splits: SplitId[]): void {
     for (const s of splits) this.paused.delete(s);
     this.notify();
+  }
+
+  /** Revokes `splits` locally and assigns them again, so the owner re-reads their start offsets. */
+  reassign(splits: SplitId[]): Promise<void> {
+    const again = new Set(splits);
+    let without: Set<SplitId> | undefined;
+    this.enqueueAssignment(() => {
+      // computed when the chain reaches it: a rebalance queued earlier may have moved them
+      without = new Set([...this.assigned].filter((s) => !again.has(s)));
+      return without;
+    });
+    this.enqueueAssignment(() => {
+      const still = [...again].filter((s) => !(without as Set<SplitId>).has(s) && this.lastGroupAssignment.has(s));
+      return new Set([...this.assigned, ...still]);
+    });
+    return this.assignmentChain;
+  }
+
+  /** This member's id in the group, once joined. */
+  memberId(): string | undefined {
+    return this.consumer?.memberId ?? undefined;
   }
 
   /** Splits currently assigned to this member. */

@@ -44,6 +44,14 @@ export interface Source {
    * will fetch (undefined while the split's start is being decided).
    */
   offsets?(): Promise<Map<SplitId, SplitOffsets>>;
+  /**
+   * Optional: revokes these still-assigned splits locally and assigns them again (hooks
+   * `onRevoked` then `onAssigned`, queued behind any rebalance), so the owner re-reads
+   * where they start. Used after a table's commit was refused (design §3.4).
+   */
+  reassign?(splits: SplitId[]): Promise<void>;
+  /** Optional: this member's id in the consumer group (recorded as the writer of commits). */
+  memberId?(): string | undefined;
 }
 
 export interface SplitOffsets {

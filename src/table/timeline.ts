@@ -77,10 +77,12 @@ export class Timeline {
   }
 
   /** Claims the next fence number; fails when another writer completed an instant since this timeline was read. */
-  private async claimFence(timestamp: string): Promise<void> {
+  private async claimFence(timestamp: string, writer: string | undefined): Promise<void> {
     const next = this.fence + 1;
     const key = joinPath(this.base, FENCE_DIR, String(next).padStart(FENCE_DIGITS, '0'));
-    if (!(await this.store.createIfAbsent(key, timestamp))) throw new InstantConflict(key);
+    // The claim names its writer when the commit does: who held the table at each instant.
+    const claim = writer === undefined ? timestamp : JSON.stringify({ instant: timestamp, writer });
+    if (!(await this.store.createIfAbsent(key, claim))) throw new InstantConflict(key);
     this.fence = next;
     // Keep the folder small: only the newest claims matter.
     if (next > 64) await this.store.delete(joinPath(this.base, FENCE_DIR, String(next - 64).padStart(FENCE_DIGITS, '0')));
@@ -153,7 +155,7 @@ export class Timeline {
   async complete(timestamp: string, action: Action, content: Uint8Array | string): Promise<Instant> {
     const i: Instant = { timestamp, action, state: 'completed' };
     const path = this.instantPath(i);
-    await this.claimFence(timestamp);
+    await this.claimFence(timestamp, writerOf(content));
     if (!(await this.store.createIfAbsent(path, content))) throw new InstantConflict(path);
     return i;
   }
@@ -162,6 +164,36 @@ export class Timeline {
   async removePending(timestamp: string, action: Action): Promise<void> {
     for (const state of ['inflight', 'requested'] as const) await this.store.delete(this.instantPath({ timestamp, action, state }));
   }
+}
+
+/** Commit metadata key naming the process that made a commit (set by the daemon). */
+export const WRITER_KEY = 'cdc-lake.writer';
+
+/** The writer named in a commit's metadata, if any (commit metadata is JSON). */
+export function writerOf(content: Uint8Array | string): string | undefined {
+  try {
+    const text = typeof content === 'string' ? content : Buffer.from(content).toString('utf8');
+    const w = (JSON.parse(text) as { extraMetadata?: Record<string, unknown> } | null)?.extraMetadata?.[WRITER_KEY];
+    return typeof w === 'string' && w !== '' ? w : undefined;
+  } catch {
+    return undefined; // not JSON (e.g. an Avro plan): no writer to record
+  }
+}
+
+/** The fence claims still kept (the newest 64): number, instant and writer, oldest first. */
+export async function readFenceClaims(store: ObjectStore, base: string): Promise<Array<{ fence: number; instant: string; writer?: string }>> {
+  const { files } = await store.listDir(joinPath(base, FENCE_DIR));
+  const out: Array<{ fence: number; instant: string; writer?: string }> = [];
+  for (const f of files) {
+    const fence = Number(f.key.slice(f.key.lastIndexOf('/') + 1));
+    if (!Number.isSafeInteger(fence)) continue;
+    const text = Buffer.from(await store.get(f.key)).toString('utf8');
+    if (text.startsWith('{')) {
+      const c = JSON.parse(text) as { instant?: unknown; writer?: unknown };
+      out.push({ fence, instant: String(c.instant), ...(typeof c.writer === 'string' ? { writer: c.writer } : {}) });
+    } else out.push({ fence, instant: text });
+  }
+  return out.sort((a, b) => a.fence - b.fence);
 }
 
 export function joinPath(...parts: string[]): string {
