@@ -130,7 +130,9 @@ export function inlineNamedTypes(schema: unknown, refs: ReadonlyMap<string, unkn
       const full = refs.has(node) ? node : fullName(node, ns);
       if (!refs.has(full) || defined.has(full)) return node;
       defined.add(full);
-      return refs.get(full);
+      // Walked too, so the names it defines (a Source inside a referenced Wrapper) count
+      // as defined and are not inlined a second time (avsc rejects duplicate names).
+      return walk(refs.get(full), '');
     }
     if (Array.isArray(node)) return node.map((n) => walk(n, ns));
     if (typeof node !== 'object' || node === null) return node;

@@ -8,7 +8,6 @@
  */
 import { inlineNamedTypes } from './avro.js';
 
-
 export type RegistryAuth = { username: string; password: string } | { bearerToken: string };
 
 export interface SchemaRegistryOptions {
@@ -67,6 +66,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export class SchemaRegistryClient implements SchemaSource {
   private readonly cache = new Map<number, Promise<string>>();
+  /** Resolved referenced schemas by subject-version URL. */
+  private readonly refCache = new Map<string, string>();
   private readonly base: string;
   private readonly headers: Record<string, string>;
   constructor(private readonly opts: SchemaRegistryOptions) {
@@ -89,21 +90,47 @@ export class SchemaRegistryClient implements SchemaSource {
   }
 
   private async fetchSchema(id: number): Promise<string> {
-    return this.resolve(id, `${this.base}/schemas/ids/${id}`, 0);
+    return this.resolve(id, `${this.base}/schemas/ids/${id}`, []);
   }
 
-  /** The schema at `url` with its references inlined (depth-limited against reference cycles). */
-  private async resolve(id: number, url: string, depth: number): Promise<string> {
+  /**
+   * The schema at `url` with its references inlined. `chain` is the `subject/version` path
+   * from the id to here: a reference back into it is a cycle, which Avro cannot express.
+   */
+  private async resolve(id: number, url: string, chain: readonly string[]): Promise<string> {
     const body = await this.getSchemaJson(id, url);
     const refs = body.references ?? [];
     if (refs.length === 0) return body.schema;
-    if (depth >= 16) throw new SchemaRegistryError(id, url, null, 'schema references nest deeper than 16 levels (a reference cycle?)');
     const named = new Map<string, unknown>();
     for (const r of refs) {
-      const refUrl = `${this.base}/subjects/${encodeURIComponent(r.subject)}/versions/${encodeURIComponent(String(r.version))}`;
-      named.set(r.name, JSON.parse(await this.resolve(id, refUrl, depth + 1)) as unknown);
+      const at = `${r.subject}/${String(r.version)}`;
+      if (chain.includes(at)) {
+        throw new SchemaRegistryError(id, url, null, `schema reference cycle ${[...chain, at].join(' → ')}: fix the references registered under subject ${r.subject}`);
+      }
+      named.set(r.name, JSON.parse(await this.referenced(id, r, [...chain, at])) as unknown);
     }
     return JSON.stringify(inlineNamedTypes(JSON.parse(body.schema) as unknown, named));
+  }
+
+  /**
+   * A referenced subject version, resolved. Numbered versions are immutable, so they are
+   * cached like ids (every Debezium envelope references the same `Source` record); only
+   * finished resolutions are cached, so concurrent lookups cannot wait on each other.
+   * "latest" is fetched each time.
+   */
+  private async referenced(id: number, r: SchemaReference, chain: readonly string[]): Promise<string> {
+    const url = `${this.base}/subjects/${encodeURIComponent(r.subject)}/versions/${encodeURIComponent(String(r.version))}`;
+    const cached = this.refCache.get(url);
+    if (cached !== undefined) return cached;
+    let text: string;
+    try {
+      text = await this.resolve(id, url, chain);
+    } catch (e) {
+      if (!(e instanceof SchemaRegistryError && e.notFound && e.url === url)) throw e;
+      throw new SchemaRegistryError(id, url, 404, `referenced type ${r.name} (subject ${r.subject}, version ${String(r.version)}) is not in the registry: register it, or fix the references of schema id ${id}`);
+    }
+    if (/^\d+$/.test(String(r.version))) this.refCache.set(url, text);
+    return text;
   }
 
   private async getSchemaJson(id: number, url: string): Promise<{ schema: string; references?: SchemaReference[] }> {

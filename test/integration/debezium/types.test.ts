@@ -3,16 +3,26 @@
 // JsonConverter; each decoded value, in the JSONL conventions, equals the SELECT.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { createDecodeContext, decodeRecord, SchemaTracker } from '../../../src/debezium/index.js';
+import { createDecodeContext, decodeRecord, decodeRecordAsync, SchemaRegistryClient, SchemaTracker } from '../../../src/debezium/index.js';
+import type { ChangeEvent, Decoded } from '../../../src/debezium/index.js';
 import { formatValueJson } from '../../../src/query/output/index.js';
 import type { TableSchema } from '../../../src/table/schema.js';
-import { deleteConnector, readTopic, registerPostgresConnector, sql, waitForConnectorRunning } from '../../support/debezium.js';
+import { deleteConnector, readTopic, readTopicBytes, registerPostgresConnector, sql, waitForConnectorRunning, type ConnectorFormat } from '../../support/debezium.js';
+import { stackEnv } from '../../support/stack-env.js';
 
 const stamp = Date.now().toString(36);
 const created: string[] = [];
+const tables: string[] = [];
 after(async () => {
   for (const name of created) await deleteConnector(name);
+  for (const t of tables) await sql(`drop table if exists public.${t};`).catch(() => undefined);
 });
+
+function registryUrl(): string {
+  const url = stackEnv().vars['CDC_LAKE_SCHEMA_REGISTRY_URL'];
+  assert.ok(url, 'CDC_LAKE_SCHEMA_REGISTRY_URL is in .stack/env (scripts/stack up registry)');
+  return url;
+}
 
 const COLUMNS = `id bigint primary key, small smallint, big bigint, amount numeric(10,2), free numeric, r real, d double precision,
   flag boolean not null default true, day date, t time(6), ts timestamp(6), ts3 timestamp(3), tstz timestamptz, doc jsonb, u uuid,
@@ -55,45 +65,80 @@ function jsonOf(schema: TableSchema, row: Record<string, unknown>, column: strin
   return formatValueJson(row[column] as never, field.type);
 }
 
-test('every type round-trips from PostgreSQL through Debezium (JSON with schema), also after ADD COLUMN', { timeout: 300_000 }, async () => {
-  const table = `types_${stamp}`;
+const COLUMN_NAMES = ['id', 'small', 'big', 'amount', 'free', 'r', 'd', 'flag', 'day', 't', 'ts', 'ts3', 'tstz', 'doc', 'u', 'raw', 'tags', 'nums', 'mood', 'note', 'phone'];
+
+interface RoundTrip {
+  table: string;
+  schema: TableSchema;
+  insert1: ChangeEvent;
+  update1: ChangeEvent;
+  insert2: ChangeEvent;
+}
+
+/**
+ * The every-type table through real Debezium in `format`: an insert, ADD COLUMN phone, an
+ * insert using it and an update of the first row, decoded with decodeRecordAsync (Avro
+ * through the project's registry client against the stack's registry).
+ */
+async function roundTrip(format: ConnectorFormat, tag: string): Promise<RoundTrip> {
+  const table = `types_${tag}_${stamp}`;
   const name = `it-types-${table}`;
-  const prefix = `types${stamp}`;
+  const prefix = `types${tag}${stamp}`;
   await sql(`do $$ begin create type mood as enum ('sad', 'happy'); exception when duplicate_object then null; end $$;
     create table public.${table} (${COLUMNS}); alter table public.${table} replica identity full;`);
   created.push(name);
-  await registerPostgresConnector({ name, tables: [`public.${table}`], topicPrefix: prefix, schemas: true, extra: { 'value.converter.replace.null.with.default': 'false' } });
+  tables.push(table);
+  // JsonConverter would write a column's default in place of an explicit null.
+  const extra: Record<string, string> = format === 'avro' ? {} : { 'value.converter.replace.null.with.default': 'false' };
+  await registerPostgresConnector({ name, tables: [`public.${table}`], topicPrefix: prefix, schemas: format !== 'json-schemaless', format, extra });
   await waitForConnectorRunning(name);
   await sql(INSERT.replace('TABLE', `public.${table}`));
   await sql(`alter table public.${table} add column phone varchar(32); insert into public.${table} (id, phone, flag) values (2, '+1-555-0100', true); update public.${table} set note = 'later' where id = 1;`);
-  const records = await readTopic(`${prefix}.public.${table}`, { until: (r) => r.length >= 3, timeoutMs: 120_000 });
+  const records = await readTopicBytes(`${prefix}.public.${table}`, { until: (r) => r.length >= 3, timeoutMs: 120_000 });
   const tracker = new SchemaTracker();
-  const ctx = createDecodeContext({ tracker });
-  const decoded = records.map((r) =>
-    decodeRecord({ topic: r.topic, partition: r.partition, offset: r.offset, key: r.key === null ? null : Buffer.from(r.key), value: r.value === null ? null : Buffer.from(r.value) }, ctx),
-  );
-  for (const d of decoded) assert.equal(d.kind, 'change', d.kind === 'invalid' ? d.error.message : d.kind);
+  const ctx = createDecodeContext({ tracker, ...(format === 'avro' ? { registry: new SchemaRegistryClient({ url: registryUrl() }) } : {}) });
+  const decoded: Decoded[] = [];
+  for (const r of records) decoded.push(await decodeRecordAsync(r, ctx));
+  for (const d of decoded) assert.equal(d.kind, 'change', d.kind === 'invalid' ? `${format}: ${d.error.message}` : d.kind);
   const changes = decoded.flatMap((d) => (d.kind === 'change' ? [d.event] : []));
   const insert1 = changes.find((e) => e.op === 'c' && e.row?.id === 1);
   const update1 = changes.find((e) => e.op === 'u' && e.row?.id === 1);
   const insert2 = changes.find((e) => e.op === 'c' && e.row?.id === 2);
-  assert.ok(insert1 && update1 && insert2, 'an insert, an insert after ADD COLUMN and an update');
+  assert.ok(insert1 && update1 && insert2, `${format}: an insert, an insert after ADD COLUMN and an update`);
   assert.deepEqual(insert1.keyFields, ['id']);
   assert.equal(insert1.table, `public.${table}`);
+  return { table, schema: tracker.schemaOf(`public.${table}`) as TableSchema, insert1, update1, insert2 };
+}
 
+/** Every column of rows 1 (after the update) and 2 formats to PostgreSQL's value; `override` maps a column to its expected JSONL text where the format documents a difference. */
+async function assertRowsEqualSelect(rt: RoundTrip, label: string, override: Partial<Record<string, (pgText: string) => string>> = {}): Promise<void> {
   // The schema evolved: phone is a new nullable column, after note.
-  const schema = tracker.schemaOf(`public.${table}`) as TableSchema;
-  assert.deepEqual(schema.fields.slice(-2).map((f) => f.name), ['note', 'phone']);
-
-  const columns = ['id', 'small', 'big', 'amount', 'free', 'r', 'd', 'flag', 'day', 't', 'ts', 'ts3', 'tstz', 'doc', 'u', 'raw', 'tags', 'nums', 'mood', 'note', 'phone'];
-  for (const [event, id] of [[update1, 1], [insert2, 2]] as const) {
-    const want = await selectRow(table, id, columns);
-    for (const c of columns) {
+  assert.deepEqual(rt.schema.fields.slice(-2).map((f) => f.name), ['note', 'phone'], `${label}: phone added after note`);
+  for (const [event, id] of [[rt.update1, 1], [rt.insert2, 2]] as const) {
+    const want = await selectRow(rt.table, id, COLUMN_NAMES);
+    for (const c of COLUMN_NAMES) {
       const text = want[c] ?? null;
-      const expected = text === null ? 'null' : (fromPg[c] ?? ((x: string) => x))(text);
-      assert.equal(jsonOf(schema, event.row as Record<string, unknown>, c), expected, `row ${id} column ${c} (PostgreSQL: ${text})`);
+      const expected = text === null ? 'null' : (override[c] ?? fromPg[c] ?? ((x: string) => x))(text);
+      assert.equal(jsonOf(rt.schema, event.row as Record<string, unknown>, c), expected, `${label}: row ${id} column ${c} (PostgreSQL: ${text})`);
     }
   }
+}
+
+/** The JSON-with-schema table schema, for the Avro test to compare with (tests in a file run in order). */
+let jsonSchema: TableSchema | undefined;
+
+test('every type round-trips from PostgreSQL through Debezium (JSON with schema), also after ADD COLUMN', { timeout: 300_000 }, async () => {
+  const json = await roundTrip('json', 'j');
+  await assertRowsEqualSelect(json, 'JSON with schema');
+  jsonSchema = json.schema;
+});
+
+test('every type round-trips through Debezium Avro via the schema registry, also after ADD COLUMN', { timeout: 300_000 }, async () => {
+  const avro = await roundTrip('avro', 'a');
+  await assertRowsEqualSelect(avro, 'Avro');
+  // Avro carries the same Connect schema as JSON with schema: same column types.
+  const json = jsonSchema ?? (await roundTrip('json', 'ja')).schema;
+  assert.deepEqual(avro.schema.fields.map((f) => [f.name, f.type]), json.fields.map((f) => [f.name, f.type]), 'Avro and JSON with schema derive the same table schema');
 });
 
 test('schemaless JSON keeps values as they arrived, keys and positions intact', { timeout: 300_000 }, async () => {
