@@ -2,7 +2,8 @@
  * Decode throughput: records/s of decodeRecord for with-schema JSON, schemaless JSON and
  * Avro (Confluent wire format), each next to the bare parse of the same bytes in the same
  * run (JSON.parse of key and value text; avsc decode of key and value bodies).
- * Run: node --import tsx bench/decode/run.ts [records=2000] [rounds=5]
+ * Run: node --import tsx bench/decode/run.ts [records=2000] [rounds=5] [forms=json,schemaless,avro]
+ * (e.g. `... 2000 5 avro` to profile the Avro case alone with --cpu-prof).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,6 +17,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const FIX = join(here, '..', '..', '..', 'shared', 'fixtures', 'debezium');
 const N = Number(process.argv[2] ?? 2000);
 const ROUNDS = Number(process.argv[3] ?? 5);
+const FORMS = new Set((process.argv[4] ?? 'json,schemaless,avro').split(','));
 
 const many = JSON.parse(readFileSync(join(FIX, 'pg-many-types.json'), 'utf8')) as {
   topic: string;
@@ -83,7 +85,7 @@ function check(kind: string): void {
 const ps = payloads();
 const results: { form: string; ours: number; bare: number }[] = [];
 
-{
+if (FORMS.has('json')) {
   const keySchema = JSON.stringify(many.key.schema);
   const valueSchema = JSON.stringify(many.value.schema);
   const recs = ps.map((p, i) => rec(Buffer.from(`{"schema":${keySchema},"payload":${JSON.stringify(p.key)}}`), Buffer.from(`{"schema":${valueSchema},"payload":${JSON.stringify(p.value)}}`), i));
@@ -95,7 +97,7 @@ const results: { form: string; ours: number; bare: number }[] = [];
   });
   results.push({ form: 'JSON with schema', ...r2 });
 }
-{
+if (FORMS.has('schemaless')) {
   const recs = ps.map((p, i) => rec(Buffer.from(JSON.stringify(p.key)), Buffer.from(JSON.stringify(p.value)), i));
   const ctx = createDecodeContext();
   const r2 = rates((i) => check(decodeRecord(recs[i] as KafkaRecordIn, ctx).kind), (i) => {
@@ -105,7 +107,7 @@ const results: { form: string; ours: number; bare: number }[] = [];
   });
   results.push({ form: 'JSON schemaless', ...r2 });
 }
-{
+if (FORMS.has('avro')) {
   // Bare avsc needs the exact long type too: its default long throws on ts_ns (~1.7e18 > 2^53).
   const keyT = avro.Type.forSchema(JSON.parse(avroFx.registry_response.key.schema) as avro.Schema, { wrapUnions: false, registry: { long: exactLongType } });
   const valT = avro.Type.forSchema(JSON.parse(avroFx.registry_response.value.schema) as avro.Schema, { wrapUnions: false, registry: { long: exactLongType } });

@@ -35,10 +35,14 @@ interface CompiledSchema {
   error?: DecodeFailure;
 }
 
+/** One resolved writer schema (by registry id), with what its records need compiled once. */
 interface AvroEntry {
   type: avro.Type;
   connect: ConnectSchema;
   compiled: CompiledSchema;
+  /** Its value shape / key codec once asked for (`valueShape` / `keyCodec` of `compiled`). */
+  shape?: ValueShape;
+  key?: RowCodec | null;
 }
 
 const MAX_CACHED = 10_000;
@@ -59,7 +63,7 @@ export class DecodeContext {
       binaryColumns: new Set(opts.binaryColumns ?? []),
       placeholder: opts.unavailablePlaceholder ?? '__debezium_unavailable_value',
     };
-    this.env = { opts, codecOpts, prefix: opts.flattenedPrefix ?? '__', tracker: opts.tracker, inferred: new Map(), tableNames: new Map(), lastKeyFields: [] };
+    this.env = { opts, codecOpts, prefix: opts.flattenedPrefix ?? '__', tracker: opts.tracker, inferred: new Map(), tableNames: new Map(), lastKeyFields: [], scratch: [] };
     this.registry = opts.registry;
   }
 
@@ -208,18 +212,24 @@ function avroEntry(id: number, ctx: DecodeContext): AvroEntry {
   return e;
 }
 
-function avroDecode(buf: Buffer, ctx: DecodeContext): { value: unknown; entry: AvroEntry } {
-  const { id, bodyOffset } = readWireHeader(buf);
-  const entry = avroEntry(id, ctx);
-  return { value: decodeBody(entry.type, buf, bodyOffset, id), entry };
+/** The writer schema of a Confluent-framed record (buf[0] is 0). */
+function avroEntryOf(buf: Buffer, ctx: DecodeContext): AvroEntry {
+  const id = wireId(buf);
+  // shorter than the header: readWireHeader names the problem
+  return avroEntry(id === null ? readWireHeader(buf).id : id, ctx);
+}
+
+function avroBody(buf: Buffer, entry: AvroEntry): unknown {
+  return decodeBody(entry.type, buf, 5, wireId(buf) as number);
 }
 
 function decodeKey(key: Uint8Array | null, ctx: DecodeContext): KeyIn {
   if (key === null || key.length === 0) return { obj: null, codec: null };
   const buf = asBuffer(key);
   if (buf[0] === 0) {
-    const { value, entry } = avroDecode(buf, ctx);
-    return { obj: value, codec: keyCodec(entry.compiled, ctx.env) };
+    const entry = avroEntryOf(buf, ctx);
+    const obj = avroBody(buf, entry);
+    return { obj, codec: entry.key !== undefined ? entry.key : (entry.key = keyCodec(entry.compiled, ctx.env)) };
   }
   const c = firstNonSpace(buf);
   if (c === 0x7b || c === 0x6e /* null */) return jsonKey(buf, ctx);
@@ -235,9 +245,9 @@ function decodeInner(rec: KafkaRecordIn, ctx: DecodeContext, origin: RecordOrigi
   let payload: unknown;
   let shape: ValueShape | null;
   if (buf[0] === 0) {
-    const { value: v, entry } = avroDecode(buf, ctx);
-    payload = v;
-    shape = valueShape(entry.compiled, ctx.env);
+    const entry = avroEntryOf(buf, ctx);
+    payload = avroBody(buf, entry);
+    shape = entry.shape ?? (entry.shape = valueShape(entry.compiled, ctx.env));
   } else {
     const c = firstNonSpace(buf);
     if (c !== 0x7b && c !== 0x6e && c !== 0x5b && c !== 0x22 && !(c >= 0x30 && c <= 0x39) && c !== 0x2d && c !== 0x74 && c !== 0x66) {

@@ -19,6 +19,8 @@ export interface ValueShape {
   row: RowCodec | null;
   /** Flattened rows: the codec covers the data columns only (prefixed fields read raw). */
   flattened: boolean;
+  /** Last table this shape's rows were named for and its schema: one topic = one table, so a hit saves two map lookups per record. */
+  last?: { table: string; schema: TableSchema };
 }
 
 export interface Env {
@@ -29,9 +31,24 @@ export interface Env {
   /** Schemaless tables: recent inferred schemas per table, newest first (updates and deletes differ in shape). */
   inferred: Map<string, TableSchema[]>;
   /** `<schema>.<table>` names by schema and table. */
-  tableNames: Map<string, Map<string, string>>;
+  tableNames: Map<string, Map<string, TableNames>>;
   /** Field names of the last schemaless key (shared by events whose keys have the same names). */
   lastKeyFields: string[];
+  /** The last table named (schema, table → names), checked before `tableNames`. */
+  lastTable?: TableNames;
+  /** Reused for each row's unavailable columns; copied out only when a row has some. */
+  scratch: string[];
+}
+
+/** A table's `<schema>.<table>` id and the labels its errors use, built once per table. */
+interface TableNames {
+  schema: string;
+  table: string;
+  id: string;
+  after: string;
+  before: string;
+  key: string;
+  value: string;
 }
 
 const RECENT_SHAPES = 4;
@@ -185,13 +202,33 @@ function readKey(key: KeyIn, env: Env): { row: Row; fields: string[] } | null {
   return { row, fields: sameKeyFields(env, row) };
 }
 
-/** `<schema>.<table>` built once per pair, not concatenated per record. */
-function tableName(env: Env, schema: string, table: string): string {
+/** `<schema>.<table>` and its labels built once per pair, not concatenated per record. */
+function tableNames(env: Env, schema: string, table: string): TableNames {
+  const last = env.lastTable;
+  if (last !== undefined && last.table === table && last.schema === schema) return last;
   let byTable = env.tableNames.get(schema);
   if (!byTable) env.tableNames.set(schema, (byTable = new Map()));
-  let name = byTable.get(table);
-  if (name === undefined) byTable.set(table, (name = `${schema}.${table}`));
-  return name;
+  let names = byTable.get(table);
+  if (names === undefined) {
+    const id = `${schema}.${table}`;
+    byTable.set(table, (names = { schema, table, id, after: `${id}.after`, before: `${id}.before`, key: `${id}.key`, value: `${id}.value` }));
+  }
+  return (env.lastTable = names);
+}
+
+/** The unavailable columns collected in `env.scratch`, moved out (the shared empty list when none). */
+function takeUnavailable(env: Env): string[] {
+  const u = env.scratch;
+  return u.length === 0 ? NONE_UNAVAILABLE : u.splice(0, u.length);
+}
+
+/** The table schema of a codec's rows, remembered on the shape for the table it last named. */
+function shapeSchema(shape: ValueShape, codec: RowCodec, table: string): TableSchema {
+  const last = shape.last;
+  if (last !== undefined && last.table === table) return last.schema;
+  const schema = schemaFromCodec(codec, table);
+  shape.last = { table, schema };
+  return schema;
 }
 
 function keylessPolicy(env: Env, table: string): KeylessPolicy {
@@ -233,7 +270,7 @@ export function interpret(origin: RecordOrigin, payload: unknown, key: KeyIn, sh
       return { kind: 'message', origin, prefix: isObject(msg) && typeof msg['prefix'] === 'string' ? msg['prefix'] : null };
     }
     if (!OPS.has(op)) return fail('unknown-op', `op ${JSON.stringify(op)} is not one of c r u d t m`);
-    return change(origin, op as Op, payload, key, shape?.row ?? null, env);
+    return change(origin, op as Op, payload, key, shape, env);
   }
   if ('status' in payload && 'id' in payload) return transaction(origin, payload);
   if ('ddl' in payload || 'tableChanges' in payload) return schemaChange(origin, payload);
@@ -292,20 +329,24 @@ function track(event: ChangeEvent, env: Env): ChangeEvent {
   return event;
 }
 
-function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn: KeyIn, codec: RowCodec | null, env: Env): Decoded {
+function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn: KeyIn, shape: ValueShape | null, env: Env): Decoded {
   const source = p['source'];
   if (!isObject(source)) return fail('missing-source', `op=${op} envelope has no source block`);
-  const mysql = source['connector'] === 'mysql' || source['connector'] === 'mariadb' || typeof source['file'] === 'string';
+  const connector = source['connector'];
+  const mysql = connector === 'mysql' || connector === 'mariadb' || typeof source['file'] === 'string';
   const schemaName = mysql ? source['db'] : source['schema'];
   const sourceTable = source['table'];
   if (typeof schemaName !== 'string' || typeof sourceTable !== 'string' || sourceTable === '') {
     return fail('missing-table', `source has no ${mysql ? 'db' : 'schema'}/table, cannot name the table`);
   }
-  const table = tableName(env, schemaName, sourceTable);
+  const names = tableNames(env, schemaName, sourceTable);
+  const table = names.id;
   const position: Position = mysql ? mysqlPosition(op, source) : pgPosition(op, source);
-  const reader = rowReader(codec, table, env);
   const sourceTsMs = num(source['ts_ms']);
   const txId = txIdOf(source, p['transaction'], mysql);
+  const codec = shape?.row ?? null;
+  if (shape !== null && codec !== null && op !== 't' && op !== 'd') return codecChange(origin, op, p, keyIn, shape, codec, names, position, sourceTsMs, txId, env);
+  const reader = rowReader(codec, table, env);
 
   if (op === 't') {
     const schema = codec ? reader.schema(table) : tableSchemaOf(table, []);
@@ -345,6 +386,29 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
   return { kind: 'change', event: track(event, env) };
 }
 
+/**
+ * The common case on its own path: an insert/update/read whose row has a compiled codec
+ * (Avro, JSON with schema). Same result as the general path, without its per-record
+ * RowReader, label strings, unavailable list and schema lookups.
+ */
+function codecChange(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn: KeyIn, shape: ValueShape, codec: RowCodec, names: TableNames, position: Position, sourceTsMs: number | null, txId: string | null, env: Env): Decoded {
+  const after = p['after'];
+  if (!isObject(after)) return fail('missing-after', `op=${op} event of ${names.id} has no after row`);
+  const scratch = env.scratch;
+  scratch.length = 0;
+  const row = codec.convert(after, scratch, names.after);
+  const unavailable = takeUnavailable(env);
+  let key = readKey(keyIn, env);
+  if (key === null) {
+    const policy = keylessPolicy(env, names.id);
+    if (policy === 'reject') return fail('no-primary-key', `table ${names.id} has no primary key (null Kafka key); set keyless to 'all-columns' or declare key columns`);
+    const cols = policy === 'all-columns' ? Object.keys(row) : policy.columns;
+    key = { row: policy === 'all-columns' ? { ...row } : pick(row, cols, names.id), fields: cols };
+  }
+  const event: ChangeEvent = { table: names.id, op, key: key.row, row, position, sourceTsMs, txId, schema: shapeSchema(shape, codec, names.id), keyFields: key.fields, unavailable, origin };
+  return { kind: 'change', event: track(event, env) };
+}
+
 /** ExtractNewRecordState output: the row plus `__op`, `__deleted`, `__lsn`, `__table`, … */
 function flattened(origin: RecordOrigin, p: Record<string, unknown>, keyIn: KeyIn, codec: RowCodec | null, env: Env): Decoded {
   const pre = env.prefix;
@@ -359,7 +423,7 @@ function flattened(origin: RecordOrigin, p: Record<string, unknown>, keyIn: KeyI
   const flatTable = meta('table') ?? meta('source_table') ?? topicParts[topicParts.length - 1];
   const schemaName = meta('schema') ?? meta('source_schema') ?? meta('db') ?? meta('source_db') ?? topicParts[topicParts.length - 2];
   if (typeof flatTable !== 'string' || typeof schemaName !== 'string') return fail('missing-table', `flattened record on topic ${origin.topic} names no table`);
-  const table = tableName(env, schemaName, flatTable);
+  const table = tableNames(env, schemaName, flatTable).id;
   let position: Position;
   if (meta('file') !== undefined) position = mysqlPosition(op, { file: meta('file'), pos: meta('pos'), row: meta('row'), snapshot: op === 'r' ? 'true' : 'false' });
   else position = flattenedPosition(op, meta('lsn'));
@@ -367,7 +431,7 @@ function flattened(origin: RecordOrigin, p: Record<string, unknown>, keyIn: KeyI
   for (const k in p) if (!k.startsWith(pre)) data[k] = p[k];
   const reader = rowReader(codec, table, env);
   const unavailable: string[] = [];
-  let row = reader.read(data, op === 'd' ? null : unavailable, `${table}.value`, true);
+  let row = reader.read(data, op === 'd' ? null : unavailable, tableNames(env, schemaName, flatTable).value, true);
   let key = readKey(keyIn, env);
   if (key === null) {
     const policy = keylessPolicy(env, table);

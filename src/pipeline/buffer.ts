@@ -79,7 +79,8 @@ interface Entry {
 interface OpenBatch {
   table: string;
   truncate: Entry | null;
-  keyed: Map<string, Entry>;
+  /** By `mapKey`. */
+  keyed: Map<string | number, Entry>;
   keyless: Entry[];
   splits: Map<SplitId, SplitRange>;
   bytes: number;
@@ -148,6 +149,32 @@ export function keyText(e: ChangeEvent): string | null {
   if (e.keyFields.length === 1) return valueKey(e.key[e.keyFields[0] as string] ?? null);
   const fields = e.keyFields.length > 0 ? e.keyFields : Object.keys(e.key).sort();
   return fields.map((f) => valueKey(e.key?.[f] ?? null)).join('\u0001');
+}
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The batch map's key: a one-column numeric key is the number itself (5 and 5n alike), so
+ * the common integer id costs no string per record and hashes as a small integer; any
+ * other key is its keyText. A key always maps to the same kind, so the two never mix.
+ */
+function mapKey(e: ChangeEvent): string | number | null {
+  const key = e.key;
+  if (!key) return null;
+  const fields = e.keyFields;
+  const only = fields.length === 1 ? fields[0] : fields.length === 0 ? soleField(key) : undefined;
+  if (only !== undefined) {
+    const v = key[only];
+    if (typeof v === 'number') return v;
+    if (typeof v === 'bigint' && v >= MIN_SAFE && v <= MAX_SAFE) return Number(v);
+  }
+  return keyText(e);
+}
+
+function soleField(key: Record<string, unknown>): string | undefined {
+  const names = Object.keys(key);
+  return names.length === 1 ? names[0] : undefined;
 }
 
 export class BufferSet {
@@ -223,7 +250,7 @@ export class BufferSet {
       this.total += bytes;
       return 'truncated';
     }
-    const k = keyText(event);
+    const k = mapKey(event);
     if (k === null) {
       b.keyless.push({ event, bytes });
       b.bytes += bytes;

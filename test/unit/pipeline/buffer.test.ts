@@ -173,3 +173,15 @@ test('a replace across transactions holds the row while either transaction is op
   assert.deepEqual(all?.events.map((e) => e.row?.['v']), [0]);
   assert.equal(all?.events[0]?.position.ordering, 20n);
 });
+
+test('one-column keys: 5, 5n and an unnamed-field 5 are one key; "5" and 2^60n are others', () => {
+  const b = new BufferSet(limits);
+  assert.equal(b.add(ev(5, 1n), 10, 0), 'added');
+  assert.equal(b.add({ ...ev(5, 2n), key: { id: 5n } }, 10, 0), 'replaced');
+  assert.equal(b.add({ ...ev(5, 3n), keyFields: [] }, 10, 0), 'replaced');
+  assert.equal(b.add({ ...ev(5, 4n), key: { id: '5' } }, 10, 0), 'added');
+  assert.equal(b.add({ ...ev(5, 5n), key: { id: 2n ** 60n } }, 10, 0), 'added');
+  assert.equal(b.add({ ...ev(5, 6n), key: { id: 2n ** 60n } }, 10, 0), 'replaced');
+  assert.equal(b.add({ ...ev(5, 7n), key: { id: 5, t: 1 }, keyFields: ['id', 't'] }, 10, 0), 'added');
+  assert.equal(b.take('s.t')?.events.length, 4);
+});
