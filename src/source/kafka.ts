@@ -396,7 +396,10 @@ export class KafkaSource implements Source {
   }
 
   /** Revokes `splits` locally and assigns them again, so the owner re-reads their start offsets. */
-  reassign(splits: SplitId[]): Promise<void> {
+  async reassign(splits: SplitId[]): Promise<void> {
+    // A refused commit may mean this member was dropped while paused (a zombie): wait until a
+    // heartbeat confirms the membership, or the rejoin reports the new assignment, first.
+    await this.membershipConfirmed();
     const again = new Set(splits);
     let without: Set<SplitId> | undefined;
     this.enqueueAssignment(() => {
@@ -409,6 +412,22 @@ export class KafkaSource implements Source {
       return new Set([...this.assigned, ...still]);
     });
     return this.assignmentChain;
+  }
+
+  private membershipConfirmed(): Promise<void> {
+    const c = this.consumer;
+    if (!c || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        c.off('consumer:heartbeat:end', done);
+        c.off('consumer:group:join', done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.opts.sessionTimeoutMs ?? 15_000);
+      c.on('consumer:heartbeat:end', done);
+      c.on('consumer:group:join', done);
+    });
   }
 
   /** This member's id in the group, once joined. */

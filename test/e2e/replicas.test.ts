@@ -1,7 +1,7 @@
 // Two replicas in one consumer group (issue 5, scale-out): four PostgreSQL tables
 // through real Debezium → Kafka → two `cdc-lake run` processes with the same
-// group → S3. Proves, from the replicas' own `committed` log lines and the
-// tables' timelines:
+// group → S3. Proves, from the tables' timelines (every commit names its writer
+// in extraMetadata["cdc-lake.writer"]: host, pid, group member):
 // - both replicas own tables, and no table is written by both at once (per table,
 //   the writers of its completed instants, in instant order, change hands only
 //   when ownership does);
@@ -19,11 +19,15 @@ import { DaemonProcess, type CommitLogEntry, type DaemonSpec } from '../support/
 import { deleteConnector, registerPostgresConnector, waitForConnectorRunning, waitForTopic } from '../support/debezium.js';
 import { sql } from '../support/postgres.js';
 import { stackEnv } from '../support/stack-env.js';
+import { lakeStore, openLakeTable } from '../../src/pipeline/lake.js';
+import { WRITER_KEY } from '../../src/table/timeline.js';
 import { assertChangesOnce, assertKeyedTableEqual, createKeyedTable, eventually, keyedWorkload, lakeJsonl, type Workload } from './scenario.js';
 
 const TABLES = 4;
-/** Upper bound for a takeover: the client's 30 s session timeout + a heartbeat + a rejoin, with slack for a loaded machine. */
-const TAKEOVER_BOUND_MS = 120_000;
+/** The replicas' group session timeout: a killed replica's tables move after about this long. */
+const SESSION_TIMEOUT_MS = 10_000;
+/** Upper bound for a takeover: the session timeout + a heartbeat + a rejoin, with slack for a loaded machine. */
+const TAKEOVER_BOUND_MS = 90_000;
 
 interface Rig {
   tag: string;
@@ -49,7 +53,7 @@ async function rig(name: string): Promise<Rig> {
   for (const t of topics) await waitForTopic(t, 90_000);
   // Cleaning must keep every commit, or `query changes` from the start cannot be checked.
   const overrides = Object.fromEntries(tables.map((t) => [t, { retention: { commits: 100_000 } }]));
-  const spec: DaemonSpec = { lake: `s3://${stackEnv().s3.bucket}/e2e/${tag}`, topics, groupId: `cdc-lake-${tag}`, buffer: { maxAgeMs: 500 }, overrides };
+  const spec: DaemonSpec = { lake: `s3://${stackEnv().s3.bucket}/e2e/${tag}`, topics, groupId: `cdc-lake-${tag}`, sessionTimeoutMs: SESSION_TIMEOUT_MS, buffer: { maxAgeMs: 500 }, overrides };
   return { tag, tables, spec, connector };
 }
 
@@ -96,35 +100,45 @@ async function waitCommitsTo(d: DaemonProcess, tables: readonly string[], sinceM
   }, timeoutMs, 500);
 }
 
+/** Per completed deltacommit of `table`, in instant order: the writer its metadata names. */
+async function writersOf(r: Rig, table: string): Promise<Array<{ instant: string; writer: { host: string; pid: number; member?: string } | undefined }>> {
+  const env = stackEnv();
+  const store = lakeStore({ uri: r.spec.lake, s3: { endpoint: env.s3.endpoint, region: env.s3.region, pathStyle: true } });
+  const t = await openLakeTable(store, table);
+  const out = [];
+  for (const i of t.timeline.completed().filter((x) => x.action === 'deltacommit')) {
+    const w = (await t.timeline.commitMetadata(i)).extraMetadata?.[WRITER_KEY];
+    out.push({ instant: i.timestamp, writer: w === undefined ? undefined : (JSON.parse(w) as { host: string; pid: number; member?: string }) });
+  }
+  return out;
+}
+
 /**
- * One writer at a time, from the timeline: every completed deltacommit of a table is
- * logged by at most one replica, and in instant order the runs of one writer (e.g.
- * A×12 B×30 → "AB") match `allowed` — ownership moved only the way the test moved
- * it. An instant no replica logged ("?") can only be a killed writer's last commit
- * (completed, killed before the log line): at most one per table.
+ * One writer at a time, from the timeline: every completed deltacommit of a table names
+ * its writer (cdc-lake.writer), that writer is one of the replicas, and in instant order
+ * the runs of one writer (e.g. A×12 B×30 → "AB") match `allowed` — ownership moved only
+ * the way the test moved it. The replicas' `committed` log lines must agree.
  */
 async function assertOneWriterAtATime(r: Rig, replicas: Record<string, DaemonProcess>, allowed: RegExp): Promise<Record<string, string>> {
-  const byInstant = new Map<string, string>();
-  for (const [name, d] of Object.entries(replicas)) {
-    for (const c of d.commits()) {
-      const k = `${c.table}@${c.instant}`;
-      const prev = byInstant.get(k);
-      assert.equal(prev, undefined, `instant ${k} logged as committed by ${prev} and ${name}`);
-      byInstant.set(k, name);
-    }
-  }
+  const byPid = new Map(Object.entries(replicas).map(([name, d]) => [d.pid, name]));
+  const logged = new Map<string, string>();
+  for (const [name, d] of Object.entries(replicas)) for (const c of d.commits()) logged.set(`${c.table}@${c.instant}`, name);
   const runsOf = (ws: string[]): string => ws.filter((w, i) => i === 0 || w !== ws[i - 1]).join('');
   const sequences: Record<string, string> = {};
   for (const t of r.tables) {
-    const instants = (await lakeJsonl(['timeline', '--lake', r.spec.lake, '--table', t, '--format', 'jsonl']))
-      .filter((i) => i['state'] === 'completed' && i['action'] === 'deltacommit')
-      .map((i) => String(i['instant']))
-      .sort();
-    const writers = instants.map((i) => byInstant.get(`${t}@${i}`) ?? '?');
+    const commits = await writersOf(r, t);
+    const writers = commits.map((c) => {
+      assert.ok(c.writer !== undefined, `${t}@${c.instant} names its writer (${WRITER_KEY})`);
+      const name = byPid.get(c.writer.pid);
+      assert.ok(name !== undefined, `${t}@${c.instant} was written by pid ${c.writer.pid}, one of the replicas (${[...byPid.keys()].join(',')})`);
+      const log = logged.get(`${t}@${c.instant}`);
+      // a replica killed between completing and logging has no log line for its last commit
+      if (log !== undefined) assert.equal(log, name, `${t}@${c.instant}: the log line and the commit metadata name the same writer`);
+      return name;
+    });
     const runs = runsOf(writers);
     sequences[t] = `${runs} (${writers.length} commits)`;
-    assert.match(runsOf(writers.filter((w) => w !== '?')), allowed, `${t}: writers in instant order ${runs}`);
-    assert.ok(writers.filter((w) => w === '?').length <= 1, `${t}: at most one commit nobody logged (a kill between completing and logging): ${runs}`);
+    assert.match(runs, allowed, `${t}: writers in instant order ${runs}`);
   }
   return sequences;
 }
@@ -175,6 +189,9 @@ test('two replicas in one group split the tables; kill -9 one → the other take
     assert.ok(split.b.every((t) => t in bStatus.lastCommits), `B's /status names its tables: ${JSON.stringify(bStatus.lastCommits)}`);
     const aStatus = await a.status();
     assert.ok(split.a.every((t) => t in aStatus.lastCommits), `A's /status names its tables: ${JSON.stringify(aStatus.lastCommits)}`);
+    // /status shows the assignment: each replica's tables, and no table held by both.
+    const held = [...aStatus.assignment.tables, ...bStatus.assignment.tables].filter((t) => r.tables.includes(t)).sort();
+    assert.deepEqual(held, [...r.tables].sort(), `the assignments split the tables: A ${JSON.stringify(aStatus.assignment)} B ${JSON.stringify(bStatus.assignment)}`);
 
     const killAt = Date.now();
     await a.kill();
@@ -188,7 +205,7 @@ test('two replicas in one group split the tables; kill -9 one → the other take
     console.log(
       [
         `replicas (kill): B joined in ${joinMs} ms; split A=${split.a.join(',')} B=${split.b.join(',')}`,
-        `kill -9 A → B's first commit on A's tables after ${takeoverMs} ms, all ${split.a.length} taken over after ${allTakenMs} ms (session timeout 30 s dominates)`,
+        `kill -9 A → B's first commit on A's tables after ${takeoverMs} ms, all ${split.a.length} taken over after ${allTakenMs} ms (session timeout ${SESSION_TIMEOUT_MS} ms dominates)`,
         `workload: ${txs} transactions`,
       ].join('\n'),
     );
@@ -224,7 +241,7 @@ test('a paused zombie replica cannot complete its commit after the other took ov
     a.thaw();
     // The zombie's overdue flush must be refused by the fence; it then stops (or rejoins).
     const fenced = await eventually(async () => {
-      const hit = /InstantConflict|already exists: another writer committed/.exec(zombie.logs);
+      const hit = /InstantConflict|already exists: another writer committed|refused: another writer owns it/.exec(zombie.logs);
       assert.ok(hit, `the zombie's commit was refused by the fence (log tail:\n${zombie.logTail(10)})`);
       return hit[0];
     }, 60_000, 250);

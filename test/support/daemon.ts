@@ -25,6 +25,8 @@ export interface DaemonSpec {
   logLevel?: string;
   /** S3 endpoint for the daemon only (e.g. a fault-injecting proxy on loopback); default the stack's. */
   s3Endpoint?: string;
+  /** `kafka.sessionTimeoutMs` (takeover time after a crash); omitted → the daemon's default. */
+  sessionTimeoutMs?: number;
   /** The config's `source` section (e.g. `{ format: 'avro', schemaRegistry: { url } }`); omitted → the daemon's defaults. */
   source?: DaemonSource;
 }
@@ -48,6 +50,8 @@ export interface DaemonStatus {
   summary: { records: number; changes: number; deadLetters: number; commits: number; skippedByCheckpoint: number };
   buffers: { table: string; bytes: number; rows: number; openedAtMs: number }[];
   lastCommits: Record<string, number>;
+  /** What the replica holds now: its topic-partitions and tables (and tables lost to a refused commit). */
+  assignment: { splits: string[]; tables: string[]; lost: string[] };
 }
 
 export class DaemonError extends Error {
@@ -59,7 +63,7 @@ export function daemonConfig(spec: DaemonSpec): Record<string, unknown> {
   const env = stackEnv();
   return {
     lake: { uri: spec.lake, s3: { endpoint: spec.s3Endpoint ?? env.s3.endpoint, region: env.s3.region, pathStyle: true } },
-    kafka: { brokers: [env.kafkaBootstrap], groupId: spec.groupId, clientId: spec.groupId, topics: [...spec.topics] },
+    kafka: { brokers: [env.kafkaBootstrap], groupId: spec.groupId, clientId: spec.groupId, topics: [...spec.topics], ...(spec.sessionTimeoutMs ? { sessionTimeoutMs: spec.sessionTimeoutMs, heartbeatIntervalMs: Math.min(3000, Math.floor(spec.sessionTimeoutMs / 4)) } : {}) },
     ...(spec.source ? { source: spec.source } : {}),
     tables: { defaults: { buckets: 2 }, overrides: spec.overrides ?? {} },
     buffer: { maxAgeMs: spec.buffer?.maxAgeMs ?? 500, ...(spec.buffer?.maxRows ? { maxRows: spec.buffer.maxRows } : {}) },
