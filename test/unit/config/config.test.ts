@@ -198,3 +198,16 @@ test('every example config in config/ validates', () => {
     assert.ok(c.kafka, `${f} configures kafka`);
   }
 });
+
+test('kafka session timeout and heartbeat: defaults, and a heartbeat too close to the timeout is refused naming the field', () => {
+  const base = { lake: { uri: 'file:///x' } };
+  const c = parseConfig({ ...base, kafka: { brokers: ['k:9092'], topics: ['t'] } }, {});
+  assert.equal(c.kafka?.sessionTimeoutMs, 15_000);
+  assert.equal(c.kafka?.heartbeatIntervalMs, 3000);
+  const ok = parseConfig({ ...base, kafka: { brokers: ['k:9092'], topics: ['t'], sessionTimeoutMs: 10_000, heartbeatIntervalMs: 2000 } }, {});
+  assert.equal(ok.kafka?.sessionTimeoutMs, 10_000);
+  const e = errorOf(() => parseConfig({ ...base, kafka: { brokers: ['k:9092'], topics: ['t'], sessionTimeoutMs: 6000, heartbeatIntervalMs: 2000 } }, {}));
+  assert.match(e.message, /kafka\.heartbeatIntervalMs: expected heartbeatIntervalMs below sessionTimeoutMs \/ 3/);
+  const env = parseConfig({ ...base, kafka: { brokers: ['k:9092'], topics: ['t'] } }, { CDC_LAKE_KAFKA__SESSION_TIMEOUT_MS: '20000' });
+  assert.equal(env.kafka?.sessionTimeoutMs, 20_000);
+});
