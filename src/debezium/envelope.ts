@@ -395,7 +395,7 @@ function codecChange(origin: RecordOrigin, op: Op, p: Record<string, unknown>, k
   const after = p['after'];
   if (!isObject(after)) return fail('missing-after', `op=${op} event of ${names.id} has no after row`);
   const scratch = env.scratch;
-  scratch.length = 0;
+  if (scratch.length !== 0) scratch.length = 0; // left over by a row that failed mid-way
   const row = codec.convert(after, scratch, names.after);
   const unavailable = takeUnavailable(env);
   let key = readKey(keyIn, env);
