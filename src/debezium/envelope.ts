@@ -358,7 +358,7 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
   if (op !== 'd') {
     const after = p['after'];
     if (!isObject(after)) return fail('missing-after', `op=${op} event of ${table} has no after row`);
-    row = reader.read(after, unavailable, `${table}.after`, true);
+    row = reader.read(after, unavailable, names.after, true);
   }
   let key = readKey(keyIn, env);
   if (key === null) {
@@ -368,7 +368,7 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
     if (op === 'd') {
       const before = p['before'];
       if (!isObject(before)) return fail('missing-before', `delete of keyless table ${table} has no before image (needs REPLICA IDENTITY FULL)`);
-      image = reader.read(before, null, `${table}.before`, true);
+      image = reader.read(before, null, names.before, true);
     }
     const r = image as Row;
     const cols = policy === 'all-columns' ? Object.keys(r) : policy.columns;
@@ -380,7 +380,7 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
   }
   if (op === 'd' && codec === null && !env.opts.tableSchemas?.[table]) {
     // Schemaless delete: the schema is what the key tells us.
-    reader.read(key.row, null, `${table}.key`);
+    reader.read(key.row, null, names.key);
   }
   const event: ChangeEvent = { table, op, key: key.row, row, position, sourceTsMs, txId, schema: reader.schema(table), keyFields: key.fields, unavailable: unavailable.length === 0 ? NONE_UNAVAILABLE : unavailable, origin };
   return { kind: 'change', event: track(event, env) };
