@@ -48,9 +48,16 @@ async function rig(name: string): Promise<Rig> {
   const topics = tables.map((t) => `${prefix}.${t}`);
   for (const t of tables) await createKeyedTable(t, 20);
   const connector = `e2e_${tag}`;
-  await registerPostgresConnector({ name: connector, tables, topicPrefix: prefix, schemas: true });
-  await waitForConnectorRunning(connector);
-  for (const t of topics) await waitForTopic(t, 90_000);
+  try {
+    await registerPostgresConnector({ name: connector, tables, topicPrefix: prefix, schemas: true });
+    await waitForConnectorRunning(connector);
+    // A snapshot can take minutes when the shared machine is loaded.
+    for (const t of topics) await waitForTopic(t, 240_000);
+  } catch (e) {
+    // the test's `finally` never sees a rig that failed: clean up here
+    await teardown({ tag, tables, connector, spec: {} as DaemonSpec });
+    throw e;
+  }
   // Cleaning must keep every commit, or `query changes` from the start cannot be checked.
   const overrides = Object.fromEntries(tables.map((t) => [t, { retention: { commits: 100_000 } }]));
   const spec: DaemonSpec = { lake: `s3://${stackEnv().s3.bucket}/e2e/${tag}`, topics, groupId: `cdc-lake-${tag}`, sessionTimeoutMs: SESSION_TIMEOUT_MS, buffer: { maxAgeMs: 500 }, overrides };
