@@ -401,16 +401,9 @@ export class KafkaSource implements Source {
     // heartbeat confirms the membership, or the rejoin reports the new assignment, first.
     await this.membershipConfirmed();
     const again = new Set(splits);
-    let without: Set<SplitId> | undefined;
-    this.enqueueAssignment(() => {
-      // computed when the chain reaches it: a rebalance queued earlier may have moved them
-      without = new Set([...this.assigned].filter((s) => !again.has(s)));
-      return without;
-    });
-    this.enqueueAssignment(() => {
-      const still = [...again].filter((s) => !(without as Set<SplitId>).has(s) && this.lastGroupAssignment.has(s));
-      return new Set([...this.assigned, ...still]);
-    });
+    // Both computed when the chain reaches them: a rebalance queued earlier may have moved the splits.
+    this.enqueueAssignment(() => new Set([...this.assigned].filter((s) => !again.has(s))));
+    this.enqueueAssignment(() => new Set([...this.assigned, ...[...again].filter((s) => this.lastGroupAssignment.has(s))]));
     return this.assignmentChain;
   }
 
