@@ -7,64 +7,23 @@
  *   node --import tsx bench/decode/avro-ab.ts /tmp/base [records=2000] [rounds=41]
  * Without a base directory only this tree and bare avsc are timed.
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import avro from 'avsc';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as here from '../../src/debezium/index.js';
 import type { KafkaRecordIn } from '../../src/debezium/index.js';
-import { exactLongType } from '../../src/debezium/avro.js';
+import { avroFramed, fixtureRegistry, keyType as keyT, many, payloads, valueType as valT } from './fixture.js';
 
 type Api = Pick<typeof here, 'createDecodeContext' | 'decodeRecord' | 'resolveAvroSchemas'>;
 
-const dir = dirname(fileURLToPath(import.meta.url));
-const FIX = join(dir, '..', '..', '..', 'shared', 'fixtures', 'debezium');
 const baseDir = process.argv[2] && process.argv[2] !== '-' ? resolve(process.argv[2]) : null;
 const N = Number(process.argv[3] ?? 2000);
 const ROUNDS = Number(process.argv[4] ?? 41);
 
-const many = JSON.parse(readFileSync(join(FIX, 'pg-many-types.json'), 'utf8')) as {
-  topic: string;
-  value: { payload: { after: Record<string, unknown>; source: Record<string, unknown> } & Record<string, unknown> };
-};
-const fx = JSON.parse(readFileSync(join(FIX, 'pg-many-types.avro-schemas.json'), 'utf8')) as {
-  registry_response: { key: { id: number; schema: string }; value: { id: number; schema: string } };
-};
-const keyT = avro.Type.forSchema(JSON.parse(fx.registry_response.key.schema) as avro.Schema, { wrapUnions: false, registry: { long: exactLongType } });
-const valT = avro.Type.forSchema(JSON.parse(fx.registry_response.value.schema) as avro.Schema, { wrapUnions: false, registry: { long: exactLongType } });
-
-const frame = (id: number, body: Buffer): Buffer => {
-  const h = Buffer.alloc(5);
-  h.writeUInt32BE(id, 1);
-  return Buffer.concat([h, body]);
-};
-
-/** N distinct records (same variation as run.ts), Confluent-framed. */
-const recs: KafkaRecordIn[] = [];
-for (let i = 0; i < N; i++) {
-  const v = structuredClone(many.value.payload);
-  const a = v.after;
-  a['id'] = 1000 + i;
-  a['qty'] = i % 300;
-  a['big_counter'] = 1_000_000_000_000 + i * 7919;
-  a['score'] = i * 1.25;
-  a['note'] = i % 3 === 0 ? null : `note ${i} ${'x'.repeat(i % 40)}`;
-  a['tags'] = ['new', `t${i % 17}`];
-  const lsn = 34392480 + i * 64;
-  v.source['lsn'] = lsn;
-  v.source['sequence'] = `["${lsn - 64}","${lsn}"]`;
-  a['price'] = Buffer.from(String(a['price']), 'base64');
-  a['payload'] = Buffer.from(String(a['payload']), 'base64');
-  const ratio = a['ratio'] as { scale: number; value: string };
-  a['ratio'] = { scale: ratio.scale, value: Buffer.from(ratio.value, 'base64') };
-  recs.push({ topic: many.topic, partition: 0, offset: BigInt(i), key: frame(fx.registry_response.key.id, keyT.toBuffer({ id: 1000 + i })), value: frame(fx.registry_response.value.id, valT.toBuffer(v)) });
-}
+const recs: KafkaRecordIn[] = payloads(N).map((p, i) => ({ topic: many.topic, partition: 0, offset: BigInt(i), ...avroFramed(p) }));
 
 async function decoder(api: Api): Promise<(i: number) => unknown> {
-  const ctx = api.createDecodeContext({
-    registry: { schemaById: (id) => Promise.resolve(id === fx.registry_response.key.id ? fx.registry_response.key.schema : fx.registry_response.value.schema) },
-  });
+  const ctx = api.createDecodeContext({ registry: fixtureRegistry });
   await api.resolveAvroSchemas(recs[0] as KafkaRecordIn, ctx);
   return (i) => {
     const d = api.decodeRecord(recs[i] as KafkaRecordIn, ctx);

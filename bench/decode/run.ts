@@ -5,48 +5,13 @@
  * Run: node --import tsx bench/decode/run.ts [records=2000] [rounds=5] [forms=json,schemaless,avro]
  * (e.g. `... 2000 5 avro` to profile the Avro case alone with --cpu-prof).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import avro from 'avsc';
-import { createDecodeContext, decodeRecord, resolveAvroSchemas } from '../../src/debezium/index.js';
 import type { KafkaRecordIn } from '../../src/debezium/index.js';
-import { exactLongType } from '../../src/debezium/avro.js';
+import { createDecodeContext, decodeRecord, resolveAvroSchemas } from '../../src/debezium/index.js';
+import { avroFramed, fixtureRegistry, keyType as keyT, many, payloads, valueType as valT } from './fixture.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const FIX = join(here, '..', '..', '..', 'shared', 'fixtures', 'debezium');
 const N = Number(process.argv[2] ?? 2000);
 const ROUNDS = Number(process.argv[3] ?? 5);
 const FORMS = new Set((process.argv[4] ?? 'json,schemaless,avro').split(','));
-
-const many = JSON.parse(readFileSync(join(FIX, 'pg-many-types.json'), 'utf8')) as {
-  topic: string;
-  key: { schema: unknown; payload: { id: number } };
-  value: { schema: unknown; payload: { after: Record<string, unknown>; source: Record<string, unknown> } & Record<string, unknown> };
-};
-const avroFx = JSON.parse(readFileSync(join(FIX, 'pg-many-types.avro-schemas.json'), 'utf8')) as {
-  registry_response: { key: { id: number; schema: string }; value: { id: number; schema: string } };
-};
-
-/** N distinct payloads: ids, numbers, text and positions vary; big_counter stays below 2^53 (the common case). */
-function payloads(): { key: { id: number }; value: Record<string, unknown> }[] {
-  const out = [];
-  for (let i = 0; i < N; i++) {
-    const v = structuredClone(many.value.payload);
-    const a = v.after;
-    a['id'] = 1000 + i;
-    a['qty'] = i % 300;
-    a['big_counter'] = 1_000_000_000_000 + i * 7919;
-    a['score'] = i * 1.25;
-    a['note'] = i % 3 === 0 ? null : `note ${i} ${'x'.repeat(i % 40)}`;
-    a['tags'] = ['new', `t${i % 17}`];
-    const lsn = 34392480 + i * 64;
-    v.source['lsn'] = lsn;
-    v.source['sequence'] = `["${lsn - 64}","${lsn}"]`;
-    out.push({ key: { id: 1000 + i }, value: v });
-  }
-  return out;
-}
 
 function time(fn: (i: number) => unknown, count: number): number {
   const t0 = process.hrtime.bigint();
@@ -82,7 +47,7 @@ function check(kind: string): void {
   sink++;
 }
 
-const ps = payloads();
+const ps = payloads(N);
 const results: { form: string; ours: number; bare: number }[] = [];
 
 if (FORMS.has('json')) {
@@ -108,27 +73,11 @@ if (FORMS.has('schemaless')) {
   results.push({ form: 'JSON schemaless', ...r2 });
 }
 if (FORMS.has('avro')) {
-  // Bare avsc needs the exact long type too: its default long throws on ts_ns (~1.7e18 > 2^53).
-  const keyT = avro.Type.forSchema(JSON.parse(avroFx.registry_response.key.schema) as avro.Schema, { wrapUnions: false, registry: { long: exactLongType } });
-  const valT = avro.Type.forSchema(JSON.parse(avroFx.registry_response.value.schema) as avro.Schema, { wrapUnions: false, registry: { long: exactLongType } });
-  const encT = valT;
-  const frame = (id: number, body: Buffer): Buffer => {
-    const h = Buffer.alloc(5);
-    h.writeUInt32BE(id, 1);
-    return Buffer.concat([h, body]);
-  };
   const recs = ps.map((p, i) => {
-    const v = structuredClone(p.value) as Record<string, unknown> & { after: Record<string, unknown> };
-    const a = v.after;
-    a['price'] = Buffer.from(String(a['price']), 'base64');
-    a['payload'] = Buffer.from(String(a['payload']), 'base64');
-    const ratio = a['ratio'] as { scale: number; value: string };
-    a['ratio'] = { scale: ratio.scale, value: Buffer.from(ratio.value, 'base64') };
-    return rec(frame(avroFx.registry_response.key.id, keyT.toBuffer(p.key)), frame(avroFx.registry_response.value.id, encT.toBuffer(v)), i);
+    const f = avroFramed(p);
+    return rec(f.key, f.value, i);
   });
-  const ctx = createDecodeContext({
-    registry: { schemaById: (id) => Promise.resolve(id === avroFx.registry_response.key.id ? avroFx.registry_response.key.schema : avroFx.registry_response.value.schema) },
-  });
+  const ctx = createDecodeContext({ registry: fixtureRegistry });
   await resolveAvroSchemas(recs[0] as KafkaRecordIn, ctx);
   const r2 = rates((i) => check(decodeRecord(recs[i] as KafkaRecordIn, ctx).kind), (i) => {
     const r = recs[i] as KafkaRecordIn;
