@@ -265,6 +265,9 @@ export class BufferSet {
       return 'added';
     }
     if (!supersedes(event.position, cur.event.position)) {
+      // A stale change is folded into the newer one: if that one is held, so is this
+      // record's transaction (its offset must not pass the checkpoint alone).
+      if (notes !== null && txOf(cur.event) !== tx) cur.txIds = mergedTxIds(cur, tx);
       return event.position.ordering === cur.event.position.ordering && !event.position.unordered ? 'duplicate' : 'stale';
     }
     b.bytes += bytes - cur.bytes;

@@ -93,6 +93,16 @@ test('a key changed by a complete transaction and then by an open one holds both
   assert.equal(batch?.held, 2);
 });
 
+test('a stale change of a complete transaction waits with the newer change of an open one', () => {
+  const b = new BufferSet(limits);
+  b.add(ev(0, 2, 'T1', 1, 0n), 1, 0); // T1 (open) read first from partition 1
+  assert.equal(b.add(ev(0, 1, 'T0', 0, 0n), 1, 0), 'stale'); // T0 (complete) is older
+  const batch = b.take('s.t', (id) => id === 'T0');
+  // Committing partition 0 past T0 would make T0 committed while its key shows neither T0 nor T1.
+  assert.equal(batch?.splits.get('topic:0'), undefined);
+  assert.equal(batch?.events.length ?? 0, 0);
+});
+
 /** A source of transactions over `partitions` splits; `model` replays it through buffer + checkpoint with flushes and crashes. */
 interface Txn {
   id: string;
