@@ -110,6 +110,7 @@ export class Daemon {
       stallThresholdMs: config.server.stallThresholdMs,
       readiness: () => ({
         joined: this.pipeline.joined,
+        ...sourceProblemOf(this.source),
         storageReachable: this.storage.reachable,
         ...(this.storage.error ? { storageError: this.storage.error } : {}),
         tables: this.pipeline.bufferState().map((b) => {
@@ -237,4 +238,9 @@ function kafkaSource(config: Config): Source {
     sessionTimeoutMs: k.sessionTimeoutMs,
     heartbeatIntervalMs: k.heartbeatIntervalMs,
   } as ConstructorParameters<typeof KafkaSource>[0]);
+}
+
+function sourceProblemOf(source: Source): { sourceProblem?: string } {
+  const problem = source.connectionProblem?.();
+  return problem === undefined ? {} : { sourceProblem: problem };
 }

@@ -12,6 +12,8 @@ import type { Metrics } from './metrics.js';
 export interface ReadinessState {
   /** Consumer joined its group and has an assignment (or a file source is open). */
   joined: boolean;
+  /** Why the source cannot reach its brokers right now (heartbeats or fetches fail). */
+  sourceProblem?: string;
   /** Last storage probe succeeded. */
   storageReachable: boolean;
   storageError?: string;
@@ -31,6 +33,7 @@ export interface Readiness {
 export function readinessVerdict(s: ReadinessState, nowMs: number, stallThresholdMs: number): Readiness {
   const reasons: string[] = [];
   if (!s.joined) reasons.push('not joined to the consumer group yet');
+  if (s.sourceProblem !== undefined) reasons.push(`source: ${s.sourceProblem}`);
   if (!s.storageReachable) reasons.push(`storage unreachable${s.storageError ? `: ${s.storageError}` : ''}`);
   for (const t of s.tables) {
     if (t.pendingSinceMs === undefined) continue;

@@ -100,6 +100,9 @@ export class KafkaSource implements Source {
   private readonly waiters = new Set<() => void>();
   private closed = false;
   private failure: Error | undefined;
+  /** Set while the group coordinator's heartbeats fail / fetches fail; cleared by the next success. */
+  private heartbeatProblem: string | undefined;
+  private fetchProblem: string | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private assignmentChain: Promise<void> = Promise.resolve();
   /** The group's latest assignment to this member (a local re-assignment never adds beyond it). */
@@ -135,6 +138,12 @@ export class KafkaSource implements Source {
       heartbeatInterval: this.opts.heartbeatIntervalMs ?? 3000,
       autocommit: false,
       ...(this.opts.assignment === 'partition' ? {} : { partitionAssigner: wholeTopicAssigner }),
+    });
+    this.consumer.on('consumer:heartbeat:error', (p: { error?: unknown }) => {
+      this.heartbeatProblem = `heartbeat to the group coordinator failed: ${errText(p.error)}`;
+    });
+    this.consumer.on('consumer:heartbeat:end', () => {
+      this.heartbeatProblem = undefined;
     });
     this.consumer.on('consumer:group:join', (p) => {
       const next = new Set<SplitId>();
@@ -235,6 +244,7 @@ export class KafkaSource implements Source {
     while (!this.closed) {
       const active = [...this.positions.keys()].filter((s) => !this.paused.has(s));
       if (active.length === 0 || this.queue.length >= maxQueue) {
+        if (active.length === 0) this.fetchProblem = undefined; // nothing to fetch, nothing failing
         await this.sleep(active.length === 0 ? 100 : 1000);
         continue;
       }
@@ -262,6 +272,9 @@ export class KafkaSource implements Source {
       try {
         await Promise.all([...byLeader].map(([node, reqTopics]) => this.fetchFrom(c, node, reqTopics)));
         backoff = 0;
+        // Records arrived: the brokers answer (heartbeats may not have run again yet).
+        this.fetchProblem = undefined;
+        this.heartbeatProblem = undefined;
       } catch (e) {
         if (this.closed) return;
         backoff = await this.backoff(backoff, e);
@@ -345,6 +358,7 @@ export class KafkaSource implements Source {
 
   private async backoff(prev: number, e: unknown): Promise<number> {
     const ms = Math.min(5000, prev === 0 ? 100 : prev * 2);
+    this.fetchProblem = `fetching failed: ${errText(e)}`;
     (this.consumer as Consumer<Buffer, Buffer, Buffer, Buffer>).clearMetadata();
     if (ms >= 5000 && process.env.CDC_LAKE_DEBUG) console.error(`${this.name}: fetch failing: ${errText(e)}`);
     await this.sleep(ms);
@@ -426,6 +440,10 @@ export class KafkaSource implements Source {
   /** This member's id in the group, once joined. */
   memberId(): string | undefined {
     return this.consumer?.memberId ?? undefined;
+  }
+
+  connectionProblem(): string | undefined {
+    return this.heartbeatProblem ?? this.fetchProblem;
   }
 
   /** Splits currently assigned to this member. */

@@ -52,6 +52,11 @@ export interface Source {
   reassign?(splits: SplitId[]): Promise<void>;
   /** Optional: this member's id in the consumer group (recorded as the writer of commits). */
   memberId?(): string | undefined;
+  /**
+   * Optional, for readiness: why the source cannot reach its brokers right now (the last
+   * heartbeat or fetch failed), or undefined while it can.
+   */
+  connectionProblem?(): string | undefined;
 }
 
 export interface SplitOffsets {

@@ -102,3 +102,10 @@ test('two metric sets in one process do not collide', () => {
   a.commits.inc({ table: 't', action: 'deltacommit' });
   assert.notEqual(a.registry, b.registry);
 });
+
+test('readinessVerdict: a source that cannot reach its brokers is not ready, and says why', () => {
+  const v = readinessVerdict({ joined: true, storageReachable: true, sourceProblem: 'heartbeat to the group coordinator failed: ECONNREFUSED', tables: [] }, 0, 1000);
+  assert.equal(v.ready, false);
+  assert.deepEqual(v.reasons, ['source: heartbeat to the group coordinator failed: ECONNREFUSED']);
+  assert.equal(readinessVerdict({ joined: true, storageReachable: true, tables: [] }, 0, 1000).ready, true);
+});
