@@ -26,7 +26,7 @@ import { DaemonProcess, type DaemonSpec } from '../support/daemon.js';
 import { deleteConnector, registerPostgresConnector, waitForConnectorRunning, waitForTopic } from '../support/debezium.js';
 import { sql } from '../support/postgres.js';
 import { stackEnv, stackS3Client } from '../support/stack-env.js';
-import { assertChangesOnce, assertKeyedTableEqual, createKeyedTable, keyedWorkload } from './scenario.js';
+import { assertChangesOnce, assertKeyedTableEqual, createKeyedTable, keyedWorkload, retryOnDeadlock } from './scenario.js';
 
 const CRASHES = Number(process.env['E2E_CRASHES'] ?? 20);
 /** Kill delays after the operations server is up, uniformly random in this range (ms). */
@@ -142,12 +142,12 @@ class UploadHoldingProxy {
 async function bigUpdate(qualified: string, round: number): Promise<void> {
   const note = (id: string): string => `(select string_agg(md5(random()::text || ${id}::text || g::text), '') from generate_series(1, 256) g)`;
   const from = 1_000_000 + round * 1000;
-  await sql(
+  await retryOnDeadlock(() => sql(
     `begin;
      update ${qualified} set note = ${note('id')};
      insert into ${qualified} select i, i, ${note('i')} from generate_series(${from}, ${from + 299}) i;
      commit;`,
-  );
+  ));
 }
 
 test(`crash campaign: kill -9 the daemon ${CRASHES}× during a workload and once mid-upload; the table equals PostgreSQL, no change applied twice`, { timeout: 600_000 + CRASHES * 90_000 }, async () => {

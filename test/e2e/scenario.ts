@@ -233,6 +233,22 @@ export async function createKeyedTable(qualified: string, seed = 50): Promise<vo
   await sql(`create table ${qualified} (id int primary key, v bigint, note text); insert into ${qualified} select i, i, 'seed' from generate_series(1, ${seed}) i;`);
 }
 
+/**
+ * Runs a transaction script again when PostgreSQL chose it as a deadlock victim (a
+ * concurrent writer touched the same rows in another order): the victim was rolled back,
+ * so running it again is what a client does.
+ */
+export async function retryOnDeadlock(run: () => Promise<unknown>, attempts = 5): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await run();
+      return;
+    } catch (e) {
+      if (i >= attempts || !/deadlock detected/.test(String(e))) throw e;
+    }
+  }
+}
+
 export interface Workload {
   /** Stops after the transaction in flight; resolves to the number of transactions run. */
   stop(): Promise<number>;
@@ -253,13 +269,13 @@ export function keyedWorkload(tables: readonly string[], pauseMs = 50): Workload
     while (running) {
       const id = next++;
       const table = tables[id % tables.length] as string;
-      await sql(
+      await retryOnDeadlock(() => sql(
         `begin;
          insert into ${table} values (${id}, 0, 'ins');
          update ${table} set v = v + 1, note = 'upd' where id in (select id from ${table} order by random() limit 3);
          delete from ${table} where id = (select id from ${table} order by random() limit 1) and ${Math.floor(id / tables.length) % 3} = 0;
          commit;`,
-      );
+      ));
       txs++;
       await new Promise((r) => setTimeout(r, pauseMs));
     }
