@@ -139,6 +139,13 @@ export class KafkaSource implements Source {
       autocommit: false,
       ...(this.opts.assignment === 'partition' ? {} : { partitionAssigner: wholeTopicAssigner }),
     });
+    // A dropped broker connection is the first sign of an outage (the client's own
+    // retries delay heartbeat and fetch errors by seconds); the next success clears it.
+    const dropped = (p: { broker?: { host?: string; port?: number } }): void => {
+      this.heartbeatProblem ??= `lost the connection to broker ${p.broker?.host ?? '?'}:${p.broker?.port ?? '?'}`;
+    };
+    this.consumer.on('client:broker:disconnect', dropped);
+    this.consumer.on('client:broker:failed', dropped);
     this.consumer.on('consumer:heartbeat:error', (p: { error?: unknown }) => {
       this.heartbeatProblem = `heartbeat to the group coordinator failed: ${errText(p.error)}`;
     });
