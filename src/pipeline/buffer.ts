@@ -264,15 +264,14 @@ export class BufferSet {
       this.total += bytes;
       return 'added';
     }
+    // The entry carries this record's transaction whichever change wins: a replaced change
+    // and a stale one alike must not pass the checkpoint while the entry is held.
+    if (notes !== null && txOf(cur.event) !== tx) cur.txIds = mergedTxIds(cur, tx);
     if (!supersedes(event.position, cur.event.position)) {
-      // A stale change is folded into the newer one: if that one is held, so is this
-      // record's transaction (its offset must not pass the checkpoint alone).
-      if (notes !== null && txOf(cur.event) !== tx) cur.txIds = mergedTxIds(cur, tx);
       return event.position.ordering === cur.event.position.ordering && !event.position.unordered ? 'duplicate' : 'stale';
     }
     b.bytes += bytes - cur.bytes;
     this.total += bytes - cur.bytes;
-    if (notes !== null && txOf(cur.event) !== tx) cur.txIds = mergedTxIds(cur, tx);
     cur.event = carryUnavailable(event, cur.event);
     cur.bytes = bytes;
     return 'replaced';
