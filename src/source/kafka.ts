@@ -100,8 +100,9 @@ export class KafkaSource implements Source {
   private readonly waiters = new Set<() => void>();
   private closed = false;
   private failure: Error | undefined;
-  /** Set while the group coordinator's heartbeats fail / fetches fail; cleared by the next success. */
-  private heartbeatProblem: string | undefined;
+  /** A dropped broker connection or a failed heartbeat; cleared by the next heartbeat or fetch. */
+  private brokerProblem: string | undefined;
+  /** A failed fetch; cleared by the next fetch (or when nothing is assigned). */
   private fetchProblem: string | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private assignmentChain: Promise<void> = Promise.resolve();
@@ -142,15 +143,15 @@ export class KafkaSource implements Source {
     // A dropped broker connection is the first sign of an outage (the client's own
     // retries delay heartbeat and fetch errors by seconds); the next success clears it.
     const dropped = (p: { broker?: { host?: string; port?: number } }): void => {
-      this.heartbeatProblem ??= `lost the connection to broker ${p.broker?.host ?? '?'}:${p.broker?.port ?? '?'}`;
+      this.brokerProblem ??= `lost the connection to broker ${p.broker?.host ?? '?'}:${p.broker?.port ?? '?'}`;
     };
     this.consumer.on('client:broker:disconnect', dropped);
     this.consumer.on('client:broker:failed', dropped);
     this.consumer.on('consumer:heartbeat:error', (p: { error?: unknown }) => {
-      this.heartbeatProblem = `heartbeat to the group coordinator failed: ${errText(p.error)}`;
+      this.brokerProblem = `heartbeat to the group coordinator failed: ${errText(p.error)}`;
     });
     this.consumer.on('consumer:heartbeat:end', () => {
-      this.heartbeatProblem = undefined;
+      this.brokerProblem = undefined;
     });
     this.consumer.on('consumer:group:join', (p) => {
       const next = new Set<SplitId>();
@@ -281,7 +282,7 @@ export class KafkaSource implements Source {
         backoff = 0;
         // Records arrived: the brokers answer (heartbeats may not have run again yet).
         this.fetchProblem = undefined;
-        this.heartbeatProblem = undefined;
+        this.brokerProblem = undefined;
       } catch (e) {
         if (this.closed) return;
         backoff = await this.backoff(backoff, e);
@@ -450,7 +451,7 @@ export class KafkaSource implements Source {
   }
 
   connectionProblem(): string | undefined {
-    return this.heartbeatProblem ?? this.fetchProblem;
+    return this.brokerProblem ?? this.fetchProblem;
   }
 
   /** Splits currently assigned to this member. */
