@@ -95,6 +95,82 @@ export function avroType(schema: unknown): avro.Type {
   }
 }
 
+/**
+ * The type a registered schema's records are decoded with: `type` itself, except that a
+ * Debezium change-event envelope reads only what the interpreter uses (`envelopeReader`).
+ */
+export function decodingType(type: avro.Type): avro.Type {
+  const read = envelopeReader(type);
+  // avsc freezes types: a child object overrides `_read`, and `decode` keeps its bounds check.
+  return read === null ? type : (Object.create(type, { _read: { value: read } }) as avro.Type);
+}
+
+/** The envelope fields envelope.ts reads from a change event (not ts_ms/ts_us/ts_ns). */
+const ENVELOPE_FIELDS: ReadonlySet<string> = new Set(['before', 'after', 'source', 'transaction', 'op']);
+/** The `source` fields envelope.ts and position.ts read, PostgreSQL and MySQL alike. */
+const SOURCE_FIELDS: ReadonlySet<string> = new Set(['connector', 'db', 'schema', 'table', 'snapshot', 'sequence', 'lsn', 'txId', 'ts_ms', 'file', 'pos', 'row', 'gtid']);
+/** Ops that never need `before`: an upsert takes `after`; deletes (keyless tables) and anything unexpected get it. */
+const UPSERT_OPS = ['c', 'u', 'r'];
+
+type Read = (tap: Tap) => unknown;
+
+function recordFields(type: avro.Type): avro.types.Field[] | null {
+  return type.typeName === 'record' ? (type as avro.types.RecordType).fields : null;
+}
+
+/**
+ * A record reader that keeps only the fields in `keep` (a plain object of them, in writer
+ * order) and skips the rest with avsc's skippers, which allocate nothing: Debezium's
+ * ts_us/ts_ns longs (beyond 2^53, so BigInt work) and version/name strings cost as much
+ * to read as columns do. `before` (when `lazyBefore`) is skipped too and read afterwards
+ * from its saved position only when op is not an upsert. Field names are the fixed
+ * Debezium ones in `keep`, so they are safe object-literal keys.
+ */
+function trimmedReader(fields: readonly avro.types.Field[], keep: ReadonlySet<string>, nested: ReadonlyMap<string, Read>, lazyBefore: boolean): Read {
+  const args: unknown[] = [];
+  const arg = (v: unknown): string => `a${args.push(v) - 1}`;
+  const lines: string[] = [];
+  const kept: string[] = [];
+  for (const f of fields) {
+    const t = arg(f.type);
+    const v = `v${kept.length}`;
+    if (lazyBefore && f.name === 'before') {
+      lines.push(`let ${v}; const beforeAt = t.pos; ${t}._skip(t);`);
+      lines.push(`const readBefore = () => { const end = t.pos; t.pos = beforeAt; ${v} = ${t}._read(t); t.pos = end; };`);
+    } else if (!keep.has(f.name)) {
+      lines.push(`${t}._skip(t);`);
+      continue;
+    } else {
+      const own = nested.get(f.name);
+      lines.push(own ? `const ${v} = ${arg(own)}(t);` : `const ${v} = ${t}._read(t);`);
+    }
+    kept.push(f.name);
+  }
+  if (lazyBefore) {
+    const op = `v${kept.indexOf('op')}`;
+    lines.push(`if (${UPSERT_OPS.map((o) => `${op} !== ${JSON.stringify(o)}`).join(' && ')}) readBefore();`);
+  }
+  lines.push(`return {${kept.map((n, i) => `${JSON.stringify(n)}: v${i}`).join(', ')}};`);
+  const names = args.map((_a, i) => `a${i}`);
+  return new Function(...names, `return function readEnvelope(t) {\n${lines.join('\n')}\n};`)(...args) as Read;
+}
+
+/**
+ * The reader of a Debezium change-event envelope (a record with `op` and `after`/`before`,
+ * as `compileValueShape` tells them), or null for any other schema (keys, heartbeats,
+ * transaction and schema-change records are read in full).
+ */
+export function envelopeReader(type: avro.Type): Read | null {
+  const fields = recordFields(type);
+  if (fields === null) return null;
+  const has = (n: string): avro.types.Field | undefined => fields.find((f) => f.name === n);
+  if (!has('op') || !(has('after') || has('before'))) return null;
+  const nested = new Map<string, Read>();
+  const sourceFields = has('source') ? recordFields((has('source') as avro.types.Field).type) : null;
+  if (sourceFields !== null) nested.set('source', trimmedReader(sourceFields, SOURCE_FIELDS, new Map(), false));
+  return trimmedReader(fields, ENVELOPE_FIELDS, nested, has('before') !== undefined);
+}
+
 /** `{magic, id, body}` of a Confluent-framed message, or a failure reason. */
 export function readWireHeader(buf: Uint8Array): { id: number; bodyOffset: number } {
   if (buf.length < 5) return fail('truncated-avro', `Avro record is ${buf.length} bytes, shorter than the 5-byte Confluent header`);

@@ -12,7 +12,7 @@ import { RowCodec } from './connect-schema.js';
 import type { Decoded, DecodeOptions, KafkaRecordIn } from './decoded.js';
 import type { Env, KeyIn, ValueShape } from './envelope.js';
 import { compileValueShape, interpret } from './envelope.js';
-import { avroToConnect, avroType, decodeBody, readWireHeader } from './avro.js';
+import { avroToConnect, avroType, decodeBody, decodingType, readWireHeader } from './avro.js';
 import { DecodeFailure, fail, InvalidRecord } from './invalid-record.js';
 import { flatIntKey, parseJson, splitEnvelope } from './json-text.js';
 import type { SchemaSource } from './schema-registry.js';
@@ -304,7 +304,7 @@ export async function resolveAvroSchemas(rec: KafkaRecordIn, ctx: DecodeContext)
     try {
       const parsed: unknown = JSON.parse(text);
       const connect = avroToConnect(parsed);
-      ctx.avro.set(id, { type: avroType(parsed), connect, compiled: { bytes: null, schema: connect } });
+      ctx.avro.set(id, { type: decodingType(avroType(parsed)), connect, compiled: { bytes: null, schema: connect } });
     } catch (e) {
       ctx.avro.set(id, e instanceof DecodeFailure ? e : new DecodeFailure('bad-schema', `schema id ${id} is not a usable Avro schema: ${(e as Error).message}`));
     }
