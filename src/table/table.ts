@@ -18,7 +18,8 @@ import { evolveSchema } from './schema-evolution.js';
 import type { Row, TableSchema, Value } from './schema.js';
 import { readMergedSlice } from './slice-reader.js';
 import { InstantConflict, Timeline, joinPath } from './timeline.js';
-import { applies, fillUnavailable, latestPerKey, writtenOrdering, type KeyState, type Mutation } from './write-plan.js';
+import { applies, fillUnavailable, latestPerKey, writtenOrdering, type Mutation } from './write-plan.js';
+import { FileGroupKeys } from './key-index.js';
 import { rollbackInstant } from './rollback.js';
 
 /**
@@ -58,14 +59,17 @@ export interface OpenOptions {
 export const SCHEMA_KEY = 'schema';
 export const TEMP_DIR = '.hoodie/.temp';
 
-type FileGroupKeys = Map<string, KeyState>;
-
 interface GroupWrite {
   partition: string;
   bucket: number;
   upserts: Row[];
   /** Record key of each upsert (same index), computed once per commit. */
   upsertKeys: string[];
+  /**
+   * Ordering value written for each upsert (same index), as a side column: the caller's
+   * rows are not modified (a BigInt stored into each kept row grew the live heap).
+   */
+  orderings: bigint[];
   deletes: { key: string; ordering: bigint }[];
 }
 
@@ -198,8 +202,7 @@ export class HudiTable {
     if (req.mutations.length === 0 && req.extraMetadata === undefined) return result;
     const evolution = evolveSchema(this.schema, req.schema, this.name);
     const schema = evolution.schema;
-    const keyed = req.mutations.map((m) => ({ key: recordKey(m.row, this.config.recordKeyFields), mutation: m }));
-    const latest = latestPerKey(keyed);
+    const latest = latestPerKey(req.mutations, (m) => recordKey(m.row, this.config.recordKeyFields));
     result.skipped += req.mutations.length - latest.size;
 
     // Group by file group (partition + bucket) and apply the guard against stored state.
@@ -213,7 +216,7 @@ export class HudiTable {
       const gk = `${partition}\u0000${bucket}`;
       let g = groups.get(gk);
       if (g === undefined) {
-        g = { partition, bucket, upserts: [], upsertKeys: [], deletes: [], keys: await this.groupKeys(partition, bucket) };
+        g = { partition, bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [], keys: await this.groupKeys(partition, bucket) };
         groups.set(gk, g);
       }
       const stored = g.keys.get(key);
@@ -228,10 +231,9 @@ export class HudiTable {
         g.deletes.push({ key, ordering });
       } else {
         const storedRow = m.unavailable?.length ? await this.storedRow(partition, bucket, key) : undefined;
-        const row = fillUnavailable(m.row, m.unavailable, storedRow);
-        row[this.config.orderingField] = ordering;
-        g.upserts.push(row);
+        g.upserts.push(fillUnavailable(m.row, m.unavailable, storedRow));
         g.upsertKeys.push(key);
+        g.orderings.push(ordering);
       }
     }
     } finally {
@@ -251,7 +253,7 @@ export class HudiTable {
       const byGroup = new Map(writes.map((w) => [`${w.partition}\u0000${w.bucket}`, w]));
       for (const slice of this.liveSlices()) {
         const bucket = bucketOfFileId(slice.fileId) ?? -1;
-        const w = byGroup.get(`${slice.partition}\u0000${bucket}`) ?? { partition: slice.partition, bucket, upserts: [], upsertKeys: [], deletes: [] };
+        const w = byGroup.get(`${slice.partition}\u0000${bucket}`) ?? { partition: slice.partition, bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [] };
         byGroup.delete(`${slice.partition}\u0000${bucket}`);
         stats.push(...(await this.rewriteGroup(instant, slice, w, fullSchema, result)));
       }
@@ -347,11 +349,11 @@ export class HudiTable {
     const k = slice === undefined ? `${partition}\u0000#${bucket}` : groupKey(partition, slice.fileId);
     let keys = this.keyIndex.get(k);
     if (keys === undefined) {
-      keys = new Map();
+      keys = new FileGroupKeys();
       if (slice !== undefined) {
         const merged = await readMergedSlice(this.store, slice, this.readOpts());
-        for (const [key, r] of merged.records) keys.set(key, { ordering: toBig(r.ordering), deleted: false });
-        for (const [key, d] of merged.deletes) keys.set(key, { ordering: toBig(d.ordering), deleted: true });
+        for (const [key, r] of merged.records) keys.set(key, toBig(r.ordering), false);
+        for (const [key, d] of merged.deletes) keys.set(key, toBig(d.ordering), true);
       }
       this.keyIndex.set(k, keys);
     }
@@ -379,21 +381,27 @@ export class HudiTable {
     await Promise.all(markers.map((m) => this.store.delete(m.key)));
   }
 
-  /** Rows with the meta fields added (only the rare schema-rewrite path copies rows; see `metaColumns`). */
-  private metaRows(rows: Row[], keys: readonly string[], instant: string, partition: string, bucket: number, fileName: string): Row[] {
-    const cols = metaColumns(keys, instant, partition, bucket, fileName);
-    return rows.map((row, i) => {
+  /** A group's upserts with the meta fields and ordering added (only the rare schema-rewrite path copies rows; see `upsertColumns`). */
+  private metaRows(w: GroupWrite, instant: string, fileName: string): Row[] {
+    const cols = this.upsertColumns(w, instant, fileName);
+    const names = [...META_FIELDS, this.config.orderingField];
+    return w.upserts.map((row, i) => {
       const out: Row = { ...row };
-      for (const f of META_FIELDS) out[f] = (cols[f] as readonly Value[])[i] as Value;
+      for (const f of names) out[f] = (cols[f] as readonly Value[])[i] as Value;
       return out;
     });
   }
 
+  /** The side columns of a group's upserts: the `_hoodie_*` fields and the ordering value written. */
+  private upsertColumns(w: GroupWrite, instant: string, fileName: string): WriteColumns {
+    return { ...metaColumns(w.upsertKeys, instant, w.partition, w.bucket, fileName), [this.config.orderingField]: w.orderings };
+  }
+
   /**
    * The one Parquet base-file writer path (shared with compaction). `columns` supplies fields
-   * (the `_hoodie_*` meta fields) by name as arrays instead of row properties.
+   * (the `_hoodie_*` meta fields, the ordering) by name as arrays instead of row properties.
    */
-  writeBase(schema: TableSchema, rows: readonly Row[], columns?: MetaColumns): Uint8Array {
+  writeBase(schema: TableSchema, rows: readonly Row[], columns?: WriteColumns): Uint8Array {
     const keys = columns?._hoodie_record_key ?? rows.map((r) => String(r._hoodie_record_key));
     let min: string | undefined;
     let max: string | undefined;
@@ -418,16 +426,15 @@ export class HudiTable {
     // Hudi's bucket index names file groups `<8-digit bucket>-<rest of a uuid>-0`.
     const fileId = `${bucketFileIdPrefix(w.bucket)}${newFileId().slice(8)}`;
     const name = baseFileName({ fileId, writeToken: this.writeToken(w.bucket), instant });
-    const meta = metaColumns(w.upsertKeys, instant, w.partition, w.bucket, name);
-    const bytes = this.writeBase(schema, w.upserts, meta);
+    const bytes = this.writeBase(schema, w.upserts, this.upsertColumns(w, instant, name));
     const path = joinPath(this.base, w.partition, name);
     if (!this.view.partitions().includes(w.partition)) newPartitions.add(w.partition);
     await this.put(path, bytes, instant, w.partition, name, 'CREATE');
     this.view.addFile(w.partition, name, path, bytes.byteLength);
     // Re-key the cache entry from the bucket placeholder to the new file group.
     this.keyIndex.delete(`${w.partition}\u0000#${w.bucket}`);
-    const fresh = new Map(keys);
-    w.upserts.forEach((r, i) => fresh.set(w.upsertKeys[i] as string, { ordering: toBig(r[this.config.orderingField] ?? 0n), deleted: false }));
+    const fresh = keys.clone();
+    setUpserted(fresh, w);
     this.keyIndex.set(groupKey(w.partition, fileId), fresh);
     result.upserts += w.upserts.length;
     result.filesWritten++;
@@ -435,7 +442,7 @@ export class HudiTable {
     const stats = [baseStat(fileId, w.partition, name, w.upserts.length, 0, bytes.byteLength, 'null')];
     if (w.deletes.length > 0) {
       const slice: FileSlice = { partition: w.partition, fileId, baseInstant: instant, base: { path, name, fileId, instant, size: bytes.byteLength }, logs: [] };
-      stats.push(await this.appendLog(instant, slice, { ...w, upserts: [], upsertKeys: [] }, schema, result));
+      stats.push(await this.appendLog(instant, slice, { ...w, upserts: [], upsertKeys: [], orderings: [] }, schema, result));
     }
     return stats;
   }
@@ -446,7 +453,7 @@ export class HudiTable {
     const schemaText = JSON.stringify(schema);
     const blocks: Uint8Array[] = [];
     if (w.upserts.length > 0) {
-      const columns = metaColumns(w.upsertKeys, instant, w.partition, w.bucket, slice.fileId);
+      const columns = this.upsertColumns(w, instant, slice.fileId);
       blocks.push(encodeLogBlock(avroDataBlock({ instantTime: instant, schema: schemaText, rows: w.upserts, columns })));
     }
     if (w.deletes.length > 0) {
@@ -460,8 +467,8 @@ export class HudiTable {
     await this.put(path, bytes, instant, w.partition, name, 'APPEND');
     this.view.addFile(w.partition, name, path, bytes.byteLength);
     const keys = this.keyIndex.get(groupKey(w.partition, slice.fileId)) ?? (await this.groupKeys(w.partition, w.bucket));
-    w.upserts.forEach((r, i) => keys.set(w.upsertKeys[i] as string, { ordering: toBig(r[this.config.orderingField] ?? 0n), deleted: false }));
-    for (const d of w.deletes) keys.set(d.key, { ordering: d.ordering, deleted: true });
+    setUpserted(keys, w);
+    for (const d of w.deletes) keys.set(d.key, d.ordering, true);
     result.upserts += w.upserts.length;
     result.deletes += w.deletes.length;
     result.filesWritten++;
@@ -486,7 +493,7 @@ export class HudiTable {
     for (const [key, r] of merged.records) rows.set(key, r.row);
     for (const d of w.deletes) rows.delete(d.key);
     const name = baseFileName({ fileId: slice.fileId, writeToken: this.writeToken(w.bucket), instant });
-    const fresh = this.metaRows(w.upserts, w.upsertKeys, instant, w.partition, w.bucket, name);
+    const fresh = this.metaRows(w, instant, name);
     for (const r of fresh) rows.set(String(r._hoodie_record_key), r);
     // Rows carried over keep their commit time and seqno, so incremental reads do not re-emit them.
     const all = [...rows.values()].map((r): Row => ({ ...r, _hoodie_file_name: name }));
@@ -494,9 +501,9 @@ export class HudiTable {
     const path = joinPath(this.base, w.partition, name);
     await this.put(path, bytes, instant, w.partition, name, 'CREATE');
     this.view.addFile(w.partition, name, path, bytes.byteLength);
-    const keys = new Map<string, KeyState>();
-    for (const r of all) keys.set(String(r._hoodie_record_key), { ordering: toBig(r[this.config.orderingField] ?? 0n), deleted: false });
-    for (const d of w.deletes) keys.set(d.key, { ordering: d.ordering, deleted: true });
+    const keys = new FileGroupKeys();
+    for (const r of all) keys.set(String(r._hoodie_record_key), toBig(r[this.config.orderingField] ?? 0n), false);
+    for (const d of w.deletes) keys.set(d.key, d.ordering, true);
     this.keyIndex.set(groupKey(w.partition, slice.fileId), keys);
     result.upserts += w.upserts.length;
     result.filesWritten++;
@@ -504,13 +511,20 @@ export class HudiTable {
     const stats = [baseStat(slice.fileId, w.partition, name, all.length, 0, bytes.byteLength, slice.baseInstant)];
     if (w.deletes.length > 0) {
       const newSlice: FileSlice = { partition: w.partition, fileId: slice.fileId, baseInstant: instant, base: { path, name, fileId: slice.fileId, instant, size: bytes.byteLength }, logs: [] };
-      stats.push(await this.appendLog(instant, newSlice, { ...w, upserts: [], upsertKeys: [] }, schema, result));
+      stats.push(await this.appendLog(instant, newSlice, { ...w, upserts: [], upsertKeys: [], orderings: [] }, schema, result));
     }
     return stats;
   }
 }
 
 type MetaColumns = { readonly [F in MetaField]: readonly string[] };
+/** Side columns of a base file or data block: the meta fields plus others by name (the ordering). */
+type WriteColumns = MetaColumns & Readonly<Record<string, readonly Value[]>>;
+
+/** Records a group's upserts in its key index, each with the ordering written for it. */
+function setUpserted(keys: FileGroupKeys, w: GroupWrite): void {
+  for (let i = 0; i < w.upsertKeys.length; i++) keys.set(w.upsertKeys[i] as string, w.orderings[i] as bigint, false);
+}
 
 /** The five `_hoodie_*` values of each row, as columns (no row copies). */
 export function metaColumns(keys: readonly string[], instant: string, partition: string, bucket: number, fileName: string): MetaColumns {

@@ -23,9 +23,10 @@ function newer(incoming: Mutation, current: { ordering: bigint; unordered?: bool
 }
 
 /** Keeps the newest mutation per key within one batch (equal positions: the first one wins — a duplicate). */
-export function latestPerKey(mutations: Iterable<{ key: string; mutation: Mutation }>): Map<string, Mutation> {
+export function latestPerKey(mutations: readonly Mutation[], keyOf: (m: Mutation) => string): Map<string, Mutation> {
   const out = new Map<string, Mutation>();
-  for (const { key, mutation } of mutations) {
+  for (const mutation of mutations) {
+    const key = keyOf(mutation);
     const current = out.get(key);
     if (newer(mutation, current)) out.set(key, carryUnavailable(mutation, current));
   }

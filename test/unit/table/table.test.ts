@@ -89,3 +89,16 @@ test('an update whose TOAST column was not sent keeps the value of an insert in 
   await t.commit({ schema, mutations: [up(1, 'long text', 10, 'c'), update] });
   assert.deepEqual(names((await readSnapshot(t)).rows), ['1:long text']);
 });
+
+test('the ordering written is the mutation ordering, in base and log files, and the caller rows stay as given', async () => {
+  const t = await newTable(1);
+  const first: Mutation = { ...up(1, 'a', 10, 'c'), ordering: 40n };
+  const second: Mutation = { ...up(1, 'b', 11), ordering: 50n };
+  const before = structuredClone(first.row);
+  await t.commit({ schema, mutations: [first] });
+  assert.deepEqual((await readSnapshot(t, { meta: true })).rows.map((r) => r._cdc_position), [40]);
+  await t.commit({ schema, mutations: [second] });
+  assert.deepEqual((await readSnapshot(t, { meta: true })).rows.map((r) => `${r.name}@${r._cdc_position}`), ['b@50']);
+  assert.deepEqual(first.row, before);
+  assert.equal(second.row._cdc_position, 11);
+});
