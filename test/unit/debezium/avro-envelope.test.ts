@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { avroType, decodingType } from '../../../src/debezium/avro.js';
 import { createDecodeContext, decodeRecord, decodeRecordAsync } from '../../../src/debezium/index.js';
 import type { ChangeEvent, DecodeContextOptions, KafkaRecordIn } from '../../../src/debezium/index.js';
-import { loadJson } from './fixtures.js';
+import { loadJson, loadRecords } from './fixtures.js';
 
 interface AvroFixture {
   registry_response: { key: { id: number; schema: string }; value: { id: number; schema: string } };
@@ -126,4 +126,39 @@ describe('Avro envelope reader', () => {
     assert.deepEqual(e.avro.row, { id: 42 });
     assert.deepEqual({ ...e.avro, origin: null }, { ...e.json, origin: null });
   });
+});
+
+interface Connect {
+  type: string;
+  optional?: boolean;
+  field?: string;
+  name?: string;
+  fields?: Connect[];
+}
+
+/** Plain Connect struct → Avro as AvroConverter writes it (enough for the MySQL fixture: structs, ints, strings). */
+function connectToAvro(s: Connect, name: string): unknown {
+  const prim: Record<string, string> = { int32: 'int', int64: 'long', string: 'string', boolean: 'boolean' };
+  const t = s.type === 'struct' ? { type: 'record', name, fields: (s.fields ?? []).map((f) => ({ name: f.field, type: connectToAvro(f, `${name}_${f.field ?? ''}`) })) } : (prim[s.type] ?? 'string');
+  return s.optional ? ['null', t] : t;
+}
+
+describe('Avro envelope reader, MySQL source (file/pos/row/gtid)', () => {
+  const recs = loadRecords('mysql-crud-with-schema.jsonl').filter((r) => r.value !== null);
+  for (const [i, r] of recs.entries()) {
+    it(`record ${i}: the Avro event equals the JSON event`, async () => {
+      const v = JSON.parse(Buffer.from(r.value as Uint8Array).toString()) as { schema: Connect; payload: Record<string, unknown> };
+      const k = JSON.parse(Buffer.from(r.key as Uint8Array).toString()) as { schema: Connect; payload: Record<string, unknown> };
+      const vType = avroType(connectToAvro(v.schema, 'Envelope'));
+      const kType = avroType(connectToAvro(k.schema, 'Key'));
+      const schemas = new Map([[1, JSON.stringify(connectToAvro(k.schema, 'Key'))], [2, JSON.stringify(connectToAvro(v.schema, 'Envelope'))]]);
+      const ctx = createDecodeContext({ registry: { schemaById: (id) => Promise.resolve(schemas.get(id) as string) } });
+      const a = await decodeRecordAsync({ ...r, key: framed(1, kType.toBuffer(k.payload)), value: framed(2, vType.toBuffer(v.payload)) }, ctx);
+      const j = decodeRecord(r, createDecodeContext());
+      assert.equal(a.kind, 'change', a.kind === 'invalid' ? a.error.message : a.kind);
+      if (a.kind !== 'change' || j.kind !== 'change') return;
+      assert.match(a.event.position.text, /^mysql:1\/mysql-bin\.\d+:\d+:\d+ gtid=/);
+      assert.deepEqual(a.event, j.event);
+    });
+  }
 });
