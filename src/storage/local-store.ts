@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkKey, ObjectNotFound, StorageError, toBytes, type GetOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
@@ -14,6 +15,29 @@ export const LOCAL_TEMP_DIR = '.cdc-lake-tmp';
 
 function errCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}
+
+/**
+ * Runs `op`; only when it fails because folder `dir` is missing, creates it and runs `op` once
+ * more. One mkdir per new folder instead of a recursive mkdir before every write.
+ */
+async function inFolder<T>(dir: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    if (errCode(e) !== 'ENOENT') throw e;
+    await fs.mkdir(dir, { recursive: true });
+    return op();
+  }
+}
+
+/** Writes all of `bytes` with as few write calls as the OS allows (`FileHandle.writeFile` issues one per 512 KiB). */
+async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.byteLength - done);
+    done += bytesWritten;
+  }
 }
 
 export class LocalStore implements ObjectStore {
@@ -32,11 +56,10 @@ export class LocalStore implements ObjectStore {
 
   private async writeTemp(data: Uint8Array | string): Promise<string> {
     const dir = path.join(this.rootDir, LOCAL_TEMP_DIR);
-    await fs.mkdir(dir, { recursive: true });
     const tmp = path.join(dir, `${process.pid}-${randomBytes(8).toString('hex')}`);
-    const fh = await fs.open(tmp, 'wx');
+    const fh = await inFolder(dir, () => fs.open(tmp, 'wx'));
     try {
-      await fh.writeFile(toBytes(data));
+      await writeAll(fh, toBytes(data));
       // Durability: the rename/link below must not expose an empty file after a power loss.
       await fh.sync();
     } finally {
@@ -87,9 +110,9 @@ export class LocalStore implements ObjectStore {
     const file = this.pathOf(key, 'put');
     let tmp: string | undefined;
     try {
-      tmp = await this.writeTemp(data);
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.rename(tmp, file);
+      const from = await this.writeTemp(data);
+      tmp = from;
+      await inFolder(path.dirname(file), () => fs.rename(from, file));
       tmp = undefined;
     } catch (e) {
       throw new StorageError('put', key, this.uri, e);
@@ -102,11 +125,11 @@ export class LocalStore implements ObjectStore {
     const file = this.pathOf(key, 'createIfAbsent');
     let tmp: string | undefined;
     try {
-      tmp = await this.writeTemp(data);
-      await fs.mkdir(path.dirname(file), { recursive: true });
+      const from = await this.writeTemp(data);
+      tmp = from;
       // link(2) fails with EEXIST if the target exists: an atomic create-if-absent on POSIX.
       try {
-        await fs.link(tmp, file);
+        await inFolder(path.dirname(file), () => fs.link(from, file));
       } catch (e) {
         const code = errCode(e);
         if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e;

@@ -103,4 +103,21 @@ describe('LocalStore', () => {
     await store.createIfAbsent('tmpcheck', 'y');
     assert.deepEqual(await fs.readdir(path.join(dir, LOCAL_TEMP_DIR)), []);
   });
+
+  it('recreates folders removed after an earlier write (temp folder, target folder)', async () => {
+    await store.put('gone/a/x.txt', 'x');
+    await fs.rm(path.join(dir, LOCAL_TEMP_DIR), { recursive: true });
+    await fs.rm(path.join(dir, 'gone'), { recursive: true });
+    await store.put('gone/a/x.txt', 'again');
+    assert.equal(text(await store.get('gone/a/x.txt')), 'again');
+    await fs.rm(path.join(dir, 'gone'), { recursive: true });
+    assert.equal(await store.createIfAbsent('gone/b/y.txt', 'y'), true);
+    assert.equal(text(await store.get('gone/b/y.txt')), 'y');
+  });
+
+  it('writes a multi-megabyte object completely', async () => {
+    const big = new Uint8Array(3 * 1024 * 1024 + 7).map((_x, i) => i % 251);
+    assert.equal(await store.createIfAbsent('big/blob.bin', big), true);
+    assert.deepEqual(await store.get('big/blob.bin'), big);
+  });
 });
