@@ -42,11 +42,17 @@ export interface KafkaSourceOptions {
   metadataRefreshMs?: number;
   /** Broker long-poll wait when a partition has no data (default 500 ms). */
   maxWaitMs?: number;
-  /** Max bytes per fetch response (default 32 MiB) and per partition (default 4 MiB). */
+  /** Max bytes per fetch response (default 16 MiB) and per partition (default 4 MiB). */
   maxBytes?: number;
   maxBytesPerPartition?: number;
   /** Batches queued ahead of the consumer before fetching stops (default 32). */
   queueBatches?: number;
+  /**
+   * Key and value bytes queued ahead of the consumer before fetching stops (default 16 MiB).
+   * Fetched records stay in memory until the pipeline takes them (they are slices of the
+   * fetch response), so this and `maxBytes` bound the source's share of the heap.
+   */
+  queueBytes?: number;
   /** The group drops a member that sent no heartbeat for this long (takeover time after a crash). */
   sessionTimeoutMs?: number;
   /** Heartbeat period; below a third of the session timeout. */
@@ -82,6 +88,12 @@ function saslOf(s: KafkaSaslOptions | undefined): SASLOptions | undefined {
   return { mechanism, username: s.username, password: s.password };
 }
 
+function recordBytes(records: readonly KafkaRecordIn[]): number {
+  let n = 0;
+  for (const r of records) n += (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
+  return n;
+}
+
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -96,6 +108,8 @@ export class KafkaSource implements Source {
   private readonly paused = new Set<SplitId>();
   private readonly subscribed = new Set<string>();
   private readonly queue: RecordBatch[] = [];
+  /** Key and value bytes of the queued batches. */
+  private queuedBytes = 0;
   /** Resolvers of everyone waiting for news (new batches, resume, assignment, close). */
   private readonly waiters = new Set<() => void>();
   private closed = false;
@@ -214,7 +228,7 @@ export class KafkaSource implements Source {
     const gained = [...next].filter((s) => !this.assigned.has(s));
     this.assigned = next;
     for (const s of lost) this.positions.delete(s);
-    for (let i = this.queue.length - 1; i >= 0; i--) if (!next.has((this.queue[i] as RecordBatch).split)) this.queue.splice(i, 1);
+    for (let i = this.queue.length - 1; i >= 0; i--) if (!next.has((this.queue[i] as RecordBatch).split)) this.queuedBytes -= recordBytes((this.queue.splice(i, 1)[0] as RecordBatch).records);
     if (lost.length > 0) await hooks.onRevoked(lost);
     if (gained.length === 0) return;
     const starts = await hooks.onAssigned(gained);
@@ -248,10 +262,11 @@ export class KafkaSource implements Source {
   private async fetchLoop(): Promise<void> {
     const c = this.consumer as Consumer<Buffer, Buffer, Buffer, Buffer>;
     const maxQueue = this.opts.queueBatches ?? 32;
+    const maxQueueBytes = this.opts.queueBytes ?? 16 << 20;
     let backoff = 0;
     while (!this.closed) {
       const active = [...this.positions.keys()].filter((s) => !this.paused.has(s));
-      if (active.length === 0 || this.queue.length >= maxQueue) {
+      if (active.length === 0 || this.queue.length >= maxQueue || this.queuedBytes >= maxQueueBytes) {
         if (active.length === 0) this.fetchProblem = undefined; // nothing to fetch, nothing failing
         await this.sleep(active.length === 0 ? 100 : 1000);
         continue;
@@ -306,7 +321,7 @@ export class KafkaSource implements Source {
     }));
     let res: FetchResponse;
     try {
-      res = await c.fetch({ node, topics, maxWaitTime: this.opts.maxWaitMs ?? 500, minBytes: 1, maxBytes: this.opts.maxBytes ?? 32 << 20 });
+      res = await c.fetch({ node, topics, maxWaitTime: this.opts.maxWaitMs ?? 500, minBytes: 1, maxBytes: this.opts.maxBytes ?? 16 << 20 });
     } catch (e) {
       const partial = (e as { response?: FetchResponse }).response;
       if (!partial?.responses) throw e;
@@ -358,7 +373,10 @@ export class KafkaSource implements Source {
           }
         }
         this.positions.set(id, next);
-        if (records.length > 0) this.queue.push({ split: id, records, nextOffset: next });
+        if (records.length > 0) {
+          this.queue.push({ split: id, records, nextOffset: next });
+          this.queuedBytes += recordBytes(records);
+        }
       }
     }
     this.notify();
@@ -399,6 +417,7 @@ export class KafkaSource implements Source {
       if (this.failure) throw this.failure;
       const b = this.queue.shift();
       if (b) {
+        this.queuedBytes -= recordBytes(b.records);
         this.notify(); // room in the queue: let a waiting fetch loop go on
         // re-check at delivery time: the split may have been revoked or paused-and-sought
         if (this.assigned.has(b.split)) yield b;
