@@ -126,17 +126,18 @@ function recordFields(type: avro.Type): avro.types.Field[] | null {
  * from its saved position only when op is not an upsert. Field names are the fixed
  * Debezium ones in `keep`, so they are safe object-literal keys.
  */
-function trimmedReader(fields: readonly avro.types.Field[], keep: ReadonlySet<string>, nested: ReadonlyMap<string, Read>, lazyBefore: boolean): Read {
+function trimmedReader(name: string, fields: readonly avro.types.Field[], keep: ReadonlySet<string>, nested: ReadonlyMap<string, Read>, lazyBefore: boolean): Read {
   const args: unknown[] = [];
   const arg = (v: unknown): string => `a${args.push(v) - 1}`;
   const lines: string[] = [];
   const kept: string[] = [];
+  let readBefore = '';
   for (const f of fields) {
     const t = arg(f.type);
     const v = `v${kept.length}`;
     if (lazyBefore && f.name === 'before') {
       lines.push(`let ${v}; const beforeAt = t.pos; ${t}._skip(t);`);
-      lines.push(`const readBefore = () => { const end = t.pos; t.pos = beforeAt; ${v} = ${t}._read(t); t.pos = end; };`);
+      readBefore = `{ const end = t.pos; t.pos = beforeAt; ${v} = ${t}._read(t); t.pos = end; }`;
     } else if (!keep.has(f.name)) {
       lines.push(`${t}._skip(t);`);
       continue;
@@ -146,13 +147,13 @@ function trimmedReader(fields: readonly avro.types.Field[], keep: ReadonlySet<st
     }
     kept.push(f.name);
   }
-  if (lazyBefore) {
+  if (readBefore !== '') {
     const op = `v${kept.indexOf('op')}`;
-    lines.push(`if (${UPSERT_OPS.map((o) => `${op} !== ${JSON.stringify(o)}`).join(' && ')}) readBefore();`);
+    lines.push(`if (${UPSERT_OPS.map((o) => `${op} !== ${JSON.stringify(o)}`).join(' && ')}) ${readBefore}`);
   }
   lines.push(`return {${kept.map((n, i) => `${JSON.stringify(n)}: v${i}`).join(', ')}};`);
   const names = args.map((_a, i) => `a${i}`);
-  return new Function(...names, `return function readEnvelope(t) {\n${lines.join('\n')}\n};`)(...args) as Read;
+  return new Function(...names, `return function ${name}(t) {\n${lines.join('\n')}\n};`)(...args) as Read;
 }
 
 /**
@@ -160,15 +161,16 @@ function trimmedReader(fields: readonly avro.types.Field[], keep: ReadonlySet<st
  * as `compileValueShape` tells them), or null for any other schema (keys, heartbeats,
  * transaction and schema-change records are read in full).
  */
-export function envelopeReader(type: avro.Type): Read | null {
+function envelopeReader(type: avro.Type): Read | null {
   const fields = recordFields(type);
   if (fields === null) return null;
   const has = (n: string): avro.types.Field | undefined => fields.find((f) => f.name === n);
   if (!has('op') || !(has('after') || has('before'))) return null;
   const nested = new Map<string, Read>();
-  const sourceFields = has('source') ? recordFields((has('source') as avro.types.Field).type) : null;
-  if (sourceFields !== null) nested.set('source', trimmedReader(sourceFields, SOURCE_FIELDS, new Map(), false));
-  return trimmedReader(fields, ENVELOPE_FIELDS, nested, has('before') !== undefined);
+  const source = has('source');
+  const sourceFields = source ? recordFields(source.type) : null;
+  if (sourceFields !== null) nested.set('source', trimmedReader('readSource', sourceFields, SOURCE_FIELDS, new Map(), false));
+  return trimmedReader('readEnvelope', fields, ENVELOPE_FIELDS, nested, has('before') !== undefined);
 }
 
 /** `{magic, id, body}` of a Confluent-framed message, or a failure reason. */
