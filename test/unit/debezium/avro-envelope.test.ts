@@ -121,6 +121,15 @@ describe('Avro envelope reader', () => {
     assert.deepEqual({ ...e.avro, origin: null }, { ...e.json, origin: null });
   });
 
+  it('an unchanged TOASTed bytes column (the placeholder as bytes) is unavailable, as in JSON', async () => {
+    const p = payload('u');
+    (p.after as Record<string, unknown>)['payload'] = Buffer.from('__debezium_unavailable_value').toString('base64');
+    (p.after as Record<string, unknown>)['note'] = '__debezium_unavailable_value';
+    const e = await events(p, true);
+    assert.deepEqual(e.avro.unavailable, ['payload', 'note']);
+    assert.deepEqual({ ...e.avro, origin: null }, { ...e.json, origin: null });
+  });
+
   it('a keyed delete keeps only the key, as JSON does', async () => {
     const e = await events(payload('d'), true);
     assert.deepEqual(e.avro.row, { id: 42 });
