@@ -21,6 +21,7 @@ import { InstantConflict, Timeline, joinPath } from './timeline.js';
 import { applies, fillUnavailable, latestPerKey, writtenOrdering, type Mutation } from './write-plan.js';
 import { FileGroupKeys } from './key-index.js';
 import { rollbackInstant } from './rollback.js';
+import { carriedDeletes } from './tombstone.js';
 
 /**
  * One Hudi v6 Merge-On-Read table: opening/creating it, and the write path
@@ -354,6 +355,8 @@ export class HudiTable {
         const merged = await readMergedSlice(this.store, slice, this.readOpts());
         for (const [key, r] of merged.records) keys.set(key, toBig(r.ordering), false);
         for (const [key, d] of merged.deletes) keys.set(key, toBig(d.ordering), true);
+        // keys a compaction removed: their deletes' positions, kept beside the slice
+        for (const [key, ordering] of await carriedDeletes(this.store, this.base, this.timeline, slice)) if (keys.get(key) === undefined) keys.set(key, ordering, true);
       }
       this.keyIndex.set(k, keys);
     }
@@ -462,7 +465,8 @@ export class HudiTable {
       const records: DeleteRecord[] = w.deletes.map((d) => ({ recordKey: d.key, partitionPath: w.partition, orderingVal: d.ordering }));
       blocks.push(encodeLogBlock(deleteBlock({ instantTime: instant, schema: schemaText, records, orderingEncoding: 'java-wrapper' })));
     }
-    const bytes = Buffer.concat(blocks);
+    // One block (the usual case) is written as is: no second copy of a multi-megabyte buffer.
+    const bytes = blocks.length === 1 ? (blocks[0] as Uint8Array) : Buffer.concat(blocks);
     const path = joinPath(this.base, w.partition, name);
     await this.put(path, bytes, instant, w.partition, name, 'APPEND');
     this.view.addFile(w.partition, name, path, bytes.byteLength);
