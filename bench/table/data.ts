@@ -68,13 +68,14 @@ export interface UpsertPlan {
 /**
  * `total` upserts in `commits` commits of equal size: commit 1 inserts new keys; each
  * later commit updates `updateShare` of its rows (keys picked from the ones already
- * written, spread over the key space) and inserts the rest as new keys.
+ * written, spread over the key space) and inserts the rest as new keys. Each commit's
+ * mutations are made when asked for, so a consumer can hold one batch at a time, as the
+ * daemon's writer does (it never holds the rows of earlier commits).
  */
-export function upsertPlan(total: number, commits: number, updateShare: number): UpsertPlan {
+export function* upsertCommits(total: number, commits: number, updateShare: number): Generator<Mutation[]> {
   const per = Math.floor(total / commits);
-  const latest = new Map<number, Row>();
-  const out: Mutation[][] = [];
-  const allRows: Row[] = [];
+  // Version of each key's latest row (index = id), not the rows: nothing else stays live.
+  const versions = new Uint32Array(per * commits + 1);
   let nextId = 1;
   let position = 1;
   for (let c = 0; c < commits; c++) {
@@ -82,17 +83,24 @@ export function upsertPlan(total: number, commits: number, updateShare: number):
     const updates = c === 0 ? 0 : Math.round(per * updateShare);
     const existing = nextId - 1;
     for (let i = 0; i < per; i++) {
-      let id: number;
-      if (i < updates) {
-        id = 1 + ((i * 2654435761 + c * 97) % existing);
-      } else {
-        id = nextId++;
-      }
-      const rev = (latest.get(id)?.version as number | undefined) ?? 0;
-      const r = row(id, rev, position++);
-      latest.set(id, r);
-      allRows.push(r);
+      const id = i < updates ? 1 + ((i * 2654435761 + c * 97) % existing) : nextId++;
+      const r = row(id, versions[id] as number, position++);
+      versions[id] = r.version as number;
       ms.push({ kind: 'upsert', row: r, ordering: BigInt(r._cdc_position as number) });
+    }
+    yield ms;
+  }
+}
+
+/** The whole upsert plan in memory, with the rows of every commit and the final rows. */
+export function upsertPlan(total: number, commits: number, updateShare: number): UpsertPlan {
+  const latest = new Map<number, Row>();
+  const out: Mutation[][] = [];
+  const allRows: Row[] = [];
+  for (const ms of upsertCommits(total, commits, updateShare)) {
+    for (const m of ms) {
+      latest.set(m.row.id as number, m.row);
+      allRows.push(m.row);
     }
     out.push(ms);
   }
@@ -135,26 +143,36 @@ export function loadAvg(): string {
 /** Median (the lower middle for an even count). */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
 
-/** Writes the plan as a table under `dir`; returns the bytes written. */
-export async function writeTable(dir: string, plan: UpsertPlan, buckets: number): Promise<{ table: HudiTable; bytes: number; instants: string[] }> {
-  const table = await HudiTable.create(new LocalStore(dir), 'bench/orders', {
+/** The benchmark table (created under `dir` unless it exists). */
+export function benchTable(dir: string, buckets: number): Promise<HudiTable> {
+  return HudiTable.create(new LocalStore(dir), 'bench/orders', {
     tableName: 'orders',
     database: 'bench',
     recordKeyFields: ['id'],
     orderingField: '_cdc_position',
     buckets,
   });
+}
+
+/** One commit of `mutations`; returns its instant and bytes written. */
+export async function commitBatch(table: HudiTable, mutations: Mutation[]): Promise<{ instant: string; bytes: number }> {
+  const r = await table.commit({ schema: TABLE_SCHEMA, mutations });
+  if (r.instant === undefined) throw new Error('bench commit wrote nothing; the upsert plan is broken');
+  return { instant: r.instant, bytes: r.bytesWritten };
+}
+
+/** Writes the plan as a table under `dir`; returns the bytes written. */
+export async function writeTable(dir: string, plan: UpsertPlan, buckets: number): Promise<{ table: HudiTable; bytes: number; instants: string[] }> {
+  const table = await benchTable(dir, buckets);
   let bytes = 0;
   const instants: string[] = [];
   for (const mutations of plan.commits) {
-    const r = await table.commit({ schema: TABLE_SCHEMA, mutations });
-    if (r.instant === undefined) throw new Error('bench commit wrote nothing; the upsert plan is broken');
-    instants.push(r.instant);
-    bytes += r.bytesWritten;
+    const c = await commitBatch(table, mutations);
+    instants.push(c.instant);
+    bytes += c.bytes;
   }
   return { table, bytes, instants };
 }
-
 
 /**
  * The read-benchmark table: commit 1 inserts `keys` rows (base files); then
