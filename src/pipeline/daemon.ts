@@ -44,7 +44,7 @@ export class Daemon {
   constructor(private readonly parts: DaemonParts) {
     const { config, logger } = parts;
     this.store = parts.store ?? lakeStore(config.lake);
-    this.source = parts.source ?? kafkaSource(config);
+    this.source = parts.source ?? kafkaSource(config, logger);
     const registry = config.source.schemaRegistry;
     this.pipeline = new Pipeline({
       store: this.store,
@@ -224,7 +224,7 @@ export function decodeErrorReason(reason: InvalidReason): DecodeErrorReason {
   }
 }
 
-function kafkaSource(config: Config): Source {
+function kafkaSource(config: Config, logger: Logger): Source {
   const k = config.kafka;
   if (k === undefined) throw new Error('config has no kafka section: `run` reads Debezium topics from Kafka (see config/local-stack.yaml)');
   return new KafkaSource({
@@ -237,6 +237,8 @@ function kafkaSource(config: Config): Source {
     ...(k.tls ? { tls: k.tls } : {}),
     sessionTimeoutMs: k.sessionTimeoutMs,
     heartbeatIntervalMs: k.heartbeatIntervalMs,
+    // The daemon waits for the brokers at start-up (a supervisor need not restart it); each failed try is logged once.
+    onJoinFailed: (f) => logger.warn({ groupId: k.groupId, attempt: f.attempt, retryInMs: f.retryInMs, reason: f.reason }, `cannot join consumer group ${k.groupId} yet; retrying`),
   } as ConstructorParameters<typeof KafkaSource>[0]);
 }
 

@@ -14,6 +14,7 @@
  */
 import { Admin, Consumer, type ClusterMetadata, type fetchV17, type GroupPartitionsAssigner, type SASLOptions } from '@platformatic/kafka';
 import { assignWholeTopics } from './assignor.js';
+import { Backoff, backoffCeiling, PermanentFailure, retryWithBackoff, SOURCE_BACKOFF } from './backoff.js';
 
 type FetchResponse = fetchV17.FetchResponse;
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
@@ -62,6 +63,15 @@ export interface KafkaSourceOptions {
    * topic on one member so each table has one writer; 'partition' is round-robin.
    */
   assignment?: 'topic' | 'partition';
+  /** Called once per failed attempt to join the group at start-up (the source keeps retrying). */
+  onJoinFailed?: (failure: JoinFailure) => void;
+}
+
+/** A failed attempt to join the consumer group; the next one follows after `retryInMs`. */
+export interface JoinFailure {
+  attempt: number;
+  reason: string;
+  retryInMs: number;
 }
 
 /** Adapter from the pure assignor to the client's assigner signature. */
@@ -98,6 +108,80 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The fields of a client error this module reads (GenericError, MultipleErrors, ProtocolError, node errors). */
+interface ClientErrorFields {
+  code?: unknown;
+  apiId?: unknown;
+  errors?: unknown;
+  cause?: unknown;
+}
+
+function fieldsOf(e: unknown): ClientErrorFields {
+  return typeof e === 'object' && e !== null ? (e as ClientErrorFields) : {};
+}
+
+/** The error and everything under it: aggregated errors and causes, depth-first (pure). */
+function errorTree(e: unknown, depth = 0): unknown[] {
+  if (depth > 8 || e === undefined || e === null) return [];
+  const f = fieldsOf(e);
+  const inner = Array.isArray(f.errors) ? (f.errors as unknown[]) : [];
+  return [e, ...inner.flatMap((x) => errorTree(x, depth + 1)), ...errorTree(f.cause, depth + 1)];
+}
+
+const trimDot = (m: string): string => m.replace(/\.$/, '');
+
+/** Each innermost failure of an aggregate as "message (cause)" (pure). */
+function leafTexts(e: unknown, depth = 0): string[] {
+  const f = fieldsOf(e);
+  if (depth < 8 && Array.isArray(f.errors) && f.errors.length > 0) return (f.errors as unknown[]).flatMap((x) => leafTexts(x, depth + 1));
+  const cause = f.cause === undefined || depth >= 8 ? [] : leafTexts(f.cause, depth + 1);
+  return [trimDot(errText(e)) + (cause.length > 0 ? ` (${cause[0] as string})` : '')];
+}
+
+/**
+ * A client error in one line: the failed operation and its distinct underlying
+ * failures ("findGroupCoordinator failed 6 times: Connection to 127.0.0.1:9092 failed
+ * (connect ECONNREFUSED 127.0.0.1:9092)"), at most three (pure).
+ */
+export function kafkaErrorText(e: unknown): string {
+  const head = trimDot(errText(e));
+  const leaves = [...new Set(leafTexts(e))].filter((l) => l !== head);
+  return leaves.length === 0 ? head : `${head}: ${leaves.slice(0, 3).join('; ')}`;
+}
+
+/** Broker answers that no retry can change, with what the user must fix. */
+const PERMANENT_PROTOCOL_ERRORS: Record<string, string> = {
+  SASL_AUTHENTICATION_FAILED: 'the brokers refused the credentials: check kafka.sasl (mechanism, username, password)',
+  UNSUPPORTED_SASL_MECHANISM: 'the brokers do not offer this SASL mechanism: check kafka.sasl.mechanism',
+  TOPIC_AUTHORIZATION_FAILED: 'the principal may not read these topics: grant it Describe and Read on them',
+  GROUP_AUTHORIZATION_FAILED: 'the principal may not use the consumer group: grant it Read on kafka.groupId',
+  CLUSTER_AUTHORIZATION_FAILED: 'the principal lacks a cluster permission the consumer needs',
+  INVALID_GROUP_ID: 'the brokers refuse kafka.groupId',
+  INVALID_SESSION_TIMEOUT: 'the brokers refuse kafka.sessionTimeoutMs: keep it within their group.min/max.session.timeout.ms',
+};
+
+/** Node's TLS verification failures: the certificate or the port is wrong, not the network. */
+const TLS_CONFIG_CODE = /^(ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_VERIFY_LEAF_SIGNATURE$|UNABLE_TO_GET_ISSUER_CERT|CERT_)/;
+
+/**
+ * Why a Kafka client error can never pass by retrying – a configuration the user must
+ * fix (credentials, permissions, unknown topics, TLS) – or undefined when it may pass
+ * (brokers down or unreachable, coordinator moving, timeouts). Pure.
+ */
+export function permanentKafkaProblem(e: unknown): string | undefined {
+  for (const x of errorTree(e)) {
+    const { code, apiId } = fieldsOf(x);
+    if (typeof apiId === 'string' && apiId in PERMANENT_PROTOCOL_ERRORS) return PERMANENT_PROTOCOL_ERRORS[apiId];
+    if (code === 'PLT_KFK_AUTHENTICATION') return 'authentication with the brokers failed: check kafka.sasl and kafka.tls';
+    if (code === 'PLT_KFK_USER') {
+      // the client's own verdicts: an unknown topic (it does not auto-create) or invalid options
+      return /unknown topic/i.test(errText(x)) ? 'create the topic (or fix kafka.topics): the source does not create topics' : 'fix the kafka settings';
+    }
+    if (typeof code === 'string' && TLS_CONFIG_CODE.test(code)) return 'the TLS handshake with the brokers failed: check kafka.tls and that the port speaks TLS';
+  }
+  return undefined;
+}
+
 export class KafkaSource implements Source {
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
   private admin: Admin | undefined;
@@ -118,6 +202,10 @@ export class KafkaSource implements Source {
   private brokerProblem: string | undefined;
   /** A failed fetch; cleared by the next fetch (or when nothing is assigned). */
   private fetchProblem: string | undefined;
+  /** The last failed attempt to join the group at start-up; cleared once joined. */
+  private joinProblem: string | undefined;
+  /** Aborted by close(): a join attempt in flight must not hold up a stop. */
+  private readonly closing = new AbortController();
   private refreshTimer: NodeJS.Timeout | undefined;
   private assignmentChain: Promise<void> = Promise.resolve();
   /** The group's latest assignment to this member (a local re-assignment never adds beyond it). */
@@ -174,15 +262,15 @@ export class KafkaSource implements Source {
       this.enqueueAssignment(() => next);
     });
     if (this.pattern) this.admin = new Admin(this.base());
+    let joined: boolean;
     try {
-      const topics = await this.matchingTopics();
-      for (const t of topics) this.subscribed.add(t);
-      this.consumer.topics.trackAll(...topics);
-      await this.consumer.joinGroup({});
+      joined = await this.joinUntilJoinedOrClosed();
     } catch (e) {
-      throw new SourceError(this.name, `cannot join group ${this.opts.groupId}: ${errText(e)}; check brokers, credentials and topics`, { cause: e });
+      await this.close().catch(() => undefined); // its connections would keep the process alive
+      throw e;
     }
     await this.assignmentChain;
+    if (!joined || this.closed) return; // stopped while waiting for the brokers: nothing to fetch
     if (this.pattern) {
       this.refreshTimer = setInterval(() => void this.refreshTopics(), this.opts.metadataRefreshMs ?? 30_000);
       this.refreshTimer.unref();
@@ -191,6 +279,65 @@ export class KafkaSource implements Source {
       this.failure = e instanceof Error ? e : new Error(String(e));
       this.notify();
     });
+  }
+
+  /**
+   * Subscribes and joins the group, retrying with backoff while the brokers cannot be
+   * reached (a broker restarting as the daemon starts); false when closed meanwhile.
+   * A configuration error fails at once.
+   */
+  private async joinUntilJoinedOrClosed(): Promise<boolean> {
+    const group = this.opts.groupId;
+    try {
+      const outcome = await retryWithBackoff(() => this.untilClosed(this.subscribeAndJoin()), {
+        backoff: new Backoff(),
+        permanent: permanentKafkaProblem,
+        onFailure: (f) => {
+          const reason = kafkaErrorText(f.error);
+          this.joinProblem = `cannot join group ${group} yet (attempt ${f.attempt}, retrying): ${reason}`;
+          this.opts.onJoinFailed?.({ attempt: f.attempt, reason, retryInMs: f.delayMs });
+        },
+        wait: (ms) => this.sleep(ms),
+        stopped: () => this.closed,
+      });
+      return outcome.done;
+    } catch (e) {
+      const cause = e instanceof PermanentFailure ? e.cause : e;
+      const fix = e instanceof PermanentFailure ? e.reason : 'check brokers, credentials and topics';
+      throw new SourceError(this.name, `cannot join group ${group}: ${kafkaErrorText(cause)}; ${fix}`, { cause });
+    } finally {
+      this.joinProblem = undefined;
+    }
+  }
+
+  private async subscribeAndJoin(): Promise<void> {
+    await this.subscribeNew();
+    await (this.consumer as Consumer<Buffer, Buffer, Buffer, Buffer>).joinGroup({});
+  }
+
+  /** Tracks the matching topics not subscribed yet (the client counts each track); true when there were any. */
+  private async subscribeNew(): Promise<boolean> {
+    const added = (await this.matchingTopics()).filter((t) => !this.subscribed.has(t));
+    for (const t of added) this.subscribed.add(t);
+    if (added.length > 0) (this.consumer as Consumer<Buffer, Buffer, Buffer, Buffer>).topics.trackAll(...added);
+    return added.length > 0;
+  }
+
+  /** `p`, or a rejection as soon as close() is called. */
+  private async untilClosed<T>(p: Promise<T>): Promise<T> {
+    p.catch(() => undefined); // a late failure after a stop is of no interest
+    const signal = this.closing.signal;
+    let onAbort = (): void => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new SourceError(this.name, 'closed while joining the group'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([p, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   private async matchingTopics(): Promise<string[]> {
@@ -204,11 +351,7 @@ export class KafkaSource implements Source {
   private async refreshTopics(): Promise<void> {
     if (this.closed || !this.consumer) return;
     try {
-      const added = (await this.matchingTopics()).filter((t) => !this.subscribed.has(t));
-      if (added.length === 0) return;
-      for (const t of added) this.subscribed.add(t);
-      this.consumer.topics.trackAll(...added);
-      await this.consumer.joinGroup({}); // rejoin so the group assigns the new topics
+      if (await this.subscribeNew()) await this.consumer.joinGroup({}); // rejoin so the group assigns the new topics
     } catch {
       // next refresh retries; a broken connection surfaces through the fetch loop
     }
@@ -263,7 +406,7 @@ export class KafkaSource implements Source {
     const c = this.consumer as Consumer<Buffer, Buffer, Buffer, Buffer>;
     const maxQueue = this.opts.queueBatches ?? 32;
     const maxQueueBytes = this.opts.queueBytes ?? 16 << 20;
-    let backoff = 0;
+    const backoff = new Backoff();
     while (!this.closed) {
       const active = [...this.positions.keys()].filter((s) => !this.paused.has(s));
       if (active.length === 0 || this.queue.length >= maxQueue || this.queuedBytes >= maxQueueBytes) {
@@ -277,7 +420,7 @@ export class KafkaSource implements Source {
         meta = await c.metadata({ topics });
       } catch (e) {
         if (this.closed) return;
-        backoff = await this.backoff(backoff, e);
+        await this.backoff(backoff, e);
         continue;
       }
       const byLeader = new Map<number, Map<string, { topic: string; partitions: Array<{ partition: number; offset: bigint }> }>>();
@@ -294,13 +437,13 @@ export class KafkaSource implements Source {
       }
       try {
         await Promise.all([...byLeader].map(([node, reqTopics]) => this.fetchFrom(c, node, reqTopics)));
-        backoff = 0;
+        backoff.reset();
         // Records arrived: the brokers answer (heartbeats may not have run again yet).
         this.fetchProblem = undefined;
         this.brokerProblem = undefined;
       } catch (e) {
         if (this.closed) return;
-        backoff = await this.backoff(backoff, e);
+        await this.backoff(backoff, e);
       }
     }
   }
@@ -382,13 +525,12 @@ export class KafkaSource implements Source {
     this.notify();
   }
 
-  private async backoff(prev: number, e: unknown): Promise<number> {
-    const ms = Math.min(5000, prev === 0 ? 100 : prev * 2);
-    this.fetchProblem = `fetching failed: ${errText(e)}`;
+  private async backoff(b: Backoff, e: unknown): Promise<void> {
+    const ms = b.next();
+    this.fetchProblem = `fetching failed: ${kafkaErrorText(e)}`;
     (this.consumer as Consumer<Buffer, Buffer, Buffer, Buffer>).clearMetadata();
-    if (ms >= 5000 && process.env.CDC_LAKE_DEBUG) console.error(`${this.name}: fetch failing: ${errText(e)}`);
+    if (backoffCeiling(b.attempts) >= SOURCE_BACKOFF.capMs && process.env.CDC_LAKE_DEBUG) console.error(`${this.name}: fetch failing: ${kafkaErrorText(e)}`);
     await this.sleep(ms);
-    return ms;
   }
 
   private notify(): void {
@@ -470,7 +612,7 @@ export class KafkaSource implements Source {
   }
 
   connectionProblem(): string | undefined {
-    return this.brokerProblem ?? this.fetchProblem;
+    return this.joinProblem ?? this.brokerProblem ?? this.fetchProblem;
   }
 
   /** Splits currently assigned to this member. */
@@ -516,6 +658,7 @@ export class KafkaSource implements Source {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.notify();
     await this.loop?.catch(() => {});

@@ -4,7 +4,9 @@
 //  b. the S3 server answers a share of requests with 500/503, latency or resets
 //     (test/support/fault-proxy.ts), for the daemon and for `cdc-lake query`;
 //  c. the daemon is killed -9 repeatedly while writing, leaving orphan files
-//     (uncommitted data files, inflight instants) that readers must not see.
+//     (uncommitted data files, inflight instants) that readers must not see;
+//  d. the broker is down while the daemon starts: it waits (not ready, alive), stops
+//     cleanly on SIGTERM, joins once the broker is back; configuration errors fail fast.
 // Debezium JSON (with schemas) records are generated here from a seeded workload, so the
 // expected final table and the full change list are known exactly.
 import assert from 'node:assert/strict';
@@ -378,5 +380,92 @@ test('kill -9 the daemon repeatedly while it writes to S3: orphans are rolled ba
     console.log(`# orphans: kills at ${kills.join(',')} ms; pending instants left by kills: ${pendingBefore.length}; rollbacks on the timeline: ${rollbacks}`);
   } finally {
     await daemon?.kill();
+  }
+});
+
+/** The exit of a daemon that must end by itself within `ms`. */
+async function exitWithin(d: DaemonProcess, ms: number): Promise<{ code: number | null }> {
+  const timeout = sleep(ms).then(() => undefined);
+  const exit = await Promise.race([d.exit(), timeout]);
+  assert.ok(exit, `daemon still running after ${ms} ms:\n${d.logTail()}`);
+  return exit;
+}
+
+/** The `cannot join consumer group … yet` log lines so far: one per failed attempt. */
+function joinRetries(d: DaemonProcess): { attempt: number; reason: string }[] {
+  return d.logLines()
+    .filter((l) => String(l['msg']).startsWith('cannot join consumer group'))
+    .map((l) => ({ attempt: Number(l['attempt']), reason: String(l['reason']) }));
+}
+
+/** Waits until the daemon logged `count` failed join attempts, asserting it stays up and not ready meanwhile. */
+async function waitJoinRetries(d: DaemonProcess, count: number, bootstrap: string): Promise<void> {
+  await eventually(async () => {
+    assert.ok(d.running, `daemon exited while the broker was down:\n${d.logTail()}`);
+    assert.ok(joinRetries(d).length >= count, `${joinRetries(d).length} join retries logged:\n${d.logTail()}`);
+  }, 90_000, 500);
+  const ready = await fetch(`${d.url ?? ''}/readyz`);
+  const why = await ready.text();
+  assert.equal(ready.status, 503, why);
+  assert.match(why, /not joined/);
+  assert.match(why, new RegExp(`source: cannot join group .* yet .*${bootstrap.replace(/\./g, '\\.')}`), 'the readiness reason names the broker');
+  assert.equal((await fetch(`${d.url ?? ''}/healthz`)).status, 200, '/healthz stays 200 while waiting');
+  const attempts = joinRetries(d).map((r) => r.attempt);
+  assert.deepEqual(attempts, attempts.map((_, i) => i + 1), 'each failed attempt is logged once, in order');
+}
+
+test('Kafka broker down while the daemon starts: it waits not ready, stops cleanly on SIGTERM, joins once the broker is up; configuration errors fail fast', { timeout: 480_000 }, async () => {
+  const n = names('startup');
+  const changes = workload(404, 600);
+  const broker = await KafkaBroker.create();
+  const daemons: DaemonProcess[] = [];
+  const start = async (spec: DaemonSpec, extra: Record<string, string> = {}): Promise<DaemonProcess> => {
+    const d = await startDaemon(spec, { CDC_LAKE_KAFKA__BROKERS: broker.bootstrap, ...extra });
+    daemons.push(d);
+    return d;
+  };
+  try {
+    await broker.createTopic(n.topic, 2);
+    const spec: DaemonSpec = { lake: n.lake, topics: [n.topic], groupId: `cdc-lake-${n.tag}`, buffer: { maxAgeMs: 300 } };
+
+    progress('startup: configuration errors against a running broker');
+    const unknown = await start({ ...spec, topics: [`${n.topic}_missing`] });
+    assert.notEqual((await exitWithin(unknown, 60_000)).code, 0);
+    assert.match(unknown.logs, /cannot join group .*Unknown topic .*_missing.*create the topic/, unknown.logTail());
+    assert.deepEqual(joinRetries(unknown), [], 'an unknown topic is not retried');
+    const sasl = await start(spec, { CDC_LAKE_KAFKA__SASL__MECHANISM: 'plain', CDC_LAKE_KAFKA__SASL__USERNAME: 'nobody', CDC_LAKE_KAFKA__SASL__PASSWORD: 'wrong' });
+    assert.notEqual((await exitWithin(sasl, 60_000)).code, 0);
+    assert.match(sasl.logs, /cannot join group .*kafka\.sasl/, sasl.logTail());
+    assert.deepEqual(joinRetries(sasl), [], 'an authentication failure is not retried');
+
+    await broker.stop();
+    progress('startup: broker stopped; SIGTERM while the daemon waits');
+    const stopped = await start(spec);
+    await waitJoinRetries(stopped, 1, broker.bootstrap);
+    const t0 = Date.now();
+    assert.equal((await stopped.stop()).code, 0, stopped.logTail());
+    const stopMs = Date.now() - t0;
+    assert.ok(stopMs < 15_000, `SIGTERM while waiting for the broker took ${stopMs} ms`);
+
+    progress('startup: broker stopped; the daemon waits, then the broker starts');
+    const daemon = await start(spec);
+    await waitJoinRetries(daemon, 2, broker.bootstrap);
+    await sleep(3000);
+    assert.ok(daemon.running, `daemon exited while waiting:\n${daemon.logTail()}`);
+    await broker.start();
+    progress(`startup: broker back after ${joinRetries(daemon).length} failed joins`);
+    await produce(broker.bootstrap, n.topic, n.prefix, n.table, changes, { batch: 50, pauseMs: 20 });
+    const s3 = stackEnv().s3.endpoint;
+    await eventually(async () => {
+      assert.ok(daemon.running, `daemon exited after the broker came up:\n${daemon.logTail()}`);
+      assert.deepEqual(await snapshot(s3, n.lake, n.table), finalState(changes), 'table equals the final state of the produced changes');
+    }, 120_000, 3000);
+    await assertChangesExactlyOnce(s3, n.lake, n.table, changes);
+    assert.equal(await readyz(daemon), 200, 'ready once joined');
+    assert.equal((await daemon.stop()).code, 0, daemon.logTail());
+    console.log(`# startup: SIGTERM while waiting stopped in ${stopMs} ms; ${joinRetries(daemon).length} failed joins before the broker came up`);
+  } finally {
+    for (const d of daemons) await d.kill();
+    await broker.destroy();
   }
 });
