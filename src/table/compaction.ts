@@ -7,8 +7,9 @@ import { withMetaFields } from './meta-fields.js';
 import { bucketOfFileId } from './record-key.js';
 import type { Row } from './schema.js';
 import { readSlice } from './slice-reader.js';
-import { SCHEMA_KEY, groupStats, type HudiTable } from './table.js';
+import { SCHEMA_KEY, groupStats, toBig, type HudiTable } from './table.js';
 import { Timeline, joinPath } from './timeline.js';
+import { carriedDeletes, carryForward, encodeTombstones, tombstonePath } from './tombstone.js';
 
 /**
  * Compaction of a Merge-On-Read table: every live file slice that has log files
@@ -23,6 +24,10 @@ import { Timeline, joinPath } from './timeline.js';
  *
  * Rows keep their `_hoodie_commit_time`/`_hoodie_commit_seqno`: compaction changes
  * no data, so incremental readers must not see the rows again.
+ *
+ * The positions of the keys it removes (deleted in the compacted range) are kept as
+ * tombstones (`tombstone.ts`), written before `<c>.commit`, so the writer's source-order
+ * guard still drops a redelivered delete or older upsert of such a key after a restart.
  */
 
 export interface CompactionOptions {
@@ -85,6 +90,9 @@ export async function compact(table: HudiTable, opts: CompactionOptions = {}): P
   await table.timeline.inflight(instant, 'compaction');
 
   const stats: WriteStat[] = [];
+  /** Tombstone files to write before the commit, and the compacted slices' ones they replace. */
+  const tombstones: { path: string; bytes: Uint8Array }[] = [];
+  const superseded: string[] = [];
   const sliceBytes = (x: FileSlice) => (x.base?.size ?? 0) + x.logs.reduce((n, l) => n + l.size, 0);
   const totalBytes = slices.reduce((n, x) => n + sliceBytes(x), 0);
   let doneBytes = 0;
@@ -93,6 +101,10 @@ export async function compact(table: HudiTable, opts: CompactionOptions = {}): P
     const base = await readSlice(table.store, { ...slice, logs: [] }, readOpts);
     const logs = await readSlice(table.store, { ...slice, base: undefined }, readOpts);
     const merged = mergeSlice([...base.records, ...logs.records], logs.deletes);
+    const carried = await carriedDeletes(table.store, table.base, table.timeline, slice);
+    const kept = carryForward(carried, merged.records, [...merged.deletes].map(([key, d]) => [key, toBig(d.ordering)] as const));
+    if (kept.size > 0) tombstones.push({ path: tombstonePath(table.base, slice.fileId, instant), bytes: encodeTombstones(kept) });
+    if (carried.size > 0) superseded.push(tombstonePath(table.base, slice.fileId, slice.baseInstant));
     const name = baseFileName({ fileId: slice.fileId, writeToken: table.writeToken(bucketOfFileId(slice.fileId) ?? 0), instant });
     const rows: Row[] = [...merged.records.values()].map((r) => ({ ...r.row, _hoodie_file_name: name }));
     const bytes = table.writeBase(schema, rows);
@@ -133,8 +145,12 @@ export async function compact(table: HudiTable, opts: CompactionOptions = {}): P
     extraMetadata: { [SCHEMA_KEY]: JSON.stringify(table.schema) },
     operationType: 'COMPACT',
   };
+  // Before the commit: a reader of the new slices must find them (a rolled-back compaction's are never read).
+  for (const t of tombstones) await table.store.put(t.path, t.bytes);
   await table.timeline.complete(instant, 'compaction', serializeCommitMetadata(metadata));
   await table.removeMarkers(instant);
+  // The previous slices' tombstones are carried in the new files; a crash before this leaves only unread files.
+  await Promise.all(superseded.map((path) => table.store.delete(path)));
   // The key index needs no change: file ids and each key's latest state are the same after compaction.
   table.timeline = await Timeline.load(table.store, table.base);
   result.instant = instant;
