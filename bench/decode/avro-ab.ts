@@ -4,8 +4,9 @@
  * three alike. Rates are records per CPU-second of this process (so a loaded machine's
  * waits do not count). Prints each side's median rate and its ratio to bare avsc.
  *   git archive <rev> | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/
- *   node --import tsx bench/decode/avro-ab.ts /tmp/base [records=2000] [rounds=41]
- * Without a base directory only this tree and bare avsc are timed.
+ *   node --import tsx bench/decode/avro-ab.ts /tmp/base [records=2000] [rounds=41] [insert|full-update]
+ * Without a base directory (or with `-`) only this tree and bare avsc are timed. `full-update`
+ * makes every record an update carrying the old row in `before` (REPLICA IDENTITY FULL).
  */
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,8 +20,9 @@ type Api = Pick<typeof here, 'createDecodeContext' | 'decodeRecord' | 'resolveAv
 const baseDir = process.argv[2] && process.argv[2] !== '-' ? resolve(process.argv[2]) : null;
 const N = Number(process.argv[3] ?? 2000);
 const ROUNDS = Number(process.argv[4] ?? 41);
+const FULL_UPDATES = process.argv[5] === 'full-update';
 
-const recs: KafkaRecordIn[] = payloads(N).map((p, i) => ({ topic: many.topic, partition: 0, offset: BigInt(i), ...avroFramed(p) }));
+const recs: KafkaRecordIn[] = payloads(N, FULL_UPDATES).map((p, i) => ({ topic: many.topic, partition: 0, offset: BigInt(i), ...avroFramed(p) }));
 
 async function decoder(api: Api): Promise<(i: number) => unknown> {
   const ctx = api.createDecodeContext({ registry: fixtureRegistry });
@@ -65,7 +67,7 @@ for (let r = 0; r < ROUNDS; r++) {
     (ratios[k] as number[]).push(x / bare);
   });
 }
-console.log(`avro-ab: ${N} records, ${ROUNDS} rounds, node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`avro-ab: ${N} ${FULL_UPDATES ? 'full-update' : 'insert'} records, ${ROUNDS} rounds, node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 cases.forEach((c, k) => {
   const sorted = [...(ratios[k] as number[])].sort((a, b) => a - b);
   const q = (f: number): string => (sorted[Math.floor(f * (sorted.length - 1))] as number).toFixed(2);

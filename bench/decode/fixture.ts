@@ -24,8 +24,12 @@ export interface BenchPayload {
   value: Record<string, unknown>;
 }
 
-/** N distinct payloads: ids, numbers, text and positions vary; big_counter stays below 2^53 (the common case). */
-export function payloads(n: number): BenchPayload[] {
+/**
+ * N distinct payloads: ids, numbers, text and positions vary; big_counter stays below 2^53
+ * (the common case). `fullUpdates`: updates with the old row in `before` (REPLICA IDENTITY
+ * FULL) instead of the fixture's insert.
+ */
+export function payloads(n: number, fullUpdates = false): BenchPayload[] {
   const out = [];
   for (let i = 0; i < n; i++) {
     const v = structuredClone(many.value.payload);
@@ -39,6 +43,10 @@ export function payloads(n: number): BenchPayload[] {
     const lsn = 34392480 + i * 64;
     v.source['lsn'] = lsn;
     v.source['sequence'] = `["${lsn - 64}","${lsn}"]`;
+    if (fullUpdates) {
+      v['op'] = 'u';
+      v['before'] = { ...a, qty: (i + 1) % 300 };
+    }
     out.push({ key: { id: 1000 + i }, value: v });
   }
   return out;
@@ -57,11 +65,13 @@ function frame(id: number, body: Buffer): Buffer {
 /** A payload as Confluent-framed Avro key and value (bytes columns decoded from their JSON base64). */
 export function avroFramed(p: BenchPayload): { key: Buffer; value: Buffer } {
   const v = structuredClone(p.value) as Record<string, unknown> & { after: Record<string, unknown> };
-  const a = v.after;
-  a['price'] = Buffer.from(String(a['price']), 'base64');
-  a['payload'] = Buffer.from(String(a['payload']), 'base64');
-  const ratio = a['ratio'] as { scale: number; value: string };
-  a['ratio'] = { scale: ratio.scale, value: Buffer.from(ratio.value, 'base64') };
+  for (const a of [v.after, v['before'] as Record<string, unknown> | null]) {
+    if (a === null) continue;
+    a['price'] = Buffer.from(String(a['price']), 'base64');
+    a['payload'] = Buffer.from(String(a['payload']), 'base64');
+    const ratio = a['ratio'] as { scale: number; value: string };
+    a['ratio'] = { scale: ratio.scale, value: Buffer.from(ratio.value, 'base64') };
+  }
   return { key: frame(avroFx.registry_response.key.id, keyType.toBuffer(p.key)), value: frame(avroFx.registry_response.value.id, valueType.toBuffer(v)) };
 }
 
