@@ -22,7 +22,6 @@ import { applies, fillUnavailable, latestPerKey, writtenOrdering, type Mutation 
 import { FileGroupKeys } from './key-index.js';
 import { rollbackInstant } from './rollback.js';
 import { carriedDeletes } from './tombstone.js';
-import { carriedDeletes } from './tombstone.js';
 
 /**
  * One Hudi v6 Merge-On-Read table: opening/creating it, and the write path
@@ -356,8 +355,6 @@ export class HudiTable {
         const merged = await readMergedSlice(this.store, slice, this.readOpts());
         for (const [key, r] of merged.records) keys.set(key, toBig(r.ordering), false);
         for (const [key, d] of merged.deletes) keys.set(key, toBig(d.ordering), true);
-        // keys a compaction removed: their deletes' positions, kept beside the slice
-        for (const [key, ordering] of await carriedDeletes(this.store, this.base, this.timeline, slice)) if (keys.get(key) === undefined) keys.set(key, ordering, true);
         // keys a compaction removed: their deletes' positions, kept beside the slice
         for (const [key, ordering] of await carriedDeletes(this.store, this.base, this.timeline, slice)) if (keys.get(key) === undefined) keys.set(key, ordering, true);
       }
