@@ -43,9 +43,9 @@ interface Tap {
  * Reads a zigzag varint long straight from the tap. avsc's custom long types unpack every
  * long into a fresh 8-byte Buffer before `fromBuffer`; Debezium envelopes carry ~8 longs
  * (ts_ms, ts_us, ts_ns, lsn, txId...), so that allocation dominated Avro decoding. Up to 7
- * varint bytes (|v| < 2^48) float arithmetic is exact; longer ones are redone in BigInt
- * and stay a number only while safe. A truncated body leaves pos past the end, which the
- * caller's bounds check reports.
+ * varint bytes (|v| < 2^48) float arithmetic is exact; longer ones while the zigzag value
+ * stays within 2^53 - 1; beyond that they are redone in BigInt and stay a number only while
+ * safe. A truncated body leaves pos past the end, which the caller's bounds check reports.
  */
 function readExactLong(tap: Tap): number | bigint {
   const buf = tap.buf;
@@ -73,7 +73,9 @@ function readExactLong(tap: Tap): number | bigint {
     bytes++;
   } while (b & 0x80 && bytes < 10);
   tap.pos = pos;
-  if (bytes <= 7) return f % 2 ? -(f + 1) / 2 : f / 2;
+  // Each step adds exact terms and rounding is monotonic: a sum that ends at most 2^53 - 1
+  // never rounded (microsecond timestamps take 8 varint bytes but stay safe numbers).
+  if (f <= Number.MAX_SAFE_INTEGER) return f % 2 ? -(f + 1) / 2 : f / 2;
   let u = 0n;
   let shift = 0n;
   for (let i = start; i < pos; i++) {
