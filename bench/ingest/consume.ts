@@ -1,7 +1,9 @@
 /**
  * Raw consume rate of one topic, no processing: KafkaSource (our fetch loop on
  * @platformatic/kafka), the @platformatic/kafka MessagesStream alone, and kafkajs
- * (eachBatch) – same topic, same run, so the ratios are comparable.
+ * (eachBatch) – same topic, same run, so the ratios are comparable. Plus a ceiling:
+ * KafkaSource with a bare `JSON.parse` of every value and nothing else, the least any
+ * pipeline that reads each JSON record must do (its ratio to raw bounds issue #5 (b)).
  *
  *   KAFKA_BOOTSTRAP=127.0.0.1:9092 node --import tsx bench/ingest/consume.ts [--records 200000] [--partitions 16] [--topic name] [--rounds 2]
  *
@@ -88,22 +90,29 @@ function result(client: string, records: number, bytes: number, ms: number, t0: 
   return r;
 }
 
-async function viaSource(round: number): Promise<Result> {
-  const src = new KafkaSource({ brokers, groupId: `bench-src-${Date.now()}-${round}`, topics: [topic], maxWaitMs: 100 });
+async function viaSource(round: number, parse = false): Promise<Result> {
+  const src = new KafkaSource({ brokers, groupId: `bench-src-${Date.now()}-${round}${parse ? '-parse' : ''}`, topics: [topic], maxWaitMs: 100 });
   const t0 = performance.now();
   await src.open({ onAssigned: async () => new Map(), onRevoked: async () => {} });
   let n = 0;
   let bytes = 0;
+  let parsed = 0;
   for await (const b of src.batches()) {
     first();
     n += b.records.length;
-    for (const r of b.records) bytes += r.value?.length ?? 0;
+    for (const r of b.records) {
+      bytes += r.value?.length ?? 0;
+      if (parse && r.value !== null && JSON.parse(r.value.toString('utf8')) !== null) parsed++;
+    }
     if (n >= N) break;
   }
   const ms = performance.now() - t0;
   await src.close();
-  return result('cdc-lake KafkaSource (@platformatic/kafka fetch)', n, bytes, ms, t0);
+  if (parse && parsed !== n) throw new Error(`parsed ${parsed} of ${n} values: the topic holds null values`);
+  return result(parse ? 'cdc-lake KafkaSource + bare JSON.parse of each value' : 'cdc-lake KafkaSource (@platformatic/kafka fetch)', n, bytes, ms, t0);
 }
+
+const viaSourceParse = (round: number): Promise<Result> => viaSource(round, true);
 
 async function viaPlatformaticStream(round: number): Promise<Result> {
   const consumer = new Consumer({ clientId: 'bench', bootstrapBrokers: brokers, groupId: `bench-plt-${Date.now()}-${round}`, autocommit: false, maxWaitTime: 100 });
@@ -157,7 +166,7 @@ await ensureTopic();
 const rounds = Number(args.rounds);
 const all: Result[] = [];
 for (let r = 0; r < rounds; r++) {
-  for (const f of [viaSource, viaPlatformaticStream, viaKafkajs]) {
+  for (const f of [viaSource, viaSourceParse, viaPlatformaticStream, viaKafkajs]) {
     const res = await f(r);
     all.push(res);
     console.error(`round ${r + 1}: ${res.client}: ${res.records} records in ${res.ms} ms = ${res.perSec}/s (steady ${res.steadyPerSec}/s)`);

@@ -34,11 +34,20 @@ function copyInto(to: Row, from: Row | null): void {
   for (const k in from) to[k] = from[k] as Row[string];
 }
 
+/**
+ * The event's mutation. An upsert takes over the event's row object and adds the CDC
+ * columns to it (no copy of every buffered row at each flush): call it once per event,
+ * on events the buffer has handed over.
+ */
 export function toMutation(e: ChangeEvent): Mutation {
-  const row: Row = {};
-  // Only the key is reliable in a delete's `before` (REPLICA IDENTITY DEFAULT fills the rest with fallbacks).
-  if (e.op === 'd') copyInto(row, e.key);
-  copyInto(row, e.row);
+  let row: Row;
+  if (e.op !== 'd' && e.row !== null) row = e.row;
+  else {
+    row = {};
+    // Only the key is reliable in a delete's `before` (REPLICA IDENTITY DEFAULT fills the rest with fallbacks).
+    if (e.op === 'd') copyInto(row, e.key);
+    copyInto(row, e.row);
+  }
   row._cdc_op = e.op;
   row._cdc_source_ts_ms = e.sourceTsMs;
   row._cdc_position = ordering(e.position.ordering);

@@ -13,12 +13,19 @@ function event(over: Partial<ChangeEvent>): ChangeEvent {
   };
 }
 
-test('an upsert row is the source row plus the CDC columns; the event is not changed', () => {
+test('an upsert row is the source row plus the CDC columns, added to the handed-over row (no copy per flushed row)', () => {
   const e = event({});
   const m = toMutation(e);
   assert.deepEqual(m, { kind: 'upsert', ordering: 7n, row: { id: 1, name: 'a', _cdc_op: 'u', _cdc_source_ts_ms: 1000, _cdc_position: 7, _cdc_tx_id: '55' } });
-  assert.deepEqual(e.row, { id: 1, name: 'a' });
+  assert.equal(m.row, e.row);
+});
+
+test('a delete row is a new object: the key columns over the before image, which stays as it was', () => {
+  const e = event({ op: 'd', key: { id: 2 }, row: { id: 2, name: 'fallback' } });
+  const m = toMutation(e);
   assert.notEqual(m.row, e.row);
+  assert.deepEqual(e.row, { id: 2, name: 'fallback' });
+  assert.deepEqual(e.key, { id: 2 });
 });
 
 test('a delete keeps the key over the before image; unordered and unavailable are carried', () => {
