@@ -92,22 +92,6 @@ export function* upsertCommits(total: number, commits: number, updateShare: numb
   }
 }
 
-/** The whole upsert plan in memory, with the rows of every commit and the final rows. */
-export function upsertPlan(total: number, commits: number, updateShare: number): UpsertPlan {
-  const latest = new Map<number, Row>();
-  const out: Mutation[][] = [];
-  const allRows: Row[] = [];
-  for (const ms of upsertCommits(total, commits, updateShare)) {
-    for (const m of ms) {
-      latest.set(m.row.id as number, m.row);
-      allRows.push(m.row);
-    }
-    out.push(ms);
-  }
-  const finalRows = [...latest.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
-  return { commits: out, finalRows, allRows };
-}
-
 export async function freshDir(name: string): Promise<string> {
   const base = process.env.BENCH_DIR ?? os.tmpdir();
   const dir = path.join(base, `cdc-lake-bench-${name}-${process.pid}`);
