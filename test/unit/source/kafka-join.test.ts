@@ -2,8 +2,8 @@
 // the source waits (and stops) for real against a loopback port where no broker listens.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { AuthenticationError, MultipleErrors, NetworkError, ResponseError, TimeoutError, UserError } from '@platformatic/kafka';
+import { freePort } from '../../support/kafka-broker.js';
 import { KafkaSource, kafkaErrorText, permanentKafkaProblem, type JoinFailure } from '../../../src/source/kafka.js';
 
 /** The shape the client throws when no broker answers: one aggregate per retry, each over one NetworkError. */
@@ -40,21 +40,8 @@ test('the error text names the operation and the distinct underlying failure onc
   assert.equal(kafkaErrorText(new Error('plain')), 'plain');
 });
 
-/** A loopback port nobody listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => ok(port));
-    });
-  });
-}
-
 test('open() keeps retrying while no broker answers, says why, and ends quietly on close()', { timeout: 60_000 }, async () => {
-  const port = await closedPort();
+  const port = await freePort(); // nobody listens there
   const failures: JoinFailure[] = [];
   let reported: () => void = () => {};
   const reportedOnce = new Promise<void>((ok) => (reported = ok));
