@@ -2,14 +2,12 @@ import { serializeCommitMetadata, writeStat, type CommitMetadata, type WriteStat
 import { baseFileName } from '../hudi/file-name.js';
 import { encodeTimelineAvro, type HoodieCompactionOperation, type HoodieCompactionPlan } from '../hudi/timeline-avro.js';
 import type { FileSlice } from './fs-view.js';
-import { mergeSlice } from './merge.js';
 import { withMetaFields } from './meta-fields.js';
 import { bucketOfFileId } from './record-key.js';
-import type { Row } from './schema.js';
-import { readSlice } from './slice-reader.js';
-import { SCHEMA_KEY, groupStats, toBig, type HudiTable } from './table.js';
+import { SCHEMA_KEY, groupStats, type HudiTable } from './table.js';
 import { Timeline, joinPath } from './timeline.js';
-import { carriedDeletes, carryForward, encodeTombstones, tombstonePath } from './tombstone.js';
+import { inProcess, type SliceCompactor } from './compaction-thread.js';
+import { carriedDeletes, tombstonePath } from './tombstone.js';
 
 /**
  * Compaction of a Merge-On-Read table: every live file slice that has log files
@@ -35,6 +33,8 @@ export interface CompactionOptions {
   select?: (slice: FileSlice) => boolean;
   /** Called after each file group with the bytes read so far and in all (progress of long compactions). */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** Where each slice's merge runs (default: this thread; the daemon passes a worker thread). */
+  compactor?: SliceCompactor;
 }
 
 export interface CompactionResult {
@@ -96,46 +96,41 @@ export async function compact(table: HudiTable, opts: CompactionOptions = {}): P
   const sliceBytes = (x: FileSlice) => (x.base?.size ?? 0) + x.logs.reduce((n, l) => n + l.size, 0);
   const totalBytes = slices.reduce((n, x) => n + sliceBytes(x), 0);
   let doneBytes = 0;
+  const compactor = opts.compactor ?? inProcess;
   for (const slice of slices) {
-    // Base and logs read separately (each file once) so the stats can count log records.
-    const base = await readSlice(table.store, { ...slice, logs: [] }, readOpts);
-    const logs = await readSlice(table.store, { ...slice, base: undefined }, readOpts);
-    const merged = mergeSlice([...base.records, ...logs.records], logs.deletes);
     const carried = await carriedDeletes(table.store, table.base, table.timeline, slice);
-    const kept = carryForward(carried, merged.records, [...merged.deletes].map(([key, d]) => [key, toBig(d.ordering)] as const));
-    if (kept.size > 0) tombstones.push({ path: tombstonePath(table.base, slice.fileId, instant), bytes: encodeTombstones(kept) });
-    if (carried.size > 0) superseded.push(tombstonePath(table.base, slice.fileId, slice.baseInstant));
     const name = baseFileName({ fileId: slice.fileId, writeToken: table.writeToken(bucketOfFileId(slice.fileId) ?? 0), instant });
-    const rows: Row[] = [...merged.records.values()].map((r) => ({ ...r.row, _hoodie_file_name: name }));
-    const bytes = table.writeBase(schema, rows);
+    const out = await compactor.compact(table.store, { slice, readOpts, schema, baseName: name, carried });
+    if (out.tombstones !== null) tombstones.push({ path: tombstonePath(table.base, slice.fileId, instant), bytes: out.tombstones });
+    if (carried.size > 0) superseded.push(tombstonePath(table.base, slice.fileId, slice.baseInstant));
+    const bytes = out.base;
     const path = joinPath(table.base, slice.partition, name);
     await table.put(path, bytes, instant, slice.partition, name, 'CREATE');
     table.view.addFile(slice.partition, name, path, bytes.byteLength);
     doneBytes += sliceBytes(slice);
     opts.onProgress?.(doneBytes, totalBytes);
     const logBytes = slice.logs.reduce((n, l) => n + l.size, 0);
-    const baseKeys = new Set(base.records.map((r) => r.key));
     stats.push(writeStat({
       fileId: slice.fileId,
       path: joinPath(slice.partition, name),
       partitionPath: slice.partition,
       prevCommit: slice.baseInstant,
-      numWrites: rows.length,
-      numDeletes: [...merged.deletes.keys()].filter((k) => baseKeys.has(k)).length,
-      numUpdateWrites: rows.filter((r) => baseKeys.has(String(r._hoodie_record_key))).length,
-      numInserts: rows.filter((r) => !baseKeys.has(String(r._hoodie_record_key))).length,
+      numWrites: out.rows,
+      numDeletes: out.deletesOfBaseKeys,
+      numUpdateWrites: out.updates,
+      numInserts: out.inserts,
       totalWriteBytes: bytes.byteLength,
       fileSizeInBytes: bytes.byteLength,
-      totalLogRecords: logs.records.length + logs.deletes.length,
+      totalLogRecords: out.logRecords + out.logDeletes,
       totalLogFilesCompacted: slice.logs.length,
       totalLogSizeCompacted: logBytes,
-      totalUpdatedRecordsCompacted: logs.records.length,
-      totalLogBlocks: new Set(logs.records.map((r) => r.commitTime).concat(logs.deletes.map((d) => d.instant))).size,
+      totalUpdatedRecordsCompacted: out.logRecords,
+      totalLogBlocks: out.logBlocks,
       prevBaseFile: slice.base?.name ?? null,
     }));
     result.fileGroups++;
     result.logFilesCompacted += slice.logs.length;
-    result.rowsWritten += rows.length;
+    result.rowsWritten += out.rows;
     result.bytesWritten += bytes.byteLength;
   }
 
@@ -146,7 +141,7 @@ export async function compact(table: HudiTable, opts: CompactionOptions = {}): P
     operationType: 'COMPACT',
   };
   // Before the commit: a reader of the new slices must find them (a rolled-back compaction's are never read).
-  for (const t of tombstones) await table.store.put(t.path, t.bytes);
+  await Promise.all(tombstones.map((t) => table.store.put(t.path, t.bytes)));
   await table.timeline.complete(instant, 'compaction', serializeCommitMetadata(metadata));
   await table.removeMarkers(instant);
   // The previous slices' tombstones are carried in the new files; a crash before this leaves only unread files.
