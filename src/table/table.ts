@@ -10,8 +10,8 @@ import {
 import type { ObjectStore } from '../storage/object-store.js';
 import { PROPERTIES_PATH, TableConfigError, parseTableConfig, tableProperties, type TableConfig } from './config.js';
 import { FileSystemView, groupKey, selectSlices, type FileSlice } from './fs-view.js';
-import { META_FIELDS, commitSeqno, withMetaFields, type MetaField } from './meta-fields.js';
-import { writeParquet } from './parquet.js';
+import { META_FIELDS, commitSeqno, withMetaFields } from './meta-fields.js';
+import { writeBaseFile, type MetaColumns, type WriteColumns } from './base-file.js';
 import { partitionPath } from './partition.js';
 import { bucketFileIdPrefix, bucketOf, bucketOfFileId, recordKey } from './record-key.js';
 import { evolveSchema } from './schema-evolution.js';
@@ -400,36 +400,13 @@ export class HudiTable {
     return { ...metaColumns(w.upsertKeys, instant, w.partition, w.bucket, fileName), [this.config.orderingField]: w.orderings };
   }
 
-  /**
-   * The one Parquet base-file writer path (shared with compaction). `columns` supplies fields
-   * (the `_hoodie_*` meta fields, the ordering) by name as arrays instead of row properties.
-   */
-  writeBase(schema: TableSchema, rows: readonly Row[], columns?: WriteColumns): Uint8Array {
-    const keys = columns?._hoodie_record_key ?? rows.map((r) => String(r._hoodie_record_key));
-    let min: string | undefined;
-    let max: string | undefined;
-    for (const k of keys) {
-      if (min === undefined || k < min) min = k;
-      if (max === undefined || k > max) max = k;
-    }
-    return writeParquet(schema, rows, {
-      metaColumns: true,
-      ...(columns ? { columns } : {}),
-      keyValueMetadata: {
-        'parquet.avro.schema': JSON.stringify(schema),
-        'writer.model.name': 'avro',
-        ...(min !== undefined && max !== undefined ? { hoodie_min_record_key: min, hoodie_max_record_key: max } : {}),
-      },
-    });
-  }
-
   /** A new file group: a base file of its upserts (empty when it only has deletes) and, for deletes, a log of the new slice. */
   private async writeNewGroup(instant: string, w: GroupWrite, schema: TableSchema, result: CommitResult, newPartitions: Set<string>): Promise<WriteStat[]> {
     const keys = await this.groupKeys(w.partition, w.bucket);
     // Hudi's bucket index names file groups `<8-digit bucket>-<rest of a uuid>-0`.
     const fileId = `${bucketFileIdPrefix(w.bucket)}${newFileId().slice(8)}`;
     const name = baseFileName({ fileId, writeToken: this.writeToken(w.bucket), instant });
-    const bytes = this.writeBase(schema, w.upserts, this.upsertColumns(w, instant, name));
+    const bytes = writeBaseFile(schema, w.upserts, this.upsertColumns(w, instant, name));
     const path = joinPath(this.base, w.partition, name);
     if (!this.view.partitions().includes(w.partition)) newPartitions.add(w.partition);
     await this.put(path, bytes, instant, w.partition, name, 'CREATE');
@@ -501,7 +478,7 @@ export class HudiTable {
     for (const r of fresh) rows.set(String(r._hoodie_record_key), r);
     // Rows carried over keep their commit time and seqno, so incremental reads do not re-emit them.
     const all = [...rows.values()].map((r): Row => ({ ...r, _hoodie_file_name: name }));
-    const bytes = this.writeBase(schema, all);
+    const bytes = writeBaseFile(schema, all);
     const path = joinPath(this.base, w.partition, name);
     await this.put(path, bytes, instant, w.partition, name, 'CREATE');
     this.view.addFile(w.partition, name, path, bytes.byteLength);
@@ -521,9 +498,6 @@ export class HudiTable {
   }
 }
 
-type MetaColumns = { readonly [F in MetaField]: readonly string[] };
-/** Side columns of a base file or data block: the meta fields plus others by name (the ordering). */
-type WriteColumns = MetaColumns & Readonly<Record<string, readonly Value[]>>;
 
 /** Records a group's upserts in its key index, each with the ordering written for it. */
 function setUpserted(keys: FileGroupKeys, w: GroupWrite): void {

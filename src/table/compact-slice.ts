@@ -1,0 +1,78 @@
+import type { ObjectStore } from '../storage/object-store.js';
+import { writeBaseFile } from './base-file.js';
+import type { FileSlice } from './fs-view.js';
+import { mergeSlice } from './merge.js';
+import type { TableSchema } from './schema.js';
+import { readSlice, type SliceReadOptions } from './slice-reader.js';
+import { toBig } from './table.js';
+import { carryForward, encodeTombstones, type Tombstones } from './tombstone.js';
+
+/**
+ * The CPU part of compacting one file slice: read its base and logs, keep the latest
+ * record per key with deletes applied, write the new base file's bytes. No writes, no
+ * timeline: `compaction.ts` owns the protocol. Input and output are plain data, so this
+ * runs on the ingest thread or in a worker thread (`compaction-thread.ts`) alike.
+ */
+
+export interface SliceCompactionInput {
+  slice: FileSlice;
+  readOpts: SliceReadOptions;
+  /** The table schema with the `_hoodie_*` fields. */
+  schema: TableSchema;
+  /** File name of the new base file (its `_hoodie_file_name`). */
+  baseName: string;
+  /** Deletes the previous compaction carried into this slice. */
+  carried: Tombstones;
+}
+
+export interface SliceCompactionOutput {
+  /** The new base file. */
+  base: Uint8Array;
+  /** The slice's tombstones to carry on (encoded), or null when none are left. */
+  tombstones: Uint8Array | null;
+  rows: number;
+  /** Keys of the old base file deleted, updated, or new in the logs. */
+  deletesOfBaseKeys: number;
+  updates: number;
+  inserts: number;
+  logRecords: number;
+  logDeletes: number;
+  logBlocks: number;
+}
+
+export async function compactSlice(store: ObjectStore, input: SliceCompactionInput): Promise<SliceCompactionOutput> {
+  const { slice, readOpts, schema, baseName, carried } = input;
+  // Base and logs read separately (each file once) so the stats can count log records.
+  const base = await readSlice(store, { ...slice, logs: [] }, readOpts);
+  const logs = await readSlice(store, { ...slice, base: undefined }, readOpts);
+  const baseKeys = new Set<string>();
+  for (const r of base.records) baseKeys.add(r.key);
+  const merged = mergeSlice(base.records.concat(logs.records), logs.deletes);
+  const deletes: [string, bigint][] = [];
+  for (const [key, d] of merged.deletes) deletes.push([key, toBig(d.ordering)]);
+  const kept = carryForward(carried, merged.records, deletes);
+  const rows = [];
+  let updates = 0;
+  for (const [key, r] of merged.records) {
+    // The rows were decoded for this compaction alone: name their new file in place, no copy.
+    r.row._hoodie_file_name = baseName;
+    rows.push(r.row);
+    if (baseKeys.has(key)) updates++;
+  }
+  let deletesOfBaseKeys = 0;
+  for (const key of merged.deletes.keys()) if (baseKeys.has(key)) deletesOfBaseKeys++;
+  const blocks = new Set<string>();
+  for (const r of logs.records) blocks.add(r.commitTime);
+  for (const d of logs.deletes) blocks.add(d.instant);
+  return {
+    base: writeBaseFile(schema, rows),
+    tombstones: kept.size > 0 ? encodeTombstones(kept) : null,
+    rows: rows.length,
+    deletesOfBaseKeys,
+    updates,
+    inserts: rows.length - updates,
+    logRecords: logs.records.length,
+    logDeletes: logs.deletes.length,
+    logBlocks: blocks.size,
+  };
+}
