@@ -51,6 +51,20 @@ class Reader {
 }
 
 const compiledDecoder = bySchemaText(compileDecoder);
+
+/** Top-level field names of a record schema, in order; undefined for any other schema. */
+function recordFields(schema: unknown): readonly string[] | undefined {
+  const o = schema as { type?: unknown; fields?: { name?: unknown }[] } | null;
+  if (o === null || typeof o !== 'object' || o.type !== 'record' || !Array.isArray(o.fields)) return undefined;
+  const names = o.fields.map((f) => f.name);
+  return names.every((n): n is string => typeof n === 'string') ? names : undefined;
+}
+
+/**
+ * The fields, in order, of every row `decodeAvroDataContent` returns for this SCHEMA header
+ * (both decoders build rows field by field in schema order); undefined when not a record.
+ */
+export const avroDataFields = bySchemaText(recordFields);
 const compiledRecord = bySchemaText(compileRecord);
 
 /** Values of some top-level fields given as columns (index = row index) instead of row properties. */

@@ -7,7 +7,7 @@ import { withMetaFields } from './meta-fields.js';
 import { arrowToRows, readParquet } from './parquet.js';
 import { recordKeyParts } from './record-key.js';
 import { nonNull, type Row, type TableSchema, type Value } from './schema.js';
-import { readLatestRows, type SliceReadOptions } from './slice-reader.js';
+import { joinFields, readLatestRows, type RowFields, type SliceReadOptions } from './slice-reader.js';
 import { replacedGroups, type HudiTable } from './table.js';
 import { WRITE_ACTIONS, type TimelineInstant } from './timeline.js';
 
@@ -123,32 +123,59 @@ function project(rows: Row[], schema: TableSchema): Row[] {
 
 const keyText = (v: Value | undefined): string => (typeof v === 'string' ? v : String(v ?? ''));
 
-/** By partition path, then record key (deterministic output; the CLI and tests rely on it). Keys are read once, not per comparison. */
+/**
+ * By partition path, then record key (deterministic output; the CLI and tests rely on it).
+ * Keys are read once into arrays and row indices are sorted, so no object is made per row
+ * (at 1M rows those objects were a large share of the collector's work).
+ */
 function sortRows(rows: Row[]): Row[] {
-  const entries = rows.map((row) => ({ p: keyText(row._hoodie_partition_path), k: keyText(row._hoodie_record_key), row }));
-  entries.sort((a, b) => (a.p !== b.p ? (a.p < b.p ? -1 : 1) : a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  for (let i = 0; i < entries.length; i++) rows[i] = (entries[i] as { row: Row }).row;
-  return rows;
+  const n = rows.length;
+  const parts = new Array<string>(n);
+  const keys = new Array<string>(n);
+  const order = new Array<number>(n);
+  let partitioned = false;
+  for (let i = 0; i < n; i++) {
+    const row = rows[i] as Row;
+    parts[i] = keyText(row._hoodie_partition_path);
+    keys[i] = keyText(row._hoodie_record_key);
+    order[i] = i;
+    if (parts[i] !== parts[0]) partitioned = true;
+  }
+  const byKey = (a: number, b: number): number => {
+    const x = keys[a] as string;
+    const y = keys[b] as string;
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  order.sort(partitioned ? (a, b) => (parts[a] !== parts[b] ? ((parts[a] as string) < (parts[b] as string) ? -1 : 1) : byKey(a, b)) : byKey);
+  const out = new Array<Row>(n);
+  for (let i = 0; i < n; i++) out[i] = rows[order[i] as number] as Row;
+  return out;
 }
 
-
-async function readSlices(table: HudiTable, slices: FileSlice[], opts: SliceReadOptions, readOptimized: boolean): Promise<{ rows: Row[]; stats: ReadStats }> {
+async function readSlices(table: HudiTable, slices: FileSlice[], opts: SliceReadOptions, readOptimized: boolean): Promise<{ rows: Row[]; stats: ReadStats; fields: RowFields }> {
   const rows: Row[] = [];
   const stats: ReadStats = { filesRead: 0, bytesRead: 0 };
+  let fields: RowFields;
   for (const slice of slices) {
     const s = readOptimized ? { ...slice, logs: [] } : slice;
     const latest = await readLatestRows(table.store, s, opts);
     stats.filesRead += (s.base ? 1 : 0) + s.logs.length;
     stats.bytesRead += latest.bytesRead;
+    fields = joinFields(fields, latest.fields);
     for (const r of latest.rows) rows.push(r);
   }
-  return { rows, stats };
+  return { rows, stats, fields };
 }
 
-function finish(rows: Row[], schema: TableSchema, opts: SnapshotOptions): Row[] {
+/** Whether rows with `fields` are already exactly the schema's (then they need no projection). */
+function hasExactly(fields: RowFields, schema: TableSchema): boolean {
+  return Array.isArray(fields) && fields.length === schema.fields.length && schema.fields.every((f, i) => f.name === fields[i]);
+}
+
+function finish(rows: Row[], fields: RowFields, schema: TableSchema, opts: SnapshotOptions): Row[] {
   let out = sortRows(opts.rowFilter ? rows.filter(opts.rowFilter) : rows);
   if (opts.limit !== undefined) out = out.slice(0, opts.limit);
-  return project(out, schema);
+  return hasExactly(fields, schema) ? out : project(out, schema);
 }
 
 /** The latest completed instant at or before `asOf`, or an error saying what exists. */
@@ -168,8 +195,8 @@ export async function readSnapshot(table: HudiTable, opts: SnapshotOptions = {})
   if (opts.asOf !== undefined) await assertInstantRetained(table, asOf);
   const slices = table.liveSlices(asOf).filter((s) => opts.partitionFilter?.(s.partition) ?? true);
   await assertRetained(table, slices);
-  const { rows, stats } = await readSlices(table, slices, table.readOpts(asOf), opts.readOptimized === true);
-  return { schema, rows: finish(rows, schema, opts), stats };
+  const { rows, stats, fields } = await readSlices(table, slices, table.readOpts(asOf), opts.readOptimized === true);
+  return { schema, rows: finish(rows, fields, schema, opts), stats };
 }
 
 /** Completed write instants in (since, until]. */
@@ -210,8 +237,8 @@ export async function readIncremental(table: HudiTable, opts: IncrementalOptions
       return { ...rest, ...(base !== undefined && base.instant > opts.since ? { base } : {}), logs: s.logs.filter((l) => written.has(l.name)) };
     });
   await assertRetained(table, slices);
-  const { rows, stats } = await readSlices(table, slices, { ...table.readOpts(until), since: opts.since }, false);
-  return { schema, rows: finish(rows, schema, opts), stats };
+  const { rows, stats, fields } = await readSlices(table, slices, { ...table.readOpts(until), since: opts.since }, false);
+  return { schema, rows: finish(rows, fields, schema, opts), stats };
 }
 
 async function assertRetained(table: HudiTable, slices: FileSlice[]): Promise<void> {

@@ -1,5 +1,5 @@
 import {
-  ROLLBACK_COMMAND, decodeAvroDataContent, decodeDeleteContent, decodeParquetDataContent, readLogBlocks, type LogBlock,
+  ROLLBACK_COMMAND, avroDataFields, decodeAvroDataContent, decodeDeleteContent, decodeParquetDataContent, readLogBlocks, type LogBlock,
 } from '../hudi/log-block.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { UnsupportedColumnType, columnKind } from './arrow-schema.js';
@@ -26,10 +26,26 @@ export interface SliceReadOptions {
   schema?: TableSchema;
 }
 
+/**
+ * The field names, in order, that every row of a read has (`'mixed'` once two sources differ or
+ * one is not known; undefined before any source). Lets a query skip checking rows one by one.
+ */
+export type RowFields = readonly string[] | 'mixed' | undefined;
+
+/** The fields of rows from two sources together. */
+export function joinFields(a: RowFields, b: RowFields): RowFields {
+  if (a === undefined) return b;
+  if (b === undefined || a === b) return a;
+  if (a === 'mixed' || b === 'mixed' || a.length !== b.length) return 'mixed';
+  return a.every((n, i) => n === b[i]) ? a : 'mixed';
+}
+
 export interface SliceContents {
   records: SliceRecord[];
   deletes: SliceDelete[];
   bytesRead: number;
+  /** The fields of every record's row. */
+  fields: RowFields;
 }
 
 interface InstantBlock {
@@ -79,6 +95,11 @@ export function baseFileRows(file: ReturnType<typeof readParquet>, schema: Table
   });
 }
 
+/** The fields of `baseFileRows` with this schema: exactly the schema's, in order. */
+function baseFileFields(schema: TableSchema | undefined): RowFields {
+  return schema === undefined ? 'mixed' : schema.fields.map((f) => f.name);
+}
+
 /** The valid data/delete blocks of a slice's logs, in log order, after rollbacks. */
 export async function sliceLogBlocks(store: ObjectStore, logs: readonly LogFile[], opts: SliceReadOptions): Promise<{ blocks: InstantBlock[]; bytes: number }> {
   const all: InstantBlock[] = [];
@@ -106,10 +127,12 @@ export async function readSlice(store: ObjectStore, slice: FileSlice, opts: Slic
   const records: SliceRecord[] = [];
   const deletes: SliceDelete[] = [];
   let bytesRead = 0;
+  let fields: RowFields;
   if (slice.base !== undefined) {
     const bytes = await store.get(slice.base.path);
     bytesRead += bytes.byteLength;
     const rows = baseFileRows(readParquet(bytes, { fileName: slice.base.path }), opts.schema);
+    fields = baseFileFields(opts.schema);
     for (const row of rows) {
       const rec = toRecord(row, opts.orderingField, slice.base.instant);
       if (opts.since !== undefined && !(rec.commitTime > opts.since && rec.commitTime <= opts.asOf)) continue;
@@ -121,14 +144,16 @@ export async function readSlice(store: ObjectStore, slice: FileSlice, opts: Slic
   for (const { instant, block, file } of blocks) {
     if (block.type === 'AVRO_DATA') {
       const what = `Avro data block of ${instant} in ${file.path}`;
+      fields = joinFields(fields, avroDataFields(block.headers.SCHEMA ?? '') ?? 'mixed');
       for (const row of decodeAvroDataContent(block.content, block.headers.SCHEMA ?? '', what)) records.push(toRecord(row, opts.orderingField, instant));
     } else if (block.type === 'PARQUET_DATA') {
+      fields = 'mixed';
       for (const row of decodeParquetDataContent(block.content, `Parquet data block in ${file.path}`)) records.push(toRecord(row, opts.orderingField, instant));
     } else if (block.type === 'DELETE') {
       for (const d of decodeDeleteContent(block.content, `delete block in ${file.path}`)) deletes.push({ key: str(d.recordKey), ordering: d.orderingVal, instant });
     }
   }
-  return { records, deletes, bytesRead };
+  return { records, deletes, bytesRead, fields };
 }
 
 /**
@@ -136,20 +161,20 @@ export async function readSlice(store: ObjectStore, slice: FileSlice, opts: Slic
  * but base rows whose key no log touches are passed through without a record or map entry.
  * Not for incremental reads (`since`), which filter by commit time.
  */
-export async function readLatestRows(store: ObjectStore, slice: FileSlice, opts: SliceReadOptions): Promise<{ rows: Row[]; bytesRead: number }> {
+export async function readLatestRows(store: ObjectStore, slice: FileSlice, opts: SliceReadOptions): Promise<{ rows: Row[]; bytesRead: number; fields: RowFields }> {
   if (opts.since !== undefined || slice.base === undefined) {
     const merged = await readMergedSlice(store, slice, opts);
-    return { rows: [...merged.records.values()].map((r) => r.row), bytesRead: merged.bytesRead };
+    return { rows: [...merged.records.values()].map((r) => r.row), bytesRead: merged.bytesRead, fields: merged.fields };
   }
   const base = slice.base;
   const bytes = await store.get(base.path);
   const baseRows = baseFileRows(readParquet(bytes, { fileName: base.path }), opts.schema);
   const logs = await readSlice(store, { partition: slice.partition, fileId: slice.fileId, baseInstant: slice.baseInstant, logs: slice.logs }, opts);
   const rows = mergeBaseWithLogs(baseRows, (row) => toRecord(row, opts.orderingField, base.instant), logs.records, logs.deletes);
-  return { rows, bytesRead: bytes.byteLength + logs.bytesRead };
+  return { rows, bytesRead: bytes.byteLength + logs.bytesRead, fields: joinFields(baseFileFields(opts.schema), logs.fields) };
 }
 
-export async function readMergedSlice(store: ObjectStore, slice: FileSlice, opts: SliceReadOptions): Promise<MergedSlice & { bytesRead: number }> {
+export async function readMergedSlice(store: ObjectStore, slice: FileSlice, opts: SliceReadOptions): Promise<MergedSlice & { bytesRead: number; fields: RowFields }> {
   const c = await readSlice(store, slice, opts);
-  return { ...mergeSlice(c.records, c.deletes), bytesRead: c.bytesRead };
+  return { ...mergeSlice(c.records, c.deletes), bytesRead: c.bytesRead, fields: c.fields };
 }
