@@ -29,11 +29,12 @@ export class AvroSource {
     let b = buf[pos++] as number;
     let n = b & 0x7f;
     let shift = 7;
-    // Up to 7 bytes (49 bits) in plain number arithmetic; longer varints take the BigInt path.
+    // Plain number arithmetic while the zigzag value stays below 2^53 (up to 8 bytes, the last
+    // holding at most 4 bits: microsecond timestamps of today need 51); longer ones take BigInt.
     while (b & 0x80) {
-      if (shift >= 49) return this.bigLong();
       if (pos >= this.end) this.overrun();
       b = buf[pos++] as number;
+      if (shift === 49 && (b & 0xf0) !== 0) return this.bigLong();
       n += (b & 0x7f) * 2 ** shift;
       shift += 7;
     }
