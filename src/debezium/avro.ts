@@ -123,7 +123,7 @@ function recordFields(type: avro.Type): avro.types.Field[] | null {
 /**
  * A record reader that keeps only the fields in `keep` (a plain object of them, in writer
  * order) and skips the rest with avsc's skippers, which allocate nothing: Debezium's
- * ts_us/ts_ns longs (beyond 2^53, so BigInt work) and version/name strings cost as much
+ * ts_ns longs (beyond 2^53, so BigInt work), ts_us and version/name strings cost as much
  * to read as columns do. `before` (when `lazyBefore`) is skipped too and read afterwards
  * from its saved position only when op is not an upsert. Field names are the fixed
  * Debezium ones in `keep`, so they are safe object-literal keys.
