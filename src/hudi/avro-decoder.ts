@@ -9,13 +9,25 @@ import type { Value } from '../table/schema.js';
 import { Unsupported, fullName, orUnsupported } from './avro-compile.js';
 import { bytesToDecimal } from './avro-value.js';
 
-/** Read position over one buffer; decoders check bounds where a length is read. */
+/**
+ * Read position over one buffer; decoders check bounds where a length is read. One source
+ * serves every datum of a block (`at`), so a record costs no source or DataView of its own.
+ */
 export class AvroSource {
   pos: number;
+  end: number;
   readonly view: DataView;
-  constructor(readonly buf: Buffer, start: number, readonly end: number) {
+  constructor(readonly buf: Buffer, start: number, end: number) {
     this.pos = start;
+    this.end = end;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** Moves to the datum in [start, end) of the same buffer. */
+  at(start: number, end: number): this {
+    this.pos = start;
+    this.end = end;
+    return this;
   }
 
   overrun(): never {

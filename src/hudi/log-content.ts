@@ -116,6 +116,7 @@ export function decodeAvroDataContent(content: Uint8Array, schema: string, what 
   const decode = compiledDecoder(schema);
   const type = decode === undefined ? schemaType(schema) : undefined;
   const buf = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  const src = new AvroSource(buf, 0, 0);
   const rows: Row[] = [];
   for (let i = 0; i < count; i++) {
     const len = r.int(`record ${i} length`);
@@ -123,8 +124,7 @@ export function decodeAvroDataContent(content: Uint8Array, schema: string, what 
     r.take(len, `record ${i}`);
     try {
       if (decode !== undefined) {
-        const src = new AvroSource(buf, start, start + len);
-        rows.push(decode(src) as Row);
+        rows.push(decode(src.at(start, start + len)) as Row);
         if (src.pos !== start + len) throw new RangeError(`${start + len - src.pos} trailing bytes in the datum`);
       } else rows.push(decodeDatum(type as avro.Type, content.subarray(start, start + len)) as Row);
     } catch (e) {
