@@ -1,3 +1,4 @@
+import { Type, type Table } from 'apache-arrow';
 import {
   ROLLBACK_COMMAND, avroDataFields, decodeAvroDataContent, decodeDeleteContent, decodeParquetDataContent, readLogBlocks, type LogBlock,
 } from '../hudi/log-block.js';
@@ -69,12 +70,40 @@ function toRecord(row: Row, orderingField: string, fallbackInstant: string): Sli
   };
 }
 
+/** Meta columns that hold one value per base file when one commit wrote it (file name, its instant, partition). */
+const PER_FILE_COLUMNS = ['_hoodie_commit_time', '_hoodie_partition_path', '_hoodie_file_name'];
+
+/**
+ * The value of a UTF-8 column whose every cell holds the same bytes (no nulls), else undefined.
+ * Comparing the bytes in place is far cheaper than a fresh string per row (at 1M rows the file
+ * name alone was ~100 MB of strings for the collector to copy).
+ */
+function sameText(file: Table, name: string): string | undefined {
+  const column = file.getChild(name);
+  if (column === null || column.data.length === 0) return undefined;
+  let text: Buffer | undefined;
+  for (const d of column.data) {
+    if (d.typeId !== Type.Utf8 || d.nullCount !== 0 || d.offset !== 0) return undefined;
+    const values = d.values as Uint8Array;
+    const offsets = d.valueOffsets as Int32Array;
+    const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    text ??= bytes.subarray(offsets[0], offsets[1]);
+    for (let i = 0; i < d.length; i++) {
+      const start = offsets[i] as number;
+      const end = offsets[i + 1] as number;
+      if (end - start !== text.length || bytes.compare(text, 0, text.length, start, end) !== 0) return undefined;
+    }
+  }
+  return text?.toString('utf8');
+}
+
 /**
  * Base file rows typed by the table schema. Columns whose Avro type our typed
  * conversion does not cover (Spark tables may have maps) are read as the file
- * stores them, so foreign tables stay readable.
+ * stores them, so foreign tables stay readable. Per-file meta columns whose cells are all
+ * equal are read once and shared by every row.
  */
-export function baseFileRows(file: ReturnType<typeof readParquet>, schema: TableSchema | undefined): Row[] {
+export function baseFileRows(file: Table, schema: TableSchema | undefined): Row[] {
   if (schema === undefined) return arrowToRows(file);
   const typed = schema.fields.filter((f) => {
     try {
@@ -85,7 +114,15 @@ export function baseFileRows(file: ReturnType<typeof readParquet>, schema: Table
       throw e;
     }
   });
-  const rows = arrowToRows(file, { ...schema, fields: typed });
+  const shared = new Map<string, string>();
+  for (const name of PER_FILE_COLUMNS) {
+    const text = typed.some((f) => f.name === name) ? sameText(file, name) : undefined;
+    if (text !== undefined) shared.set(name, text);
+  }
+  // Without those columns arrowToRows gives null in their place (field order kept); then filled.
+  const rest = shared.size === 0 ? file : file.select(file.schema.fields.map((f) => f.name).filter((n) => !shared.has(n)));
+  const rows = arrowToRows(rest, { ...schema, fields: typed });
+  for (const [name, text] of shared) for (const row of rows) row[name] = text;
   if (typed.length === schema.fields.length) return rows;
   const raw = arrowToRows(file);
   return rows.map((r, i) => {
