@@ -1,6 +1,7 @@
 import { oldestConsumerInstant } from '../query/consumers.js';
 import { clean, type CleanResult } from '../table/cleaner.js';
 import { compact, type CompactionOptions, type CompactionResult } from '../table/compaction.js';
+import type { SliceCompactor } from '../table/compaction-thread.js';
 import { decideMaintenance, groupSizes, type MaintenancePolicy } from '../table/maintenance-policy.js';
 import { groupKey } from '../table/fs-view.js';
 import type { HudiTable } from '../table/table.js';
@@ -25,8 +26,8 @@ export function policyOf(options: TableOptions): MaintenancePolicy {
   return { everyDeltaCommits: options.compaction.everyDeltaCommits, logToBaseRatio: options.compaction.logToBaseRatio ?? 0, retainCommits: options.retention.commits };
 }
 
-export async function compactTable(table: HudiTable, only?: ReadonlySet<string>, onProgress?: CompactionOptions['onProgress']): Promise<CompactionResult> {
-  return compact(table, { ...(only === undefined ? {} : { select: (s) => only.has(groupKey(s.partition, s.fileId)) }), ...(onProgress ? { onProgress } : {}) });
+export async function compactTable(table: HudiTable, only?: ReadonlySet<string>, onProgress?: CompactionOptions['onProgress'], compactor?: SliceCompactor): Promise<CompactionResult> {
+  return compact(table, { ...(only === undefined ? {} : { select: (s) => only.has(groupKey(s.partition, s.fileId)) }), ...(onProgress ? { onProgress } : {}), ...(compactor ? { compactor } : {}) });
 }
 
 export async function cleanTable(table: HudiTable, retainCommits: number): Promise<CleanResult & { heldBackBy?: string }> {
@@ -35,12 +36,13 @@ export async function cleanTable(table: HudiTable, retainCommits: number): Promi
   return consumer ? { ...result, heldBackBy: `${consumer.name}@${consumer.instant}` } : result;
 }
 
-export async function maintain(table: HudiTable, policy: MaintenancePolicy): Promise<MaintenanceReport> {
+/** `compactor`: where file slices are merged (the daemon passes its worker thread). */
+export async function maintain(table: HudiTable, policy: MaintenancePolicy, compactor?: SliceCompactor): Promise<MaintenanceReport> {
   const decision = decideMaintenance(table.timeline.instants, groupSizes(table.liveSlices()), policy);
   const report: MaintenanceReport = { reasons: decision.reasons };
   if (decision.compact) {
     const started = Date.now();
-    const r = await compactTable(table, new Set(decision.compactGroups.map((g) => groupKey(g.partition, g.fileId))));
+    const r = await compactTable(table, new Set(decision.compactGroups.map((g) => groupKey(g.partition, g.fileId))), undefined, compactor);
     report.compaction = { ...r, ms: Date.now() - started };
   }
   if (decision.clean) {

@@ -6,6 +6,7 @@ import type { KafkaRecordIn, RecordBatch, Source, SourceHooks, SplitId } from '.
 import { parseSplitId, splitId } from '../source/record.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { HudiTable, SCHEMA_KEY } from '../table/table.js';
+import { CompactionThread } from '../table/compaction-thread.js';
 import { PROPERTIES_PATH, parseTableConfig } from '../table/config.js';
 import type { TableSchema } from '../table/schema.js';
 import { InstantConflict, Timeline, WRITER_KEY, joinPath } from '../table/timeline.js';
@@ -104,6 +105,8 @@ export class Pipeline {
   private readonly align: boolean;
   /** Splits that carried only transaction metadata: never paused (holding rows waits on them). */
   private readonly metadataSplits = new Set<SplitId>();
+  /** Compaction merges file slices on a worker thread (the second core) while this thread keeps ingesting. */
+  private readonly compactor = new CompactionThread();
   /** Background maintenance per table; the table's next flush waits for it (one writer at a time). */
   private readonly maintaining = new Map<string, Promise<void>>();
   /** When a due flush of a table was first deferred behind its maintenance. */
@@ -176,6 +179,8 @@ export class Pipeline {
     } finally {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
+      await this.idle().catch(() => undefined);
+      await this.compactor.close();
     }
     return this.summary;
   }
@@ -498,7 +503,7 @@ export class Pipeline {
     if (this.maintaining.has(tableId)) return;
     const run = (async () => {
       try {
-        const report = await maintain(open.table, policyOf(open.route.options));
+        const report = await maintain(open.table, policyOf(open.route.options), this.compactor);
         if (report.compaction?.instant || report.clean?.instant) {
           this.opts.events?.onMaintenance?.(tableId, report);
           this.opts.logger.info({ table: tableId, compaction: report.compaction?.instant, clean: report.clean?.instant, reasons: report.reasons, heldBackBy: report.heldBackBy }, 'maintenance');

@@ -24,8 +24,17 @@ export class CompactionThreadError extends Error {
   override readonly name = 'CompactionThreadError';
 }
 
-// Under tsx (tests, `npm run dev`) this module is TypeScript and so is the worker's entry.
 const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './compaction-worker.ts' : './compaction-worker.js', import.meta.url);
+
+/**
+ * Under tsx (tests, benches) this module is TypeScript and so is the worker's entry; a
+ * worker does not inherit the parent's module hooks, so it registers tsx's before loading it.
+ */
+function startWorker(): Worker {
+  if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); })`, { eval: true });
+}
 
 export class CompactionThread implements SliceCompactor {
   private worker: Worker | undefined;
@@ -41,19 +50,20 @@ export class CompactionThread implements SliceCompactor {
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, what });
       const req: CompactionRequest = { id, input, files };
-      this.started().postMessage(req);
+      const w = this.started();
+      w.ref(); // a running compaction keeps the process alive; an idle worker does not (`settled`)
+      w.postMessage(req);
     });
   }
 
   private started(): Worker {
     if (this.worker !== undefined) return this.worker;
-    const w = new Worker(ENTRY);
-    // An idle worker must not keep a finished process alive.
-    w.unref();
+    const w = startWorker();
     w.on('message', (reply: CompactionReply) => {
       const job = this.waiting.get(reply.id);
       if (job === undefined) return;
       this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) w.unref();
       if ('output' in reply) job.resolve(reply.output);
       else job.reject(new CompactionThreadError(`${job.what} failed in the compaction thread: ${reply.error.name}: ${reply.error.message}`));
     });
