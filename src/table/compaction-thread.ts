@@ -36,9 +36,13 @@ function startWorker(): Worker {
   return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); })`, { eval: true });
 }
 
+/** An idle worker is stopped after this long: its heap and its Parquet encoder's memory go back to the OS between compactions. */
+const IDLE_MS = 2000;
+
 export class CompactionThread implements SliceCompactor {
   private worker: Worker | undefined;
   private nextId = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly waiting = new Map<number, { resolve: (o: SliceCompactionOutput) => void; reject: (e: Error) => void; what: string }>();
 
   async compact(store: ObjectStore, input: SliceCompactionInput): Promise<SliceCompactionOutput> {
@@ -50,8 +54,9 @@ export class CompactionThread implements SliceCompactor {
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, what });
       const req: CompactionRequest = { id, input, files };
+      if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
       const w = this.started();
-      w.ref(); // a running compaction keeps the process alive; an idle worker does not (`settled`)
+      w.ref(); // a running compaction keeps the process alive; an idle worker does not
       w.postMessage(req);
     });
   }
@@ -63,7 +68,13 @@ export class CompactionThread implements SliceCompactor {
       const job = this.waiting.get(reply.id);
       if (job === undefined) return;
       this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) w.unref();
+      if (this.waiting.size === 0) {
+        w.unref();
+        // The next file group of this compaction follows at once; after the last one the worker goes.
+        this.idleTimer = setTimeout(() => {
+          if (this.waiting.size === 0 && this.worker === w) void this.close();
+        }, IDLE_MS).unref();
+      }
       if ('output' in reply) job.resolve(reply.output);
       else job.reject(new CompactionThreadError(`${job.what} failed in the compaction thread: ${reply.error.name}: ${reply.error.message}`));
     });
@@ -80,8 +91,14 @@ export class CompactionThread implements SliceCompactor {
     return w;
   }
 
+  /** Whether a worker thread exists now (it is started by a compaction and stopped when idle). */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
   /** Stops the worker; pending compactions fail (and are rolled back like any failed compaction). */
   async close(): Promise<void> {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     const w = this.worker;
     this.worker = undefined;
     if (w !== undefined) await w.terminate();

@@ -31,7 +31,10 @@ test('compaction on the worker thread writes what compaction on this thread writ
     const rows = async (t: HudiTable) => (await readSnapshot(t, { readOptimized: true })).rows.map((r) => ({ ...r, _hoodie_commit_seqno: undefined }));
     assert.deepEqual(names(await rows(there.t)), ['1:a2', '3:c', '4:d', '5:e']);
     assert.deepEqual(names(await rows(there.t)), names(await rows(here.t)));
-    // A second compaction reuses the running worker.
+    // Idle, the worker goes (its memory with it); the next compaction starts another.
+    assert.equal(thread.running, true);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(thread.running, false);
     await there.t.commit({ schema, mutations: [up(3, 'c3', 30), del(4, 31)] });
     assert.ok((await compact(there.t, { compactor: thread })).fileGroups > 0);
     assert.deepEqual(names((await readSnapshot(there.t)).rows), ['1:a2', '3:c3', '5:e']);
