@@ -1,9 +1,9 @@
 import type { ObjectStore } from '../storage/object-store.js';
 import { writeBaseFile } from './base-file.js';
 import type { FileSlice } from './fs-view.js';
-import { mergeSlice } from './merge.js';
+import { mergeSlice, type SliceDelete, type SliceRecord } from './merge.js';
 import type { TableSchema } from './schema.js';
-import { readSlice, type SliceReadOptions } from './slice-reader.js';
+import { decodedBlocks, readSlice, sliceLogBlocks, type SliceReadOptions } from './slice-reader.js';
 import { toBig } from './table.js';
 import { carryForward, encodeTombstones, type Tombstones } from './tombstone.js';
 
@@ -42,12 +42,27 @@ export interface SliceCompactionOutput {
 
 export async function compactSlice(store: ObjectStore, input: SliceCompactionInput): Promise<SliceCompactionOutput> {
   const { slice, readOpts, schema, baseName, carried } = input;
-  // Base and logs read separately (each file once) so the stats can count log records.
   const base = await readSlice(store, { ...slice, logs: [] }, readOpts);
-  const logs = await readSlice(store, { ...slice, base: undefined }, readOpts);
   const baseKeys = new Set<string>();
   for (const r of base.records) baseKeys.add(r.key);
-  const merged = mergeSlice(base.records.concat(logs.records), logs.deletes);
+  const { blocks } = await sliceLogBlocks(store, slice.logs, readOpts);
+  let logRecords = 0;
+  const logDeletes: SliceDelete[] = [];
+  const instants = new Set<string>();
+  // Folded block by block: one block's decoded rows and the latest row per key are in memory, not every log record.
+  function* records(): Generator<SliceRecord> {
+    yield* base.records;
+    for (const b of decodedBlocks(blocks, readOpts.orderingField)) {
+      logRecords += b.records.length;
+      for (const r of b.records) instants.add(r.commitTime);
+      for (const d of b.deletes) {
+        logDeletes.push(d);
+        instants.add(d.instant);
+      }
+      yield* b.records;
+    }
+  }
+  const merged = mergeSlice(mergeSlice(records(), []).records.values(), logDeletes);
   const deletes: [string, bigint][] = [];
   for (const [key, d] of merged.deletes) deletes.push([key, toBig(d.ordering)]);
   const kept = carryForward(carried, merged.records, deletes);
@@ -61,9 +76,6 @@ export async function compactSlice(store: ObjectStore, input: SliceCompactionInp
   }
   let deletesOfBaseKeys = 0;
   for (const key of merged.deletes.keys()) if (baseKeys.has(key)) deletesOfBaseKeys++;
-  const blocks = new Set<string>();
-  for (const r of logs.records) blocks.add(r.commitTime);
-  for (const d of logs.deletes) blocks.add(d.instant);
   return {
     base: writeBaseFile(schema, rows),
     tombstones: kept.size > 0 ? encodeTombstones(kept) : null,
@@ -71,8 +83,8 @@ export async function compactSlice(store: ObjectStore, input: SliceCompactionInp
     deletesOfBaseKeys,
     updates,
     inserts: rows.length - updates,
-    logRecords: logs.records.length,
-    logDeletes: logs.deletes.length,
-    logBlocks: blocks.size,
+    logRecords,
+    logDeletes: logDeletes.length,
+    logBlocks: instants.size,
   };
 }

@@ -49,7 +49,7 @@ export interface SliceContents {
   fields: RowFields;
 }
 
-interface InstantBlock {
+export interface InstantBlock {
   instant: string;
   block: LogBlock;
   file: LogFile;
@@ -178,19 +178,42 @@ export async function readSlice(store: ObjectStore, slice: FileSlice, opts: Slic
   }
   const { blocks, bytes } = await sliceLogBlocks(store, slice.logs, opts);
   bytesRead += bytes;
-  for (const { instant, block, file } of blocks) {
-    if (block.type === 'AVRO_DATA') {
-      const what = `Avro data block of ${instant} in ${file.path}`;
-      fields = joinFields(fields, avroDataFields(block.headers.SCHEMA ?? '') ?? 'mixed');
-      for (const row of decodeAvroDataContent(block.content, block.headers.SCHEMA ?? '', what)) records.push(toRecord(row, opts.orderingField, instant));
-    } else if (block.type === 'PARQUET_DATA') {
-      fields = 'mixed';
-      for (const row of decodeParquetDataContent(block.content, `Parquet data block in ${file.path}`)) records.push(toRecord(row, opts.orderingField, instant));
-    } else if (block.type === 'DELETE') {
-      for (const d of decodeDeleteContent(block.content, `delete block in ${file.path}`)) deletes.push({ key: str(d.recordKey), ordering: d.orderingVal, instant });
-    }
+  for (const b of decodedBlocks(blocks, opts.orderingField)) {
+    fields = joinFields(fields, b.fields);
+    for (const r of b.records) records.push(r);
+    for (const d of b.deletes) deletes.push(d);
   }
   return { records, deletes, bytesRead, fields };
+}
+
+/** One log block's records (data blocks) or deletes (delete blocks). */
+export interface DecodedBlock {
+  records: SliceRecord[];
+  deletes: SliceDelete[];
+  fields: RowFields;
+}
+
+/**
+ * The blocks' contents in order, each decoded only when the iteration reaches it, so a
+ * caller that folds them (compaction) holds one block's rows at a time, not the slice's.
+ */
+export function* decodedBlocks(blocks: readonly InstantBlock[], orderingField: string): Generator<DecodedBlock> {
+  for (const { instant, block, file } of blocks) {
+    const records: SliceRecord[] = [];
+    const deletes: SliceDelete[] = [];
+    let fields: RowFields;
+    if (block.type === 'AVRO_DATA') {
+      const what = `Avro data block of ${instant} in ${file.path}`;
+      fields = avroDataFields(block.headers.SCHEMA ?? '') ?? 'mixed';
+      for (const row of decodeAvroDataContent(block.content, block.headers.SCHEMA ?? '', what)) records.push(toRecord(row, orderingField, instant));
+    } else if (block.type === 'PARQUET_DATA') {
+      fields = 'mixed';
+      for (const row of decodeParquetDataContent(block.content, `Parquet data block in ${file.path}`)) records.push(toRecord(row, orderingField, instant));
+    } else if (block.type === 'DELETE') {
+      for (const d of decodeDeleteContent(block.content, `delete block in ${file.path}`)) deletes.push({ key: str(d.recordKey), ordering: d.orderingVal, instant });
+    } else continue;
+    yield { records, deletes, fields };
+  }
 }
 
 /**
