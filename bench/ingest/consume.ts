@@ -102,7 +102,7 @@ async function viaSource(round: number, parse = false): Promise<Result> {
     n += b.records.length;
     for (const r of b.records) {
       bytes += r.value?.length ?? 0;
-      if (parse && r.value !== null && JSON.parse(r.value.toString('utf8')) !== null) parsed++;
+      if (parse && r.value !== null && JSON.parse(Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength).toString('utf8')) !== null) parsed++;
     }
     if (n >= N) break;
   }
