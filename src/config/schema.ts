@@ -206,6 +206,15 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
     shutdown: z.object({ deadlineMs: z.number().int().min(100).default(30_000) }).strict().prefault({}),
+    maintenance: z
+      .object({
+        compactionThread: z
+          .boolean()
+          .default(false)
+          .describe('Merge compactions on a worker thread (a second core) so ingestion keeps its pace while a table compacts; the worker heap adds to peak memory while it runs'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

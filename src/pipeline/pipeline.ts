@@ -105,8 +105,8 @@ export class Pipeline {
   private readonly align: boolean;
   /** Splits that carried only transaction metadata: never paused (holding rows waits on them). */
   private readonly metadataSplits = new Set<SplitId>();
-  /** Compaction merges file slices on a worker thread (the second core) while this thread keeps ingesting. */
-  private readonly compactor = new CompactionThread();
+  /** With `maintenance.compactionThread`, compaction merges file slices on a worker thread while this one keeps ingesting. */
+  private readonly compactor: CompactionThread | undefined;
   /** Background maintenance per table; the table's next flush waits for it (one writer at a time). */
   private readonly maintaining = new Map<string, Promise<void>>();
   /** When a due flush of a table was first deferred behind its maintenance. */
@@ -122,6 +122,7 @@ export class Pipeline {
   constructor(private readonly opts: PipelineOptions) {
     this.router = new Router(opts.config);
     this.align = opts.config.transactions.align;
+    this.compactor = opts.config.maintenance.compactionThread ? new CompactionThread() : undefined;
     this.buffers = new BufferSet({ ...opts.config.buffer, trackTransactions: this.align });
     // Subscribing to Debezium's `<prefix>.transaction` topic says the metadata is on, before its first record arrives.
     if ((opts.config.kafka?.topics ?? []).some((t) => t.endsWith('.transaction'))) this.txLog.seenMetadata = true;
@@ -180,7 +181,7 @@ export class Pipeline {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       await this.idle().catch(() => undefined);
-      await this.compactor.close();
+      await this.compactor?.close();
     }
     return this.summary;
   }

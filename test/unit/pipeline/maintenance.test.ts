@@ -36,10 +36,10 @@ function batch(table: string, ids: number[], op: 'c' | 'u'): RecordBatch {
   return { split: `${topic}:0`, records, nextOffset: offsets.get(topic) as bigint };
 }
 
-test('compaction of one table runs beside ingestion: another table commits meanwhile, its own due flush waits and the pause is reported', async () => {
+for (const compactionThread of [false, true]) test(`compaction of one table runs beside ingestion${compactionThread ? ' (on the compaction thread)' : ''}: another table commits meanwhile, its own due flush waits and the pause is reported`, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-maint-'));
   const config = parseConfig(
-    { lake: { uri: dir }, buffer: { maxRows: 3, maxAgeMs: 600_000 }, tables: { defaults: { buckets: 1, compaction: { everyDeltaCommits: 2 } } }, log: { level: 'silent' } },
+    { lake: { uri: dir }, buffer: { maxRows: 3, maxAgeMs: 600_000 }, tables: { defaults: { buckets: 1, compaction: { everyDeltaCommits: 2 } } }, log: { level: 'silent' }, maintenance: { compactionThread } },
     {},
   );
   const real = lakeStore(config.lake);
