@@ -478,10 +478,12 @@ function spansOf(b: OpenBatch): Map<string, TxnSpan> | null {
     const split = n.splits[i] as SplitId;
     const offset = n.offsets[i] as bigint;
     let span = txns.get(txId);
-    if (span === undefined) txns.set(txId, (span = { seen: 0, firstOffsets: new Map(), firstSeenMs: n.ms[i] as number }));
+    if (span === undefined) txns.set(txId, (span = { seen: 0, firstOffsets: new Map(), lastOffsets: new Map(), firstSeenMs: n.ms[i] as number }));
     span.seen++;
     const first = span.firstOffsets.get(split);
     if (first === undefined || offset < first) span.firstOffsets.set(split, offset);
+    const last = span.lastOffsets.get(split);
+    if (last === undefined || offset > last) span.lastOffsets.set(split, offset);
   }
   b.notes = newNotes();
   return txns;

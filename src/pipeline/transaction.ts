@@ -25,6 +25,8 @@ export interface TxnSpan {
   seen: number;
   /** First offset per split. */
   firstOffsets: Map<SplitId, bigint>;
+  /** Last offset per split (a record replaced in the batch still counts: its offset is above a cut or not). */
+  lastOffsets: Map<SplitId, bigint>;
   /** When the batch first saw it (for `maxHoldMs`). */
   firstSeenMs: number;
 }
@@ -75,6 +77,18 @@ export function alignCut(entries: readonly AlignEntry[], spans: ReadonlyMap<stri
         if (held.has(t)) continue;
         held.add(t);
         changed = hold(t) || changed;
+      }
+    }
+    // A transaction with any record at or above a cut (also one a newer change replaced in
+    // the batch, so no entry shows it) would be half re-read after a crash: hold all of it.
+    for (const [id, span] of spans) {
+      if (held.has(id)) continue;
+      for (const [split, last] of span.lastOffsets) {
+        const c = cut.get(split);
+        if (c === undefined || last < c) continue;
+        held.add(id);
+        changed = hold(id) || changed;
+        break;
       }
     }
   }
