@@ -93,6 +93,7 @@ test('property: replaying any earlier change after compactions and a restart com
         history.push(m);
         await t.commit({ schema, mutations: [m] });
       }
+      if (history.length === 0) return; // only compactions: nothing to replay
       await compact(t);
       const snapshot = names((await readSnapshot(t)).rows);
       const changes = await changeList(t);
@@ -103,6 +104,6 @@ test('property: replaying any earlier change after compactions and a restart com
       assert.deepEqual(names((await readSnapshot(reopened)).rows), snapshot);
       assert.deepEqual(await changeList(reopened), changes);
     }),
-    { numRuns: 25 },
+    { numRuns: 25, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}) },
   );
 });
