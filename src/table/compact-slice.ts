@@ -31,8 +31,9 @@ export interface SliceCompactionOutput {
   /** The slice's tombstones to carry on (encoded), or null when none are left. */
   tombstones: Uint8Array | null;
   rows: number;
-  /** Keys of the old base file deleted, updated, or new in the logs. */
+  /** Keys of the old base file that the logs deleted. */
   deletesOfBaseKeys: number;
+  /** Rows written whose key was in the old base file, and rows whose key is new. */
   updates: number;
   inserts: number;
   logRecords: number;
