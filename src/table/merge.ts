@@ -99,11 +99,13 @@ export function mergeBaseWithLogs(
 ): Row[] {
   const { records: logLatest, deletes: lastDelete } = latestLogState(logRecords, logDeletes);
   const out: Row[] = [];
+  // Most slices have no deletes: then a base row costs one map lookup, not two.
+  const anyDelete = lastDelete.size > 0;
   for (const row of baseRows) {
     const key = row._hoodie_record_key;
     const k = typeof key === 'string' ? key : String(key ?? '');
     const log = logLatest.get(k);
-    const del = lastDelete.get(k);
+    const del = anyDelete ? lastDelete.get(k) : undefined;
     if (log === undefined && del === undefined) {
       out.push(row);
       continue;

@@ -39,5 +39,10 @@ test('base file rows: a meta column whose values differ (in a later row group, o
     rows(30, (i) => (i === 29 ? 'f2.parquet' : 'f1.parquet'), () => ''),
     rows(30, () => 'f1.parquet', (i) => (i === 3 ? 'a=1/b=2' : 'a=1')),
     rows(30, (i) => (i === 12 ? 'f1.parque' : 'f1.parquet'), () => ''),
+    // Same length, different bytes: mid-batch, and in the first row of a later batch.
+    rows(30, (i) => (i === 10 ? 'f9.parquet' : 'f1.parquet'), () => ''),
+    rows(30, (i) => (i === 7 ? 'f1.parquex' : 'f1.parquet'), () => ''),
+    // A short cell and a long one: the bytes add up to n equal cells, the cells are not equal.
+    rows(30, (i) => (i === 3 ? 'f1.parque' : i === 4 ? 'tf1.parquet' : 'f1.parquet'), () => ''),
   ]) assert.deepEqual(read(odd), odd);
 });
