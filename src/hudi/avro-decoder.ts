@@ -39,6 +39,11 @@ export class AvroSource {
     let pos = this.pos;
     if (pos >= this.end) this.overrun();
     let b = buf[pos++] as number;
+    // One byte (-64..63: union branches, short string lengths, small values) is most longs.
+    if (b < 0x80) {
+      this.pos = pos;
+      return (b >>> 1) ^ -(b & 1);
+    }
     let n = b & 0x7f;
     let shift = 7;
     // Plain number arithmetic while the zigzag value stays below 2^53 (up to 8 bytes, the last
@@ -94,6 +99,26 @@ export type Decode = (src: AvroSource) => Value;
 
 
 type Named = Map<string, () => Decode>;
+
+/**
+ * A record as one object literal with the field names written in: every row gets its final
+ * hidden class at once, where assigning the fields one by one made V8 walk the shape
+ * transitions per row (half of a log block's decode time). Field values are decoded left to
+ * right, as object literals evaluate. A field named `__proto__` would set the prototype in a
+ * literal, so such a record is built by assignment.
+ */
+function recordDecoder(fields: readonly { name: string; dec: Decode }[]): Decode {
+  const decs = fields.map((f) => f.dec);
+  if (fields.some((f) => f.name === '__proto__')) {
+    return (s) => {
+      const out: { [k: string]: Value } = {};
+      for (const f of fields) Object.defineProperty(out, f.name, { value: f.dec(s), enumerable: true, writable: true, configurable: true });
+      return out;
+    };
+  }
+  const literal = fields.map((f, i) => `${JSON.stringify(f.name)}: d[${i}](s)`).join(', ');
+  return new Function('d', `return function record(s) { return { ${literal} }; };`)(decs) as Decode;
+}
 
 
 /** Compiles a decoder for `schema`, or undefined when it uses a union of several non-null types. */
@@ -182,11 +207,7 @@ function compile(schema: unknown, named: Named, ns: string | undefined): Decode 
       named.set(name, () => self as Decode);
       const inner = o.namespace ?? (name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : ns);
       const fields = (o.fields ?? []).map((f) => ({ name: f.name, dec: compile(f.type, named, inner) }));
-      self = (s) => {
-        const out: { [k: string]: Value } = {};
-        for (const f of fields) out[f.name] = f.dec(s);
-        return out;
-      };
+      self = recordDecoder(fields);
       return self;
     }
     case 'array': {

@@ -72,14 +72,24 @@ export function decimalToBytes(text: string, scale: number): Buffer {
 
 export function bytesToDecimal(bytes: Uint8Array, scale: number): string {
   if (bytes.length === 0) return scale > 0 ? '0.' + '0'.repeat(scale) : '0';
-  let u = 0n;
-  for (const b of bytes) u = (u << 8n) | BigInt(b);
-  if ((bytes[0] as number) & 0x80) u -= 1n << BigInt(8 * bytes.length);
-  const neg = u < 0n;
-  const digits = (neg ? -u : u).toString().padStart(scale + 1, '0');
+  const negative = ((bytes[0] as number) & 0x80) !== 0;
+  let magnitude: string;
+  if (bytes.length <= 6) {
+    // Up to 48 bits fits a double exactly: most prices and amounts, without a BigInt per byte.
+    let u = 0;
+    for (const b of bytes) u = u * 256 + b;
+    if (negative) u -= 2 ** (8 * bytes.length);
+    magnitude = String(Math.abs(u));
+  } else {
+    let u = 0n;
+    for (const b of bytes) u = (u << 8n) | BigInt(b);
+    if (negative) u -= 1n << BigInt(8 * bytes.length);
+    magnitude = (u < 0n ? -u : u).toString();
+  }
+  const digits = magnitude.padStart(scale + 1, '0');
   const int = digits.slice(0, digits.length - scale);
   const frac = digits.slice(digits.length - scale);
-  return (neg ? '-' : '') + int + (scale > 0 ? '.' + frac : '');
+  return (negative ? '-' : '') + int + (scale > 0 ? '.' + frac : '');
 }
 
 class DecimalType extends avro.types.LogicalType {

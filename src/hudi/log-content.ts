@@ -42,6 +42,20 @@ class Reader {
     this.pos += 4;
     return v;
   }
+  /**
+   * Moves past record `index` (int length, then its datum) and returns where the datum starts.
+   * Error labels are built only when a check fails: a label string per record cost as much as
+   * decoding a small record.
+   */
+  datum(index: number): number {
+    const at = this.pos;
+    if (at + 4 > this.bytes.length) throw new LogContentError(`${this.what}: record ${index} length at content byte ${at} runs past the end`);
+    const n = this.view.getInt32(at);
+    const start = at + 4;
+    if (n < 0 || start + n > this.bytes.length) throw new LogContentError(`${this.what}: record ${index} (${n} bytes at content byte ${start}) runs past the end`);
+    this.pos = start + n;
+    return start;
+  }
   take(n: number, field: string): Uint8Array {
     if (n < 0 || this.pos + n > this.bytes.length) throw new LogContentError(`${this.what}: ${field} (${n} bytes at content byte ${this.pos}) runs past the end`);
     const v = this.bytes.subarray(this.pos, this.pos + n);
@@ -119,14 +133,13 @@ export function decodeAvroDataContent(content: Uint8Array, schema: string, what 
   const src = new AvroSource(buf, 0, 0);
   const rows: Row[] = [];
   for (let i = 0; i < count; i++) {
-    const len = r.int(`record ${i} length`);
-    const start = r.pos;
-    r.take(len, `record ${i}`);
+    const start = r.datum(i);
+    const end = r.pos;
     try {
       if (decode !== undefined) {
-        rows.push(decode(src.at(start, start + len)) as Row);
-        if (src.pos !== start + len) throw new RangeError(`${start + len - src.pos} trailing bytes in the datum`);
-      } else rows.push(decodeDatum(type as avro.Type, content.subarray(start, start + len)) as Row);
+        rows.push(decode(src.at(start, end)) as Row);
+        if (src.pos !== end) throw new RangeError(`${end - src.pos} trailing bytes in the datum`);
+      } else rows.push(decodeDatum(type as avro.Type, content.subarray(start, end)) as Row);
     } catch (e) {
       throw new LogContentError(`${what}: record ${i} does not decode with the SCHEMA header: ${(e as Error).message}`);
     }

@@ -59,3 +59,14 @@ test('compiled record decoding keeps schema field order; avroDataFields says whi
   assert.deepEqual(avroDataFields(JSON.stringify(schema)), ['b', 'a']);
   assert.equal(avroDataFields('"long"'), undefined);
 });
+
+test('a field named __proto__ is an own field of the row, not its prototype', () => {
+  const schema = { type: 'record', name: 'r', fields: [{ name: '__proto__', type: 'long' }, { name: 'a', type: 'boolean' }] };
+  const decode = compileDecoder(schema);
+  assert.ok(decode);
+  const bytes = Buffer.concat([encodeLong(21n), Buffer.from([1])]);
+  const row = decode(new AvroSource(bytes, 0, bytes.length)) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(row), Object.prototype);
+  assert.deepEqual(Object.keys(row), ['__proto__', 'a']);
+  assert.equal(Object.getOwnPropertyDescriptor(row, '__proto__')?.value, 21);
+});

@@ -174,8 +174,14 @@ test('decimal two\'s complement matches Java BigInteger.toByteArray', () => {
   assert.deepEqual([...decimalToBytes('0', 3)], [0x00]);
   assert.equal(bytesToDecimal(new Uint8Array([0x07, 0xc6]), 2), '19.90');
   assert.equal(bytesToDecimal(new Uint8Array([0xff, 0x7f]), 3), '-0.129');
+  // Unscaled values of up to 6 bytes decode as numbers, longer ones as BigInt: both ranges, and their edges.
+  const unscaled = fc.oneof(
+    fc.bigInt({ min: -(10n ** 38n), max: 10n ** 38n }),
+    fc.bigInt({ min: -(1n << 48n), max: 1n << 48n }),
+    fc.constantFrom(-(1n << 47n), (1n << 47n) - 1n, 1n << 47n, -(1n << 47n) - 1n, -1n, 0n, 1n),
+  );
   fc.assert(
-    fc.property(fc.bigInt({ min: -(10n ** 38n), max: 10n ** 38n }), fc.integer({ min: 0, max: 20 }), (u, scale) => {
+    fc.property(unscaled, fc.integer({ min: 0, max: 20 }), (u, scale) => {
       const neg = u < 0n;
       const digits = (neg ? -u : u).toString().padStart(scale + 1, '0');
       const text = (neg ? '-' : '') + digits.slice(0, digits.length - scale) + (scale ? '.' + digits.slice(digits.length - scale) : '');
