@@ -2,7 +2,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { writeBaseFile } from './base-file.js';
 import type { FileSlice } from './fs-view.js';
 import { mergeSlice, type SliceDelete, type SliceRecord } from './merge.js';
-import type { TableSchema } from './schema.js';
+import type { Row, TableSchema } from './schema.js';
 import { decodedBlocks, readSlice, sliceLogBlocks, type SliceReadOptions } from './slice-reader.js';
 import { toBig } from './table.js';
 import { carryForward, encodeTombstones, type Tombstones } from './tombstone.js';
@@ -42,7 +42,19 @@ export interface SliceCompactionOutput {
 }
 
 export async function compactSlice(store: ObjectStore, input: SliceCompactionInput): Promise<SliceCompactionOutput> {
-  const { slice, readOpts, schema, baseName, carried } = input;
+  const { rows, tombstones, counts } = await latestRows(store, input);
+  return { base: writeBaseFile(input.schema, rows), tombstones, rows: rows.length, ...counts };
+}
+
+type SliceCounts = Omit<SliceCompactionOutput, 'base' | 'tombstones' | 'rows'>;
+
+/**
+ * The slice's latest rows (named for the new base file) and what the commit stats count. A
+ * function of its own so the base file's rows, the log files' bytes and the merge maps are
+ * garbage before the Parquet write, which then holds only the rows it writes.
+ */
+async function latestRows(store: ObjectStore, input: SliceCompactionInput): Promise<{ rows: Row[]; tombstones: Uint8Array | null; counts: SliceCounts }> {
+  const { slice, readOpts, baseName, carried } = input;
   const base = await readSlice(store, { ...slice, logs: [] }, readOpts);
   const baseKeys = new Set<string>();
   for (const r of base.records) baseKeys.add(r.key);
@@ -67,7 +79,7 @@ export async function compactSlice(store: ObjectStore, input: SliceCompactionInp
   const deletes: [string, bigint][] = [];
   for (const [key, d] of merged.deletes) deletes.push([key, toBig(d.ordering)]);
   const kept = carryForward(carried, merged.records, deletes);
-  const rows = [];
+  const rows: Row[] = [];
   let updates = 0;
   for (const [key, r] of merged.records) {
     // The rows were decoded for this compaction alone: name their new file in place, no copy.
@@ -78,14 +90,8 @@ export async function compactSlice(store: ObjectStore, input: SliceCompactionInp
   let deletesOfBaseKeys = 0;
   for (const key of merged.deletes.keys()) if (baseKeys.has(key)) deletesOfBaseKeys++;
   return {
-    base: writeBaseFile(schema, rows),
+    rows,
     tombstones: kept.size > 0 ? encodeTombstones(kept) : null,
-    rows: rows.length,
-    deletesOfBaseKeys,
-    updates,
-    inserts: rows.length - updates,
-    logRecords,
-    logDeletes: logDeletes.length,
-    logBlocks: instants.size,
+    counts: { deletesOfBaseKeys, updates, inserts: rows.length - updates, logRecords, logDeletes: logDeletes.length, logBlocks: instants.size },
   };
 }
