@@ -124,21 +124,28 @@ function project(rows: Row[], schema: TableSchema): Row[] {
 const keyText = (v: Value | undefined): string => (typeof v === 'string' ? v : String(v ?? ''));
 
 /**
- * By partition path, then record key (deterministic output; the CLI and tests rely on it).
- * Keys are read once into arrays and row indices are sorted, so no object is made per row
- * (at 1M rows those objects were a large share of the collector's work).
+ * Rows read from slices, with each row's partition path and record key beside it (the rows
+ * may not hold them: a query of some columns reads only those).
  */
-function sortRows(rows: Row[]): Row[] {
-  const n = rows.length;
-  const parts = new Array<string>(n);
-  const keys = new Array<string>(n);
-  const order = new Array<number>(n);
+interface SliceRows {
+  rows: Row[];
+  keys: string[];
+  parts: string[];
+  stats: ReadStats;
+  fields: RowFields;
+}
+
+/**
+ * By partition path, then record key (deterministic output; the CLI and tests rely on it).
+ * Row indices are sorted over the side arrays, so no object is made per row. Base files hold
+ * their rows in key order, so each slice arrives as a sorted run and the sort merges runs.
+ */
+function sortRows({ rows, keys, parts }: SliceRows, keep?: (row: Row) => boolean): Row[] {
+  const order: number[] = [];
   let partitioned = false;
-  for (let i = 0; i < n; i++) {
-    const row = rows[i] as Row;
-    parts[i] = keyText(row._hoodie_partition_path);
-    keys[i] = keyText(row._hoodie_record_key);
-    order[i] = i;
+  for (let i = 0; i < rows.length; i++) {
+    if (keep !== undefined && !keep(rows[i] as Row)) continue;
+    order.push(i);
     if (parts[i] !== parts[0]) partitioned = true;
   }
   const byKey = (a: number, b: number): number => {
@@ -147,24 +154,26 @@ function sortRows(rows: Row[]): Row[] {
     return x < y ? -1 : x > y ? 1 : 0;
   };
   order.sort(partitioned ? (a, b) => (parts[a] !== parts[b] ? ((parts[a] as string) < (parts[b] as string) ? -1 : 1) : byKey(a, b)) : byKey);
-  const out = new Array<Row>(n);
-  for (let i = 0; i < n; i++) out[i] = rows[order[i] as number] as Row;
+  const out = new Array<Row>(order.length);
+  for (let i = 0; i < order.length; i++) out[i] = rows[order[i] as number] as Row;
   return out;
 }
 
-async function readSlices(table: HudiTable, slices: FileSlice[], opts: SliceReadOptions, readOptimized: boolean): Promise<{ rows: Row[]; stats: ReadStats; fields: RowFields }> {
-  const rows: Row[] = [];
-  const stats: ReadStats = { filesRead: 0, bytesRead: 0 };
-  let fields: RowFields;
+async function readSlices(table: HudiTable, slices: FileSlice[], opts: SliceReadOptions, readOptimized: boolean): Promise<SliceRows> {
+  const out: SliceRows = { rows: [], keys: [], parts: [], stats: { filesRead: 0, bytesRead: 0 }, fields: undefined };
   for (const slice of slices) {
     const s = readOptimized ? { ...slice, logs: [] } : slice;
     const latest = await readLatestRows(table.store, s, opts);
-    stats.filesRead += (s.base ? 1 : 0) + s.logs.length;
-    stats.bytesRead += latest.bytesRead;
-    fields = joinFields(fields, latest.fields);
-    for (const r of latest.rows) rows.push(r);
+    out.stats.filesRead += (s.base ? 1 : 0) + s.logs.length;
+    out.stats.bytesRead += latest.bytesRead;
+    out.fields = joinFields(out.fields, latest.fields);
+    for (let i = 0; i < latest.rows.length; i++) {
+      out.rows.push(latest.rows[i] as Row);
+      out.keys.push(latest.keys[i] as string);
+      out.parts.push(slice.partition);
+    }
   }
-  return { rows, stats, fields };
+  return out;
 }
 
 /** Whether rows with `fields` are already exactly the schema's (then they need no projection). */
@@ -172,10 +181,19 @@ function hasExactly(fields: RowFields, schema: TableSchema): boolean {
   return Array.isArray(fields) && fields.length === schema.fields.length && schema.fields.every((f, i) => f.name === fields[i]);
 }
 
-function finish(rows: Row[], fields: RowFields, schema: TableSchema, opts: SnapshotOptions): Row[] {
-  let out = sortRows(opts.rowFilter ? rows.filter(opts.rowFilter) : rows);
+function finish(read: SliceRows, schema: TableSchema, opts: SnapshotOptions): Row[] {
+  let out = sortRows(read, opts.rowFilter);
   if (opts.limit !== undefined) out = out.slice(0, opts.limit);
-  return hasExactly(fields, schema) ? out : project(out, schema);
+  return hasExactly(read.fields, schema) ? out : project(out, schema);
+}
+
+/**
+ * What slices read: with no row filter, only the output fields (a filter may look at any
+ * field, so it gets whole rows and the projection comes after it).
+ */
+function sliceOpts(table: HudiTable, asOf: string, schema: TableSchema, opts: SnapshotOptions): SliceReadOptions {
+  const base = table.readOpts(asOf);
+  return opts.rowFilter === undefined ? { ...base, fields: schema.fields.map((f) => f.name) } : base;
 }
 
 /** The latest completed instant at or before `asOf`, or an error saying what exists. */
@@ -195,8 +213,8 @@ export async function readSnapshot(table: HudiTable, opts: SnapshotOptions = {})
   if (opts.asOf !== undefined) await assertInstantRetained(table, asOf);
   const slices = table.liveSlices(asOf).filter((s) => opts.partitionFilter?.(s.partition) ?? true);
   await assertRetained(table, slices);
-  const { rows, stats, fields } = await readSlices(table, slices, table.readOpts(asOf), opts.readOptimized === true);
-  return { schema, rows: finish(rows, fields, schema, opts), stats };
+  const read = await readSlices(table, slices, sliceOpts(table, asOf, schema, opts), opts.readOptimized === true);
+  return { schema, rows: finish(read, schema, opts), stats: read.stats };
 }
 
 /** Completed write instants in (since, until]. */
@@ -237,8 +255,8 @@ export async function readIncremental(table: HudiTable, opts: IncrementalOptions
       return { ...rest, ...(base !== undefined && base.instant > opts.since ? { base } : {}), logs: s.logs.filter((l) => written.has(l.name)) };
     });
   await assertRetained(table, slices);
-  const { rows, stats, fields } = await readSlices(table, slices, { ...table.readOpts(until), since: opts.since }, false);
-  return { schema, rows: finish(rows, fields, schema, opts), stats };
+  const read = await readSlices(table, slices, { ...table.readOpts(until), since: opts.since }, false);
+  return { schema, rows: finish(read, schema, opts), stats: read.stats };
 }
 
 async function assertRetained(table: HudiTable, slices: FileSlice[]): Promise<void> {

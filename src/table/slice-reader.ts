@@ -4,10 +4,10 @@ import {
 } from '../hudi/log-block.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { UnsupportedColumnType, columnKind } from './arrow-schema.js';
-import { arrowToRows, readParquet } from './parquet.js';
+import { arrowToRows, columnCells, columnValues, readParquet } from './parquet.js';
 import type { FileSlice, LogFile } from './fs-view.js';
 import { mergeBaseWithLogs, mergeSlice, type MergedSlice, type SliceDelete, type SliceRecord } from './merge.js';
-import type { Row, TableSchema } from './schema.js';
+import type { Row, TableSchema, Value } from './schema.js';
 
 /**
  * Reads one file slice into records and deletes, honouring the timeline: log
@@ -25,6 +25,12 @@ export interface SliceReadOptions {
   since?: string;
   /** The table schema, for typed Parquet conversion; undefined reads files by their own schema. */
   schema?: TableSchema;
+  /**
+   * The row fields a snapshot returns, in order (`readLatestRows` only; undefined: all). Base
+   * rows are then built with these alone, which spares a 19-field object per row when a query
+   * wants its columns and not the `_hoodie_*` ones.
+   */
+  fields?: readonly string[];
 }
 
 /**
@@ -101,14 +107,15 @@ function sameText(file: Table, name: string): string | undefined {
 }
 
 /**
- * Base file rows typed by the table schema. Columns whose Avro type our typed
- * conversion does not cover (Spark tables may have maps) are read as the file
- * stores them, so foreign tables stay readable. Per-file meta columns whose cells are all
- * equal are read once and shared by every row.
+ * Base file rows typed by the table schema, with the schema's fields or only `fields` (in that
+ * order). Columns whose Avro type our typed conversion does not cover (Spark tables may have
+ * maps) are read as the file stores them, so foreign tables stay readable. Per-file meta columns
+ * whose cells are all equal are read once and shared by every row.
  */
-export function baseFileRows(file: Table, schema: TableSchema | undefined): Row[] {
+export function baseFileRows(file: Table, schema: TableSchema | undefined, fields?: readonly string[]): Row[] {
   if (schema === undefined) return arrowToRows(file);
-  const typed = schema.fields.filter((f) => {
+  const out = fields === undefined ? schema : { ...schema, fields: fields.flatMap((n) => schema.fields.filter((f) => f.name === n)) };
+  const typed = out.fields.filter((f) => {
     try {
       columnKind(f.name, f.type);
       return true;
@@ -124,20 +131,21 @@ export function baseFileRows(file: Table, schema: TableSchema | undefined): Row[
   }
   // Without those columns arrowToRows gives null in their place (field order kept); then filled.
   const rest = shared.size === 0 ? file : file.select(file.schema.fields.map((f) => f.name).filter((n) => !shared.has(n)));
-  const rows = arrowToRows(rest, { ...schema, fields: typed });
+  const rows = arrowToRows(rest, { ...out, fields: typed });
   for (const [name, text] of shared) for (const row of rows) row[name] = text;
-  if (typed.length === schema.fields.length) return rows;
+  if (typed.length === out.fields.length) return rows;
   const raw = arrowToRows(file);
   return rows.map((r, i) => {
     const o: Row = {};
-    for (const f of schema.fields) o[f.name] = f.name in r ? (r[f.name] ?? null) : (raw[i]?.[f.name] ?? null);
+    for (const f of out.fields) o[f.name] = f.name in r ? (r[f.name] ?? null) : (raw[i]?.[f.name] ?? null);
     return o;
   });
 }
 
-/** The fields of `baseFileRows` with this schema: exactly the schema's, in order. */
-function baseFileFields(schema: TableSchema | undefined): RowFields {
-  return schema === undefined ? 'mixed' : schema.fields.map((f) => f.name);
+/** The fields of `baseFileRows` with this schema: exactly the schema's (or the asked ones), in order. */
+function baseFileFields(schema: TableSchema | undefined, fields?: readonly string[]): RowFields {
+  if (schema === undefined) return 'mixed';
+  return fields === undefined ? schema.fields.map((f) => f.name) : fields.filter((n) => schema.fields.some((f) => f.name === n));
 }
 
 /** The valid data/delete blocks of a slice's logs, in log order, after rollbacks. */
@@ -219,22 +227,73 @@ export function* decodedBlocks(blocks: readonly InstantBlock[], orderingField: s
   }
 }
 
+/** A slice's latest rows, each with its record key (`keys[i]` is the key of `rows[i]`). */
+export interface LatestRows {
+  rows: Row[];
+  keys: string[];
+  bytesRead: number;
+  fields: RowFields;
+}
+
 /**
  * The latest rows of a slice (snapshot and read-optimized reads): like `readMergedSlice`,
- * but base rows whose key no log touches are passed through without a record or map entry.
+ * but base rows whose key no log touches are passed through without a record or map entry,
+ * and with `opts.fields` base rows are built with only those fields — the merge reads keys,
+ * commit times, seqnos and orderings from the file's columns, and only for rows a log touches.
  * Not for incremental reads (`since`), which filter by commit time.
  */
-export async function readLatestRows(store: ObjectStore, slice: FileSlice, opts: SliceReadOptions): Promise<{ rows: Row[]; bytesRead: number; fields: RowFields }> {
+export async function readLatestRows(store: ObjectStore, slice: FileSlice, opts: SliceReadOptions): Promise<LatestRows> {
   if (opts.since !== undefined || slice.base === undefined) {
     const merged = await readMergedSlice(store, slice, opts);
-    return { rows: [...merged.records.values()].map((r) => r.row), bytesRead: merged.bytesRead, fields: merged.fields };
+    const rows: Row[] = [];
+    const keys: string[] = [];
+    for (const [key, r] of merged.records) {
+      rows.push(r.row);
+      keys.push(key);
+    }
+    return { rows, keys, bytesRead: merged.bytesRead, fields: merged.fields };
   }
   const base = slice.base;
   const bytes = await store.get(base.path);
-  const baseRows = baseFileRows(readParquet(bytes, { fileName: base.path }), opts.schema);
+  const file = readParquet(bytes, { fileName: base.path });
+  const rows = baseFileRows(file, opts.schema, opts.fields);
+  const fields = baseFileFields(opts.schema, opts.fields);
+  const keys = baseKeys(file, rows);
   const logs = await readSlice(store, { partition: slice.partition, fileId: slice.fileId, baseInstant: slice.baseInstant, logs: slice.logs }, opts);
-  const rows = mergeBaseWithLogs(baseRows, (row) => toRecord(row, opts.orderingField, base.instant), logs.records, logs.deletes);
-  return { rows, bytesRead: bytes.byteLength + logs.bytesRead, fields: joinFields(baseFileFields(opts.schema), logs.fields) };
+  // Log rows carry their block schema's fields: when those are not the asked ones, a winner is cut to them.
+  const both = joinFields(fields, logs.fields);
+  const shape = opts.fields !== undefined && both === 'mixed' && Array.isArray(fields) ? shapeTo(fields) : undefined;
+  const merged = mergeBaseWithLogs(rows, keys, baseRecordAt(file, rows, keys, opts, base.instant), logs.records, logs.deletes, shape);
+  return { ...merged, bytesRead: bytes.byteLength + logs.bytesRead, fields: shape === undefined ? both : fields };
+}
+
+/** The record key of each base row: from the rows when they hold it, else decoded from the file's column. */
+function baseKeys(file: Table, rows: readonly Row[]): string[] {
+  if (rows.length > 0 && '_hoodie_record_key' in (rows[0] as Row)) return rows.map((r) => str(r._hoodie_record_key));
+  return columnValues(file, '_hoodie_record_key').map(str);
+}
+
+/**
+ * The merge record of base row `i`, built only for rows a log touches: its commit time, seqno
+ * and ordering come from the row when it holds them, else from the file's columns.
+ */
+function baseRecordAt(file: Table, rows: readonly Row[], keys: readonly string[], opts: SliceReadOptions, instant: string): (i: number) => SliceRecord {
+  const first = rows[0];
+  const cell = (name: string): ((i: number) => Value) =>
+    first !== undefined && name in first ? (i) => (rows[i] as Row)[name] ?? null : columnCells(file, name, opts.schema?.fields.find((f) => f.name === name)?.type);
+  const commitTime = cell('_hoodie_commit_time');
+  const seqno = cell('_hoodie_commit_seqno');
+  const ordering = cell(opts.orderingField);
+  return (i) => ({ key: keys[i] as string, ordering: ordering(i), commitTime: str(commitTime(i)) || instant, seqno: str(seqno(i)), row: rows[i] as Row });
+}
+
+/** A row with exactly `fields`, in order (null for those it lacks). */
+function shapeTo(fields: readonly string[]): (row: Row) => Row {
+  return (row) => {
+    const o: Row = {};
+    for (const n of fields) o[n] = row[n] ?? null;
+    return o;
+  };
 }
 
 export async function readMergedSlice(store: ObjectStore, slice: FileSlice, opts: SliceReadOptions): Promise<MergedSlice & { bytesRead: number; fields: RowFields }> {
