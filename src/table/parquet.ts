@@ -23,7 +23,7 @@ import {
 } from 'apache-arrow';
 import * as pq from 'parquet-wasm';
 import { arrowType, columnKind, tableColumnKinds, type ColumnKind } from './arrow-schema.js';
-import type { AvroType, Row, TableSchema, Value } from './schema.js';
+import type { Row, TableSchema, Value } from './schema.js';
 
 export { arrowSchema, UnsupportedColumnType, type ColumnKind } from './arrow-schema.js';
 
@@ -146,18 +146,19 @@ export function unscaledToDecimal(n: bigint, scale: number): string {
   return neg ? `-${s}` : s;
 }
 
-function stringBytes(strings: readonly (string | undefined)[]): { offsets: Int32Array; data: Uint8Array } {
+function stringBytes(strings: readonly (string | null | undefined)[]): { offsets: Int32Array; data: Uint8Array } {
   const n = strings.length;
   const offsets = new Int32Array(n + 1);
-  // One join + one encode beats per-string encoding by ~2× (libbench); offsets come from
-  // .length when the text is ASCII (the common case), else from Buffer.byteLength per string.
-  const joined = strings.map((s) => s ?? '').join('');
+  // One join + one encode beats per-string encoding by ~2× (libbench); join writes null and
+  // undefined as '' itself, so no mapped copy of the column. Offsets come from .length when
+  // the text is ASCII (the common case), else from Buffer.byteLength per string.
+  const joined = strings.join('');
   const data = Buffer.from(joined, 'utf8');
   const ascii = data.length === joined.length;
   let off = 0;
   for (let i = 0; i < n; i++) {
     const s = strings[i];
-    if (s !== undefined) off += ascii ? s.length : Buffer.byteLength(s, 'utf8');
+    if (typeof s === 'string') off += ascii ? s.length : Buffer.byteLength(s, 'utf8');
     offsets[i + 1] = off;
   }
   return { offsets, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
@@ -170,12 +171,11 @@ function buildData(kind: ColumnKind, values: readonly Cell[], col: string): Data
   const base = { type, length: n, nullCount, nullBitmap: nullCount > 0 ? bitmap : new Uint8Array(0) };
   switch (kind.kind) {
     case 'string': {
-      const strs = values.map((v, i) => {
-        if (v === null || v === undefined) return undefined;
-        if (typeof v !== 'string') throw new ParquetValueError(col, i, v, 'string');
-        return v;
-      });
-      const { offsets, data } = stringBytes(strs);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (v !== null && v !== undefined && typeof v !== 'string') throw new ParquetValueError(col, i, v, 'string');
+      }
+      const { offsets, data } = stringBytes(values as readonly (string | null | undefined)[]);
       return mk({ ...base, valueOffsets: offsets, data });
     }
     case 'bytes': {
@@ -672,52 +672,6 @@ function valueReader(data: Data, kind: ColumnKind | undefined): CellReader {
     default:
       throw new ParquetFileError(`Arrow type ${String(t)} is not supported by cdc-lake's reader`);
   }
-}
-
-/** One column's cells in row order, typed as `arrowToRows` types them; nulls for a column the file lacks. */
-export function columnValues(table: Table, name: string, type?: AvroType): Value[] {
-  const out = new Array<Value>(table.numRows).fill(null);
-  const k = table.schema.fields.findIndex((f) => f.name === name);
-  if (k < 0) return out;
-  const kind = type === undefined ? undefined : columnKind(name, type);
-  let at = 0;
-  for (const batch of table.batches) {
-    if (batch.numRows === 0) continue;
-    const read = cellReader(batch.data.children[k] as Data, kind);
-    for (let i = 0; i < batch.numRows; i++) out[at + i] = read(i);
-    at += batch.numRows;
-  }
-  return out;
-}
-
-/**
- * One column's cells by row index, typed as `arrowToRows` types them (`type` is the field's Avro
- * type; undefined reads the file's own type). For the few rows a merge looks at: a lookup finds
- * the row's batch, so it costs no object per row of the file. Null for a column the file lacks.
- */
-export function columnCells(table: Table, name: string, type?: AvroType): (row: number) => Value {
-  const k = table.schema.fields.findIndex((f) => f.name === name);
-  if (k < 0) return () => null;
-  const kind = type === undefined ? undefined : columnKind(name, type);
-  const batches = table.batches.filter((b) => b.numRows > 0);
-  const starts = new Array<number>(batches.length);
-  let n = 0;
-  batches.forEach((b, i) => {
-    starts[i] = n;
-    n += b.numRows;
-  });
-  const readers = new Array<CellReader | undefined>(batches.length);
-  return (row) => {
-    let lo = 0;
-    let hi = batches.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((starts[mid] as number) <= row) lo = mid;
-      else hi = mid - 1;
-    }
-    const read = (readers[lo] ??= cellReader((batches[lo] as (typeof batches)[number]).data.children[k] as Data, kind));
-    return read(row - (starts[lo] as number));
-  };
 }
 
 /**
