@@ -23,7 +23,7 @@ import {
 } from 'apache-arrow';
 import * as pq from 'parquet-wasm';
 import { arrowType, columnKind, tableColumnKinds, type ColumnKind } from './arrow-schema.js';
-import type { Row, TableSchema, Value } from './schema.js';
+import type { AvroType, Row, TableSchema, Value } from './schema.js';
 
 export { arrowSchema, UnsupportedColumnType, type ColumnKind } from './arrow-schema.js';
 
@@ -672,6 +672,52 @@ function valueReader(data: Data, kind: ColumnKind | undefined): CellReader {
     default:
       throw new ParquetFileError(`Arrow type ${String(t)} is not supported by cdc-lake's reader`);
   }
+}
+
+/** One column's cells in row order, typed as `arrowToRows` types them; nulls for a column the file lacks. */
+export function columnValues(table: Table, name: string, type?: AvroType): Value[] {
+  const out = new Array<Value>(table.numRows).fill(null);
+  const k = table.schema.fields.findIndex((f) => f.name === name);
+  if (k < 0) return out;
+  const kind = type === undefined ? undefined : columnKind(name, type);
+  let at = 0;
+  for (const batch of table.batches) {
+    if (batch.numRows === 0) continue;
+    const read = cellReader(batch.data.children[k] as Data, kind);
+    for (let i = 0; i < batch.numRows; i++) out[at + i] = read(i);
+    at += batch.numRows;
+  }
+  return out;
+}
+
+/**
+ * One column's cells by row index, typed as `arrowToRows` types them (`type` is the field's Avro
+ * type; undefined reads the file's own type). For the few rows a merge looks at: a lookup finds
+ * the row's batch, so it costs no object per row of the file. Null for a column the file lacks.
+ */
+export function columnCells(table: Table, name: string, type?: AvroType): (row: number) => Value {
+  const k = table.schema.fields.findIndex((f) => f.name === name);
+  if (k < 0) return () => null;
+  const kind = type === undefined ? undefined : columnKind(name, type);
+  const batches = table.batches.filter((b) => b.numRows > 0);
+  const starts = new Array<number>(batches.length);
+  let n = 0;
+  batches.forEach((b, i) => {
+    starts[i] = n;
+    n += b.numRows;
+  });
+  const readers = new Array<CellReader | undefined>(batches.length);
+  return (row) => {
+    let lo = 0;
+    let hi = batches.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    const read = (readers[lo] ??= cellReader((batches[lo] as (typeof batches)[number]).data.children[k] as Data, kind));
+    return read(row - (starts[lo] as number));
+  };
 }
 
 /**
