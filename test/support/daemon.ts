@@ -4,13 +4,13 @@
 // (SIGTERM) or kills it (SIGKILL). "Caught up" means: nothing buffered, and the
 // records read stopped growing while the topics' end offsets stayed put.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
 import { stringify } from 'yaml';
 import { run, stackEnv, type ProcessResult } from './stack-env.js';
+import { tempDir } from './temp.js';
 
 export interface DaemonSpec {
   /** Lake URI, e.g. s3://bucket/e2e/<test>. */
@@ -95,7 +95,7 @@ export class DaemonProcess {
   /** Starts `cdc-lake run` and resolves when its operations server answers. */
   static async start(spec: DaemonSpec, timeoutMs = 120_000): Promise<DaemonProcess> {
     const env = stackEnv();
-    const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-e2e-'));
+    const dir = await tempDir('cdc-lake-e2e-');
     const file = join(dir, 'config.yaml');
     await writeFile(file, stringify(daemonConfig(spec)));
     const child = spawn(process.execPath, ['--import', 'tsx', join(env.repoRoot, 'src', 'cli', 'main.ts'), 'run', '--config', file], {

@@ -12,12 +12,12 @@
  * - bytes → base64; time → "HH:MM:SS[.ffffff]"
  * Integers are parsed losslessly (JSON.parse would round longs beyond 2^53).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isLosslessNumber, parse as losslessParse } from 'lossless-json';
 import { nonNull, type AvroType, type Row, type TableSchema, type Value } from '../../src/table/schema.js';
 import { run, stackEnv, type HudiOracleOptions } from './stack-env.js';
+import { removeTempDir, tempDir } from './temp.js';
 
 export type { HudiOracleOptions };
 
@@ -211,7 +211,7 @@ export type SparkAnswer = { rows: CanonicalRow[] } | { error: string };
  */
 export async function sparkBatch(tablePath: string, queries: readonly SparkQuery[]): Promise<SparkAnswer[]> {
   const env = stackEnv();
-  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-spark-q-'));
+  const dir = await tempDir('cdc-lake-spark-q-');
   try {
     const file = join(dir, 'queries.json');
     await writeFile(file, JSON.stringify(queries.map((q) => ({ mode: q.mode, as_of: q.asOf, start: q.start, end: q.end }))));
@@ -230,6 +230,6 @@ export async function sparkBatch(tablePath: string, queries: readonly SparkQuery
     }
     return answers;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   }
 }

@@ -1,16 +1,16 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { tempDir } from '../../support/temp.js';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
 
 test('the packed package installs in a clean folder and `npx cdc-lake demo` shows every step', { timeout: 600_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-pack-'));
+  const dir = await tempDir('cdc-lake-pack-');
   // `npm pack` runs `prepare` (tsc), so the tarball carries dist/ as a user gets it.
   const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: repo, maxBuffer: 16 << 20 });
   const tarball = join(dir, stdout.trim().split('\n').pop() as string);

@@ -4,8 +4,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Admin, Producer } from '@platformatic/kafka';
@@ -15,6 +13,7 @@ import { Daemon } from '../../../src/pipeline/daemon.js';
 import { KafkaSource } from '../../../src/source/kafka.js';
 import { splitId } from '../../../src/source/record.js';
 import { stackEnv } from '../../support/stack-env.js';
+import { tempDir } from '../../support/temp.js';
 
 const brokers = stackEnv().kafkaBootstrap.split(',');
 const run = `lag${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -63,7 +62,7 @@ test('the daemon reports consumer_lag per topic-partition in /metrics and per ta
   const topic = `${run}.b`;
   await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
   await produce(topic, 0, 4);
-  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-lag-'));
+  const dir = await tempDir('cdc-lake-lag-');
   const config = parseConfig({ lake: { uri: join(dir, 'lake') }, kafka: { brokers, groupId: `${run}-g2`, topics: [topic] }, server: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' } }, {});
   const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   // A source that never delivers (not consumed): the lag is the whole partition.

@@ -2,23 +2,22 @@
 // fixture, from a local folder and from the stack's S3.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { fixturesDir, readWithHudiRs, stackEnv, stackS3Client } from "../../support/stack-env.js";
+import { tempDirSync } from "../../support/temp.js";
 
 const FIXTURE = "quickstart_trips_table__mor__avro__v6_trips_8i1u";
 let dir = "";
 let table = "";
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), "hudi-oracle-"));
+  dir = tempDirSync("hudi-oracle-");
   execFileSync("unzip", ["-q", join(fixturesDir(), "hudi", `${FIXTURE}.zip`), "-d", dir]);
   table = join(dir, "v6_trips_8i1u");
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("hudi-rs reads the Spark-written MOR fixture (snapshot)", async () => {
   const rows = await readWithHudiRs(table);

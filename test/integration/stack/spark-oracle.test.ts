@@ -2,20 +2,18 @@
 // and agrees row for row with hudi-rs (both print canonical JSONL).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { fixturesDir, readWithHudiRs, readWithSpark } from "../../support/stack-env.js";
+import { tempDirSync } from "../../support/temp.js";
 
 let dir = "";
 let table = "";
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), "spark-oracle-"));
+  dir = tempDirSync("spark-oracle-");
   execFileSync("unzip", ["-q", join(fixturesDir(), "hudi", "quickstart_trips_table__mor__avro__v6_trips_8i1u.zip"), "-d", dir]);
   table = join(dir, "v6_trips_8i1u");
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("Spark-Hudi and hudi-rs read the same snapshot of the fixture", { timeout: 600_000 }, async () => {
   const [spark, rs] = await Promise.all([readWithSpark(table), readWithHudiRs(table)]);

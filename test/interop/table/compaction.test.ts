@@ -5,30 +5,23 @@
  * incremental between consecutive instants (compaction commits add no changes).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { LocalStore } from '../../../src/storage/local-store.js';
 import { compact } from '../../../src/table/compaction.js';
 import { readIncremental, readSnapshot, type QueryResult } from '../../../src/table/reader.js';
 import { HudiTable } from '../../../src/table/table.js';
 import { canonicalRows, describeDiff, hudiRsRows, sortOracle, type CanonicalRow } from '../../support/oracle.js';
 import { stackEnv } from '../../support/stack-env.js';
+import { tempDir } from '../../support/temp.js';
 import { del, schemaV2, up, writeScenarioTo } from './scenario.js';
 
 stackEnv();
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
 
 const canon = (res: QueryResult): CanonicalRow[] => canonicalRows(res.rows, res.schema);
 
 describe('hudi-rs reads a compacted table we wrote as our reader does', () => {
   it('snapshot, read-optimized, time travel and incremental agree', { timeout: 600_000 }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-compact-'));
-    dirs.push(dir);
+    const dir = await tempDir('cdc-lake-compact-');
     const store = new LocalStore(dir);
     const t = await writeScenarioTo(store, '', true);
     const k1 = await compact(t);

@@ -6,9 +6,7 @@
  * incremental since the last good commit.
  */
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cp } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
 import { FaultyStore, InjectedFault } from '../../../src/storage/faulty-store.js';
 import { LocalStore } from '../../../src/storage/local-store.js';
@@ -17,14 +15,11 @@ import { HudiTable } from '../../../src/table/table.js';
 import type { Mutation } from '../../../src/table/write-plan.js';
 import { canonicalRows, describeDiff, hudiRsRows, sortOracle, type CanonicalRow } from '../../support/oracle.js';
 import { stackEnv } from '../../support/stack-env.js';
+import { tempDir } from '../../support/temp.js';
 import { removeScenarios, schemaV1, up, del } from './scenario.js';
 
 stackEnv();
-const temp: string[] = [];
-after(async () => {
-  await removeScenarios();
-  for (const d of temp) await rm(d, { recursive: true, force: true });
-});
+after(removeScenarios);
 
 const canon = (res: QueryResult): CanonicalRow[] => canonicalRows(res.rows, res.schema);
 
@@ -46,8 +41,7 @@ async function agree(dir: string, what: string): Promise<void> {
 const third: Mutation[] = [up(1, 700, 'u', 7), up(2, 701, 'u', 7), del(3, 702), up(20, 703, 'c', 7), up(21, 704, 'c', 7)];
 
 async function baseTable(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-crash-'));
-  temp.push(dir);
+  const dir = await tempDir('cdc-lake-crash-');
   const t = await HudiTable.create(new LocalStore(dir), '', {
     tableName: 'shop_orders', database: 'shop', recordKeyFields: ['id'], partitionField: 'region', orderingField: '_cdc_position', buckets: 2,
   });
@@ -57,8 +51,7 @@ async function baseTable(): Promise<string> {
 }
 
 async function copyOf(dir: string): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'cdc-lake-crash-'));
-  temp.push(d);
+  const d = await tempDir('cdc-lake-crash-');
   await cp(dir, d, { recursive: true });
   return d;
 }

@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { tableFromIPC } from 'apache-arrow';
 import { arrowToRows, readParquet } from '../../../src/table/parquet.js';
+import { tempDir } from '../../support/temp.js';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
@@ -47,7 +47,7 @@ async function snapshot(lake: string, table: string): Promise<Record<string, unk
 }
 
 test('ingest of the two-table scenario yields the expected final state; a second ingest changes nothing', async () => {
-  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  const lake = await tempDir('cdc-lake-cli-');
   const first = await cli('ingest', '--from-file', scenario, '--lake', lake);
   assert.equal(first.code, 0, first.stderr);
   const want = await expected();
@@ -63,7 +63,7 @@ test('ingest of the two-table scenario yields the expected final state; a second
 });
 
 test('the scenario ingested in many small files, one commit each, gives the same state (the guard works across commits)', async () => {
-  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  const lake = await tempDir('cdc-lake-cli-');
   const lines = (await readFile(scenario, 'utf8')).trim().split('\n');
   for (let i = 0; i < lines.length; i += 7) {
     const part = join(lake, `part-${i}.jsonl`);
@@ -77,7 +77,7 @@ test('the scenario ingested in many small files, one commit each, gives the same
 });
 
 test('output formats: csv, arrow and parquet carry the same rows', async () => {
-  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  const lake = await tempDir('cdc-lake-cli-');
   assert.equal((await cli('ingest', '--from-file', scenario, '--lake', lake)).code, 0);
   const want = (await expected())['public.orders'] as Record<string, unknown>[];
   const csv = await cli('query', 'snapshot', '--lake', lake, '--table', 'public.orders', '--format', 'csv');
@@ -97,7 +97,7 @@ test('output formats: csv, arrow and parquet carry the same rows', async () => {
 });
 
 test('usage errors exit 2 with a one-line message', async () => {
-  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  const lake = await tempDir('cdc-lake-cli-');
   assert.equal((await cli('ingest', '--from-file', scenario, '--lake', lake)).code, 0);
   const cases: [string[], RegExp][] = [
     [['query', 'snapshot', '--lake', lake, '--table', 'public.nope'], /no table public\.nope .*tables: public\.customers, public\.orders/],
@@ -120,7 +120,7 @@ test('usage errors exit 2 with a one-line message', async () => {
 });
 
 test('--where filters rows and prunes; incremental with a named consumer advances', async () => {
-  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  const lake = await tempDir('cdc-lake-cli-');
   assert.equal((await cli('ingest', '--from-file', scenario, '--lake', lake)).code, 0);
   const paid = await cli('query', 'snapshot', '--lake', lake, '--table', 'public.orders', '--where', 'status=PAID', '--format', 'jsonl');
   assert.deepEqual(jsonl(paid.stdout).map((r) => r.order_id), [5004, 5006, 5007]);
@@ -131,7 +131,7 @@ test('--where filters rows and prunes; incremental with a named consumer advance
 });
 
 test('demo runs every step on a fresh folder', async () => {
-  const lake = join(await mkdtemp(join(tmpdir(), 'cdc-lake-demo-')), 'lake');
+  const lake = join(await tempDir('cdc-lake-demo-'), 'lake');
   const r = await cli('demo', '--lake', lake);
   assert.equal(r.code, 0, r.stderr);
   for (const step of ['1. ingest part 1', '2. ingest part 2', '3. ingest part 2 again', '4. tables', '5. timeline', '6. snapshot of public.customers', '7. incremental', '8. changes', '9. read the same tables']) {
@@ -142,7 +142,7 @@ test('demo runs every step on a fresh folder', async () => {
 });
 
 test('compact then clean keep the snapshot; read-optimized equals it after compaction', async () => {
-  const lake = await mkdtemp(join(tmpdir(), 'cdc-lake-cli-'));
+  const lake = await tempDir('cdc-lake-cli-');
   const lines = (await readFile(scenario, 'utf8')).trim().split('\n');
   for (let i = 0; i < lines.length; i += 13) {
     const part = join(lake, `part-${i}.jsonl`);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, parseConfig, ConfigError, tableOptions } from '../../../src/config/index.js';
+import { tempDirSync } from '../../support/temp.js';
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -16,7 +16,7 @@ function errorOf(fn: () => unknown): ConfigError {
 }
 
 function writeYaml(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cdc-cfg-'));
+  const dir = tempDirSync('cdc-cfg-');
   const p = join(dir, 'config.yaml');
   writeFileSync(p, text);
   return p;

@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
@@ -8,6 +7,7 @@ import { parseConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/logging.js';
 import { Daemon } from '../../../src/pipeline/daemon.js';
 import { FileSource } from '../../../src/source/file.js';
+import { tempDir } from '../../support/temp.js';
 
 const scenario = resolve(import.meta.dirname, '../../../../shared/fixtures/debezium/scenario-two-tables.jsonl');
 
@@ -22,7 +22,7 @@ function total(text: string, name: string): number {
 }
 
 test('the daemon reports what it did in /metrics: records in/out, commits, files, dead letters', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-daemon-'));
+  const dir = await tempDir('cdc-lake-daemon-');
   const input = join(dir, 'in.jsonl');
   // The scenario plus one record that is not a Debezium envelope.
   await writeFile(input, (await readFile(scenario, 'utf8')) + '{"topic":"shop.public.orders","partition":0,"offset":99,"key":{"order_id":1},"value":{"nope":1}}\n');

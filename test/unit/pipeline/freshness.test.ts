@@ -3,9 +3,6 @@
 // the first batch comes due rather than the next fixed tick.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/logging.js';
@@ -13,6 +10,7 @@ import { BufferSet } from '../../../src/pipeline/buffer.js';
 import { lakeStore } from '../../../src/pipeline/lake.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import type { ChangeEvent } from '../../../src/debezium/change-event.js';
+import { tempDir } from '../../support/temp.js';
 
 const schema = { type: 'record' as const, name: 't', fields: [] };
 const ev = (table: string, offset: bigint): ChangeEvent => ({
@@ -31,7 +29,7 @@ test('nextDueInMs: time left until the oldest batch reaches its age', () => {
 
 test('a batch is as old as its oldest record was when produced, but keeps half the flush age when the record is older', async () => {
   const now = 1_000_000;
-  const config = parseConfig({ lake: { uri: await mkdtemp(join(tmpdir(), 'cdc-lake-fresh-')) }, buffer: { maxAgeMs: 4000 }, log: { level: 'silent' } }, {});
+  const config = parseConfig({ lake: { uri: await tempDir('cdc-lake-fresh-') }, buffer: { maxAgeMs: 4000 }, log: { level: 'silent' } }, {});
   const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   const pipeline = new Pipeline({ store: lakeStore(config.lake), config, logger, now: () => now });
   const record = (table: string, ts: number) => {

@@ -3,9 +3,6 @@
 // wait is reported as the pause. Real local store and tables; only the upload delay is fake.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../../../src/config/index.js';
@@ -14,6 +11,7 @@ import { lakeStore } from '../../../src/pipeline/lake.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import type { ObjectStore } from '../../../src/storage/object-store.js';
 import type { RecordBatch } from '../../../src/source/record.js';
+import { tempDir } from '../../support/temp.js';
 
 const offsets = new Map<string, bigint>();
 let lsn = 1000;
@@ -37,7 +35,7 @@ function batch(table: string, ids: number[], op: 'c' | 'u'): RecordBatch {
 }
 
 for (const compactionThread of [false, true]) test(`compaction of one table runs beside ingestion${compactionThread ? ' (on the compaction thread)' : ''}: another table commits meanwhile, its own due flush waits and the pause is reported`, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-maint-'));
+  const dir = await tempDir('cdc-lake-maint-');
   const config = parseConfig(
     { lake: { uri: dir }, buffer: { maxRows: 3, maxAgeMs: 600_000 }, tables: { defaults: { buckets: 1, compaction: { everyDeltaCommits: 2 } } }, log: { level: 'silent' }, maintenance: { compactionThread } },
     {},

@@ -3,8 +3,7 @@
  * tables move between them (revoke / assign) and a stale writer is refused (D1, D6 of issue 5).
  */
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
@@ -19,6 +18,7 @@ import type { Source, SourceHooks } from '../../../src/source/source.js';
 import type { ObjectStore } from '../../../src/storage/object-store.js';
 import { HudiTable } from '../../../src/table/table.js';
 import { readFenceClaims } from '../../../src/table/timeline.js';
+import { tempDir } from '../../support/temp.js';
 
 const scenario = resolve(import.meta.dirname, '../../../../shared/fixtures/debezium/scenario-two-tables.jsonl');
 const ORDERS = [splitId('shop.public.orders', 0), splitId('shop.public.orders', 1)];
@@ -93,7 +93,7 @@ class FakeMember {
 }
 
 async function setup(opts: { loggerA?: ReturnType<typeof createLogger> } = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-replicas-'));
+  const dir = await tempDir('cdc-lake-replicas-');
   const config = parseConfig({ lake: { uri: join(dir, 'lake') }, log: { level: 'silent' } }, {});
   const store = lakeStore(config.lake);
   const data = await records();

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC, Type, type Table } from 'apache-arrow';
 import * as pq from 'parquet-wasm';
@@ -17,6 +16,7 @@ import {
   defaultOutputFormat,
   OutputFormatError,
 } from '../../../src/query/output/index.js';
+import { tempDirSync } from '../../support/temp.js';
 
 // ---- A table schema with every type of the shared type contract, and rows exercising them.
 
@@ -317,7 +317,7 @@ test('empty results: Arrow carries the schema, CSV the header, JSONL nothing', a
 });
 
 test('Parquet output written to a file reads back with parquet-wasm to the same values', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cdc-out-'));
+  const dir = tempDirSync('cdc-out-');
   const path = join(dir, 'out.parquet');
   assert.equal(await writeOutput('parquet', ALL_TYPES, ROWS, fileSink(path)), 3);
   const bytes = new Uint8Array(readFileSync(path));

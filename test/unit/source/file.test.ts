@@ -1,19 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileSource, type FileProgress } from '../../../src/source/file.js';
 import { parseLine, parseLineFast, skipJsonValue } from '../../../src/source/line.js';
 import type { KafkaRecordIn, RecordBatch, SplitId } from '../../../src/source/record.js';
 import { SourceError } from '../../../src/source/source.js';
+import { tempDirSync } from '../../support/temp.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const text = (b: Uint8Array | null): string | null => (b === null ? null : dec.decode(b));
 
 function tmpFile(content: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'filesrc-'));
+  const dir = tempDirSync('filesrc-');
   const p = join(dir, 'in.jsonl');
   writeFileSync(p, content);
   return p;

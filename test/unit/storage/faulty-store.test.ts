@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { FaultyStore, faultPlanFromEnv, InjectedFault } from '../../../src/storage/faulty-store.js';
 import { LocalStore } from '../../../src/storage/local-store.js';
+import { tempDir } from '../../support/temp.js';
 
 async function tmp(): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), 'cdc-lake-faulty-'));
+  return tempDir('cdc-lake-faulty-');
 }
 
 describe('FaultyStore', () => {

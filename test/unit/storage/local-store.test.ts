@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { LocalStore, LOCAL_TEMP_DIR } from '../../../src/storage/local-store.js';
 import { ObjectNotFound, StorageError } from '../../../src/storage/object-store.js';
+import { tempDir } from '../../support/temp.js';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -12,11 +12,8 @@ describe('LocalStore', () => {
   let dir: string;
   let store: LocalStore;
   before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cdc-lake-local-'));
+    dir = await tempDir('cdc-lake-local-');
     store = new LocalStore(dir);
-  });
-  after(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
   });
 
   it('puts, gets, heads and overwrites, creating folders', async () => {

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalStore } from '../../../src/storage/local-store.js';
 import { readChanges } from '../../../src/table/reader.js';
 import { HudiTable } from '../../../src/table/table.js';
 import { CONFIG, del, schema, up } from '../../support/table-fixtures.js';
+import { tempDir } from '../../support/temp.js';
 
 test('a delete in the changes carries its source position (from the delete block)', async () => {
-  const t = await HudiTable.create(new LocalStore(await mkdtemp(join(tmpdir(), 'cdc-lake-changes-'))), 'shop/customers', CONFIG);
+  const t = await HudiTable.create(new LocalStore(await tempDir('cdc-lake-changes-')), 'shop/customers', CONFIG);
   await t.commit({ schema, mutations: [up(1, 'a', 10, 'c'), up(2, 'b', 11, 'c')] });
   await t.commit({ schema, mutations: [del(2, 42), up(1, 'a2', 43)] });
   const { changes } = await readChanges(t, { since: '00000000000000000', meta: true });

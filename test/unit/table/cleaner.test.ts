@@ -1,8 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeTimelineAvro } from '../../../src/hudi/timeline-avro.js';
 import { FaultyStore, InjectedFault } from '../../../src/storage/faulty-store.js';
@@ -13,6 +11,7 @@ import { readIncremental, readSnapshot } from '../../../src/table/reader.js';
 import type { TableSchema } from '../../../src/table/schema.js';
 import { HudiTable } from '../../../src/table/table.js';
 import type { Mutation } from '../../../src/table/write-plan.js';
+import { tempDir } from '../../support/temp.js';
 
 // tmpfs when there is one: LocalStore fsyncs every put, and these tests make thousands.
 const TMP = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
@@ -33,7 +32,7 @@ const CONFIG = { tableName: 't', database: 'db', recordKeyFields: ['id'], orderi
 
 /** c1, c2, compaction k1, c3, c4, compaction k2, c5: old slices exist to clean. */
 async function history(dir?: string): Promise<{ t: HudiTable; dir: string; instants: string[]; expected: Map<string, string[]> }> {
-  const d = dir ?? (await mkdtemp(join(TMP, 'cdc-lake-clean-')));
+  const d = dir ?? (await tempDir('cdc-lake-clean-', TMP));
   const t = await HudiTable.create(new LocalStore(d), BASE, CONFIG);
   const instants: string[] = [];
   const expected = new Map<string, string[]>();
@@ -140,7 +139,7 @@ test('a crash at any storage call during a clean leaves every retained instant r
   await clean(await HudiTable.open(count, BASE), { retainCommits: 3 });
   const e = instants[instants.length - 3]!;
   for (let at = 1; at <= count.calls; at++) {
-    const d = await mkdtemp(join(TMP, 'cdc-lake-clean-crash-'));
+    const d = await tempDir('cdc-lake-clean-crash-', TMP);
     await history(d);
     const faulty = new FaultyStore(new LocalStore(d), { at, when: 'before', action: 'throw' });
     await assert.rejects(clean(await HudiTable.open(faulty, BASE), { retainCommits: 3 }), InjectedFault);

@@ -1,8 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { FaultyStore, InjectedFault } from '../../../src/storage/faulty-store.js';
@@ -13,9 +9,8 @@ import { readIncremental, readSnapshot } from '../../../src/table/reader.js';
 import type { TableSchema } from '../../../src/table/schema.js';
 import { HudiTable } from '../../../src/table/table.js';
 import type { Mutation } from '../../../src/table/write-plan.js';
-
-// tmpfs when there is one: LocalStore fsyncs every put, and these tests make thousands.
-const TMP = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+import { TMP } from '../../support/table-fixtures.js';
+import { removeTempDir, tempDir } from '../../support/temp.js';
 
 /**
  * Property: after any sequence of upserts, deletes, stale (out-of-order) changes,
@@ -116,7 +111,8 @@ async function runOp(t: HudiTable, op: Op, muts: Mutation[], partitioned: boolea
 }
 
 async function check(steps: Step[], partitioned = false): Promise<void> {
-  const dir = await mkdtemp(join(TMP, 'cdc-lake-model-'));
+  // One dir per property run, removed at once: the runs make thousands.
+  const dir = await tempDir('cdc-lake-model-', TMP);
   try {
     const local = new LocalStore(dir);
     let t = await HudiTable.create(local, BASE, partitioned ? { ...CONFIG, partitionField: 'region' } : CONFIG);
@@ -175,7 +171,7 @@ async function check(steps: Step[], partitioned = false): Promise<void> {
       }
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   }
 }
 

@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalStore } from '../../../src/storage/local-store.js';
@@ -14,6 +13,7 @@ import type { Row, TableSchema } from '../../../src/table/schema.js';
 import { joinFields, readLatestRows } from '../../../src/table/slice-reader.js';
 import { HudiTable } from '../../../src/table/table.js';
 import { BASE, CONFIG, TMP, del, schema, up } from '../../support/table-fixtures.js';
+import { tempDir } from '../../support/temp.js';
 
 test('joinFields: equal field lists stay, any difference or unknown source is mixed', () => {
   assert.deepEqual(joinFields(undefined, ['a', 'b']), ['a', 'b']);
@@ -26,7 +26,7 @@ test('joinFields: equal field lists stay, any difference or unknown source is mi
 });
 
 test('time travel to before an added column: base and older log rows all get exactly the output fields, in order', async () => {
-  const t = await HudiTable.create(new LocalStore(await mkdtemp(join(TMP, 'cdc-lake-reader-'))), BASE, { ...CONFIG, buckets: 1 });
+  const t = await HudiTable.create(new LocalStore(await tempDir('cdc-lake-reader-', TMP)), BASE, { ...CONFIG, buckets: 1 });
   await t.commit({ schema, mutations: [up(1, 'a', 10, 'c'), up(2, 'b', 11, 'c')] });
   // Logged with the old schema (one bucket: the second commit appends a log block).
   const before = await t.commit({ schema, mutations: [up(3, 'c', 12, 'c'), up(1, 'a2', 13)] });
@@ -45,7 +45,7 @@ test('time travel to before an added column: base and older log rows all get exa
 });
 
 test('a snapshot of some columns equals whole rows cut to them: updates, a stale update, a delete and a log-only key applied', async () => {
-  const t = await HudiTable.create(new LocalStore(await mkdtemp(join(TMP, 'cdc-lake-reader-'))), BASE, { ...CONFIG, buckets: 1 });
+  const t = await HudiTable.create(new LocalStore(await tempDir('cdc-lake-reader-', TMP)), BASE, { ...CONFIG, buckets: 1 });
   const first = await t.commit({ schema, mutations: [1, 2, 3, 4, 5, 6].map((id) => up(id, `n${id}`, 10 + id, 'c')) });
   // One bucket: these land in log blocks over the base file (the stale update of 3 loses to its base row).
   await t.commit({ schema, mutations: [up(2, 'n2b', 30), up(3, 'stale', 1), del(4, 31), up(7, 'n7', 32, 'c')] });
@@ -82,7 +82,7 @@ test('slice rows with some fields: the merge reads base orderings and seqnos fro
   ]);
   // Our base files hold rows in key order (merged by walking); Spark's in any order (merged by lookups).
   for (const [order, bytes] of [['key order', writeBaseFile(full, baseRows)], ['file order', writeParquet(full, [...baseRows].reverse(), { metaColumns: true })]] as const) {
-    const store = new LocalStore(await mkdtemp(join(TMP, 'cdc-lake-slice-')));
+    const store = new LocalStore(await tempDir('cdc-lake-slice-', TMP));
     await store.put('f1.parquet', bytes);
     await store.put('f1.log', logBytes);
     const slice: FileSlice = {

@@ -1,7 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalStore } from '../../../src/storage/local-store.js';
 import { HudiTable } from '../../../src/table/table.js';
@@ -9,9 +6,10 @@ import { readChanges, readIncremental, readSnapshot } from '../../../src/table/r
 import type { TableSchema } from '../../../src/table/schema.js';
 import type { Mutation } from '../../../src/table/write-plan.js';
 import { CONFIG, del, names, schema, up } from '../../support/table-fixtures.js';
+import { tempDir } from '../../support/temp.js';
 
 async function newTable(buckets = 2): Promise<HudiTable> {
-  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-table-'));
+  const dir = await tempDir('cdc-lake-table-');
   return HudiTable.create(new LocalStore(dir), 'shop/customers', { ...CONFIG, buckets });
 }
 
