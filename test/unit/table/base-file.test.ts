@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalStore } from '../../../src/storage/local-store.js';
@@ -10,6 +9,7 @@ import { arrowToRows, readParquet, readParquetMetadata, writeParquet } from '../
 import type { Row, TableSchema } from '../../../src/table/schema.js';
 import { HudiTable } from '../../../src/table/table.js';
 import { BASE, CONFIG, TMP, schema, up } from '../../support/table-fixtures.js';
+import { tempDir } from '../../support/temp.js';
 
 const full: TableSchema = withMetaFields(schema);
 const FILE = 'f1-0_0-1-1_20261129200000000.parquet';
@@ -130,7 +130,7 @@ async function baseFileKeys(store: LocalStore): Promise<Map<string, string[]>> {
 }
 
 test('table: base files of new file groups, schema rewrites and compactions hold their rows in record-key order', async () => {
-  const store = new LocalStore(await mkdtemp(join(TMP, 'cdc-lake-base-file-')));
+  const store = new LocalStore(await tempDir('cdc-lake-base-file-', TMP));
   const t = await HudiTable.create(store, BASE, CONFIG);
   let pos = 0;
   await t.commit({ schema, mutations: ARRIVAL.map((id) => up(id, `a${id}`, ++pos, 'c')) });

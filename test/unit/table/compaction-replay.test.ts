@@ -2,7 +2,6 @@
 // Compaction drops deleted keys from the new base files; their delete positions must
 // survive it, or a replayed delete (and a replayed older upsert) is committed again.
 import { strict as assert } from 'node:assert';
-import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -13,9 +12,10 @@ import { HudiTable } from '../../../src/table/table.js';
 import { TOMBSTONE_DIR, carryForward, decodeTombstones, encodeTombstones, TombstoneError } from '../../../src/table/tombstone.js';
 import type { Mutation } from '../../../src/table/write-plan.js';
 import { BASE, CONFIG, TMP, del, names, schema, up } from '../../support/table-fixtures.js';
+import { tempDir } from '../../support/temp.js';
 
 async function freshTable(): Promise<HudiTable> {
-  return HudiTable.create(new LocalStore(await mkdtemp(join(TMP, 'cdc-lake-replay-'))), BASE, CONFIG);
+  return HudiTable.create(new LocalStore(await tempDir('cdc-lake-replay-', TMP)), BASE, CONFIG);
 }
 
 /** Every committed change as `instant-independent` text: op, key and source position. */

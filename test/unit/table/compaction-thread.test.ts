@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalStore } from '../../../src/storage/local-store.js';
@@ -9,9 +9,10 @@ import { readSnapshot } from '../../../src/table/reader.js';
 import { HudiTable } from '../../../src/table/table.js';
 
 import { BASE, CONFIG, TMP, del, names, schema, up } from '../../support/table-fixtures.js';
+import { tempDir } from '../../support/temp.js';
 
 async function seeded(): Promise<{ dir: string; t: HudiTable }> {
-  const dir = await mkdtemp(join(TMP, 'cdc-lake-compaction-thread-'));
+  const dir = await tempDir('cdc-lake-compaction-thread-', TMP);
   const t = await HudiTable.create(new LocalStore(dir), BASE, CONFIG);
   await t.commit({ schema, mutations: [up(1, 'a', 10), up(2, 'b', 11), up(3, 'c', 12), up(4, 'd', 13)] });
   await t.commit({ schema, mutations: [up(1, 'a2', 20), del(2, 21), up(5, 'e', 22)] });

@@ -1,6 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeTimelineAvro } from '../../../src/hudi/timeline-avro.js';
 import { FaultyStore, InjectedFault } from '../../../src/storage/faulty-store.js';
@@ -10,9 +8,10 @@ import { readIncremental, readSnapshot } from '../../../src/table/reader.js';
 import { HudiTable } from '../../../src/table/table.js';
 
 import { BASE, CONFIG, TMP, del, names, schema, up } from '../../support/table-fixtures.js';
+import { tempDir } from '../../support/temp.js';
 
 async function seeded(): Promise<{ dir: string; t: HudiTable; c1: string; c2: string }> {
-  const dir = await mkdtemp(join(TMP, 'cdc-lake-compaction-'));
+  const dir = await tempDir('cdc-lake-compaction-', TMP);
   const t = await HudiTable.create(new LocalStore(dir), BASE, CONFIG);
   const c1 = (await t.commit({ schema, mutations: [up(1, 'a', 10), up(2, 'b', 11), up(3, 'c', 12), up(4, 'd', 13)] })).instant!;
   const c2 = (await t.commit({ schema, mutations: [up(1, 'a2', 20), del(2, 21), up(5, 'e', 22)] })).instant!;
