@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -19,6 +18,7 @@ import {
   writeParquet,
 } from '../../../src/table/parquet.js';
 import type { AvroType, Row, TableSchema } from '../../../src/table/schema.js';
+import { tempDir } from '../../support/temp.js';
 
 const META = ['_hoodie_commit_time', '_hoodie_commit_seqno', '_hoodie_record_key', '_hoodie_partition_path', '_hoodie_file_name'];
 const opt = (type: AvroType) => ['null', type] as AvroType;
@@ -187,7 +187,7 @@ describe('parquet', () => {
       t.skip('pyarrow not found (set CDC_LAKE_PYTHON or run npm run stack:up)');
       return;
     }
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cdc-lake-pq-'));
+    const dir = await tempDir('cdc-lake-pq-');
     const file = path.join(dir, 'x.parquet');
     await fs.writeFile(file, writeParquet(schema, [fullRow(1)], { metaColumns: true }));
     const out = execFileSync(python, ['-c', 'import sys, pyarrow.parquet as pq; print(pq.ParquetFile(sys.argv[1]).schema)', file], { encoding: 'utf8' });
@@ -218,7 +218,7 @@ describe('parquet', () => {
       return;
     }
     const rows = Array.from({ length: 2000 }, (_, i) => ({ ...fullRow(i), _cdc_op: i % 3 === 0 ? 'c' : 'u' }));
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cdc-lake-pq-'));
+    const dir = await tempDir('cdc-lake-pq-');
     const file = path.join(dir, 'x.parquet');
     await fs.writeFile(file, writeParquet(schema, rows, { metaColumns: true }));
     const out = execFileSync(
@@ -327,7 +327,7 @@ describe('parquet', () => {
 describe('parquet: Spark-written Hudi base files', () => {
   let dir: string;
   before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cdc-lake-fixture-'));
+    dir = await tempDir('cdc-lake-fixture-');
     const zip = '/work/shared/fixtures/hudi/sample_table__mor__parquet__v6_nonpartitioned.zip';
     execFileSync('python3', ['-m', 'zipfile', '-e', zip, dir]);
   });
@@ -366,7 +366,7 @@ describe('parquet: Spark-written Hudi base files', () => {
     const zips = (await fs.readdir('/work/shared/fixtures/hudi')).filter((f) => f.endsWith('.zip') && f.includes('parquet__v6'));
     let files = 0;
     for (const zip of zips) {
-      const out = await fs.mkdtemp(path.join(os.tmpdir(), 'cdc-lake-fixture-'));
+      const out = await tempDir('cdc-lake-fixture-');
       execFileSync('python3', ['-m', 'zipfile', '-e', path.join('/work/shared/fixtures/hudi', zip), out]);
       const all = await fs.readdir(out, { recursive: true });
       for (const f of all.filter((p) => p.endsWith('.parquet') && !p.includes('__MACOSX'))) {
