@@ -1,5 +1,6 @@
 import type { MetaField } from './meta-fields.js';
 import { writeParquet } from './parquet.js';
+import { compareKeys, inKeyOrder } from './record-key.js';
 import type { Row, TableSchema, Value } from './schema.js';
 
 export type MetaColumns = { readonly [F in MetaField]: readonly string[] };
@@ -58,15 +59,9 @@ function checkColumnLengths(columns: WriteColumns, rows: number): void {
  * stable TimSort, so equal keys keep their order and presorted runs merge cheaply.
  */
 function keyOrder(keys: readonly string[]): number[] | undefined {
-  let sorted = true;
-  for (let i = 1; i < keys.length && sorted; i++) sorted = (keys[i - 1] as string) <= (keys[i] as string);
-  if (sorted) return undefined;
+  if (inKeyOrder(keys)) return undefined;
   const order = Array.from({ length: keys.length }, (_x, i) => i);
-  return order.sort((a, b) => {
-    const x = keys[a] as string;
-    const y = keys[b] as string;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+  return order.sort((a, b) => compareKeys(keys[a] as string, keys[b] as string));
 }
 
 function permuted<T>(values: readonly T[], order: readonly number[]): T[] {

@@ -1,3 +1,4 @@
+import { compareKeys, inKeyOrder } from './record-key.js';
 import type { Row, Value } from './schema.js';
 
 /**
@@ -145,16 +146,11 @@ export function mergeBaseWithLogs(
   return { rows, keys };
 }
 
-function inKeyOrder(keys: readonly string[]): boolean {
-  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
-  return true;
-}
-
 /** Every key a log record or delete names, sorted. */
 function touchedKeys(records: ReadonlyMap<string, SliceRecord>, deletes: ReadonlyMap<string, SliceDelete>): string[] {
   const out = [...records.keys()];
   for (const k of deletes.keys()) if (!records.has(k)) out.push(k);
-  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return out.sort(compareKeys);
 }
 
 function latestLogState(records: Iterable<SliceRecord>, deletes: Iterable<SliceDelete>): { records: Map<string, SliceRecord>; deletes: Map<string, SliceDelete> } {

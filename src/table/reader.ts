@@ -5,9 +5,9 @@ import { assertRetained as assertInstantRetained } from './cleaner.js';
 import { selectSlices, groupKey, type FileSlice } from './fs-view.js';
 import { withMetaFields } from './meta-fields.js';
 import { arrowToRows, readParquet } from './parquet.js';
-import { recordKeyParts } from './record-key.js';
+import { compareKeys, recordKeyParts } from './record-key.js';
 import { nonNull, type Row, type TableSchema, type Value } from './schema.js';
-import { joinFields, readLatestRows, type RowFields, type SliceReadOptions } from './slice-reader.js';
+import { joinFields, readLatestRows, withFields, type RowFields, type SliceReadOptions } from './slice-reader.js';
 import { replacedGroups, type HudiTable } from './table.js';
 import { WRITE_ACTIONS, type TimelineInstant } from './timeline.js';
 
@@ -97,6 +97,7 @@ export function outputSchema(schema: TableSchema, opts: { meta?: boolean; column
 function project(rows: Row[], schema: TableSchema): Row[] {
   const names = schema.fields.map((f) => f.name);
   const count = names.length;
+  const copy = withFields(names);
   const out = new Array<Row>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i] as Row;
@@ -114,14 +115,10 @@ function project(rows: Row[], schema: TableSchema): Row[] {
       out[i] = r;
       continue;
     }
-    const o: Row = {};
-    for (const n of names) o[n] = r[n] ?? null;
-    out[i] = o;
+    out[i] = copy(r);
   }
   return out;
 }
-
-const keyText = (v: Value | undefined): string => (typeof v === 'string' ? v : String(v ?? ''));
 
 /**
  * Rows read from slices, with each row's partition path and record key beside it (the rows
@@ -148,11 +145,7 @@ function sortRows({ rows, keys, parts }: SliceRows, keep?: (row: Row) => boolean
     order.push(i);
     if (parts[i] !== parts[0]) partitioned = true;
   }
-  const byKey = (a: number, b: number): number => {
-    const x = keys[a] as string;
-    const y = keys[b] as string;
-    return x < y ? -1 : x > y ? 1 : 0;
-  };
+  const byKey = (a: number, b: number): number => compareKeys(keys[a] as string, keys[b] as string);
   order.sort(partitioned ? (a, b) => (parts[a] !== parts[b] ? ((parts[a] as string) < (parts[b] as string) ? -1 : 1) : byKey(a, b)) : byKey);
   const out = new Array<Row>(order.length);
   for (let i = 0; i < order.length; i++) out[i] = rows[order[i] as number] as Row;

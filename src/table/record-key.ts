@@ -17,6 +17,20 @@ function keyPart(value: Value | undefined): string {
 }
 
 /** SimpleKeyGenerator form for one field (`value`), ComplexKeyGenerator form for several (`f1:v1,f2:v2`). */
+/**
+ * The order of record keys wherever cdc-lake orders them (base files, merges, query output):
+ * UTF-16 code units, as JS `<` compares strings.
+ */
+export function compareKeys(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Whether the keys are already in `compareKeys` order (equal neighbours allowed). */
+export function inKeyOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
+}
+
 export function recordKey(row: Row, fields: readonly string[]): string {
   if (fields.length === 1) return keyPart(row[fields[0] as string]);
   return fields.map((f) => `${f}:${keyPart(row[f])}`).join(',');

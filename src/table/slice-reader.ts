@@ -114,7 +114,7 @@ function sameText(file: Table, name: string): string | undefined {
  */
 export function baseFileRows(file: Table, schema: TableSchema | undefined, fields?: readonly string[]): Row[] {
   if (schema === undefined) return arrowToRows(file);
-  const out = fields === undefined ? schema : { ...schema, fields: fields.flatMap((n) => schema.fields.filter((f) => f.name === n)) };
+  const out = asked(schema, fields);
   const typed = out.fields.filter((f) => {
     try {
       columnKind(f.name, f.type);
@@ -142,10 +142,14 @@ export function baseFileRows(file: Table, schema: TableSchema | undefined, field
   });
 }
 
+/** The schema's fields, or only the asked ones that it has, in the asked order. */
+function asked(schema: TableSchema, fields: readonly string[] | undefined): TableSchema {
+  return fields === undefined ? schema : { ...schema, fields: fields.flatMap((n) => schema.fields.filter((f) => f.name === n)) };
+}
+
 /** The fields of `baseFileRows` with this schema: exactly the schema's (or the asked ones), in order. */
 function baseFileFields(schema: TableSchema | undefined, fields?: readonly string[]): RowFields {
-  if (schema === undefined) return 'mixed';
-  return fields === undefined ? schema.fields.map((f) => f.name) : fields.filter((n) => schema.fields.some((f) => f.name === n));
+  return schema === undefined ? 'mixed' : asked(schema, fields).fields.map((f) => f.name);
 }
 
 /** The valid data/delete blocks of a slice's logs, in log order, after rollbacks. */
@@ -262,7 +266,7 @@ export async function readLatestRows(store: ObjectStore, slice: FileSlice, opts:
   const logs = await readSlice(store, { partition: slice.partition, fileId: slice.fileId, baseInstant: slice.baseInstant, logs: slice.logs }, opts);
   // Log rows carry their block schema's fields: when those are not the asked ones, a winner is cut to them.
   const both = joinFields(fields, logs.fields);
-  const shape = opts.fields !== undefined && both === 'mixed' && Array.isArray(fields) ? shapeTo(fields) : undefined;
+  const shape = opts.fields !== undefined && both === 'mixed' && Array.isArray(fields) ? withFields(fields) : undefined;
   const merged = mergeBaseWithLogs(rows, keys, baseRecordAt(file, rows, keys, opts, base.instant), logs.records, logs.deletes, shape);
   return { ...merged, bytesRead: bytes.byteLength + logs.bytesRead, fields: shape === undefined ? both : fields };
 }
@@ -287,8 +291,8 @@ function baseRecordAt(file: Table, rows: readonly Row[], keys: readonly string[]
   return (i) => ({ key: keys[i] as string, ordering: ordering(i), commitTime: str(commitTime(i)) || instant, seqno: str(seqno(i)), row: rows[i] as Row });
 }
 
-/** A row with exactly `fields`, in order (null for those it lacks). */
-function shapeTo(fields: readonly string[]): (row: Row) => Row {
+/** A copy of a row with exactly `fields`, in order (null for those it lacks). */
+export function withFields(fields: readonly string[]): (row: Row) => Row {
   return (row) => {
     const o: Row = {};
     for (const n of fields) o[n] = row[n] ?? null;
