@@ -121,6 +121,54 @@ function recordDecoder(fields: readonly { name: string; dec: Decode }[]): Decode
 }
 
 
+/**
+ * Decodes a record into a row of exactly `fields` (in that order; null for fields the schema
+ * lacks) and writes the values of the `side` fields into `side` (same indexes): a projection
+ * with no row copy, where unwanted strings and bytes are skipped without being decoded.
+ */
+export type ProjectedDecode = (src: AvroSource, side: Value[]) => { [k: string]: Value };
+
+/** Compiles a projected decoder for a record `schema`; undefined when not a record or not covered. */
+export function compileProjection(schema: unknown, fields: readonly string[], side: readonly string[]): ProjectedDecode | undefined {
+  return orUnsupported(() => {
+    const o = schema as { type?: unknown; name?: string; namespace?: string; fields?: { name: string; type: unknown }[] } | null;
+    if (o === null || typeof o !== 'object' || o.type !== 'record' || !Array.isArray(o.fields)) throw new Unsupported('not a record');
+    if (fields.includes('__proto__')) throw new Unsupported('__proto__ field'); // a literal would set the prototype
+    const named: Named = new Map();
+    compile(schema, named, undefined); // declares every named type, as field types may refer to them
+    const name = fullName(o.name ?? '', o.namespace);
+    const inner = o.namespace ?? (name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : undefined);
+    const wanted = new Set([...fields, ...side]);
+    const steps = o.fields.map((f) => (wanted.has(f.name) ? compile(f.type, named, inner) : compileSkip(f.type, named, inner)));
+    const local = new Map(o.fields.map((f, i) => [f.name, `v${i}`]));
+    const body = o.fields.map((f, i) => (wanted.has(f.name) ? `const v${i} = d[${i}](s);` : `d[${i}](s);`)).join(' ');
+    const sides = side.map((n, j) => `side[${j}] = ${local.get(n) ?? 'null'};`).join(' ');
+    const literal = fields.map((n) => `${JSON.stringify(n)}: ${local.get(n) ?? 'null'}`).join(', ');
+    return new Function('d', `return function projected(s, side) { ${body} ${sides} return { ${literal} }; };`)(steps) as ProjectedDecode;
+  });
+}
+
+/** Moves past a value of `schema`: strings and bytes (also nullable) without decoding them, anything else decoded. */
+function compileSkip(schema: unknown, named: Named, ns: string | undefined): (src: AvroSource) => unknown {
+  const skipBytes = (s: AvroSource): void => {
+    const n = s.length(); // before the += reads pos, which length() moves past the varint
+    s.pos += n;
+  };
+  if (schema === 'string' || schema === 'bytes') return skipBytes;
+  if (Array.isArray(schema) && schema.length === 2 && (schema[0] === 'null') !== (schema[1] === 'null')) {
+    const nullAt = schema.indexOf('null');
+    const other = schema[1 - nullAt];
+    if (other === 'string' || other === 'bytes') {
+      return (s) => {
+        const i = s.long();
+        if (i === 1 - nullAt) skipBytes(s);
+        else if (i !== nullAt) throw new RangeError(`Avro union index ${String(i)} is out of range`);
+      };
+    }
+  }
+  return compile(schema, named, ns);
+}
+
 /** Compiles a decoder for `schema`, or undefined when it uses a union of several non-null types. */
 export function compileDecoder(schema: unknown): Decode | undefined {
   return orUnsupported(() => compile(schema, new Map(), undefined));

@@ -6,7 +6,7 @@ import type avro from 'avsc';
 import { arrowToRows, readParquet } from '../table/parquet.js';
 import type { Row, TableSchema, Value } from '../table/schema.js';
 import { avroType, decodeDatum, encodeDatum, toPlain } from './avro-value.js';
-import { AvroSource, compileDecoder } from './avro-decoder.js';
+import { AvroSource, compileDecoder, compileProjection, type ProjectedDecode } from './avro-decoder.js';
 import { bySchemaText } from './avro-compile.js';
 import { AvroSink, Mismatch, compileRecord } from './avro-encoder.js';
 import { BLOCK_CONTENT_VERSION, type LogBlockHeaders } from './log-format.js';
@@ -123,29 +123,72 @@ export function encodeAvroDataContent(schema: string | TableSchema, rows: readon
 }
 
 export function decodeAvroDataContent(content: Uint8Array, schema: string, what = 'Avro data block'): Row[] {
+  const decode = compiledDecoder(schema);
+  const type = decode === undefined ? schemaType(schema) : undefined;
+  if (decode !== undefined) return eachDatum(content, what, (src) => decode(src) as Row);
+  return eachDatum(content, what, (src) => {
+    const row = decodeDatum(type as avro.Type, content.subarray(src.pos, src.end)) as Row;
+    src.pos = src.end;
+    return row;
+  });
+}
+
+/** Which fields of a data block's records to build into rows, and which to hand over beside them. */
+export interface AvroProjection {
+  /** The row's fields, in order (null for those the block's schema lacks). */
+  fields: readonly string[];
+  /** Fields passed to `make` by index (null when absent), whether or not they are row fields. */
+  side: readonly string[];
+}
+
+const projections = new Map<string, ProjectedDecode | null>();
+
+/**
+ * Like decodeAvroDataContent, but each record becomes `make(row, side)` with the row holding
+ * exactly `p.fields` and `side` the values of `p.side` (an array reused for every record): a
+ * reader that wants a few columns pays neither for the others' strings nor for a row copy.
+ */
+export function decodeAvroDataProjected<T>(content: Uint8Array, schema: string, p: AvroProjection, make: (row: Row, side: readonly Value[]) => T, what = 'Avro data block'): T[] {
+  const key = `${p.fields.join(',')}\0${p.side.join(',')}\0${schema}`;
+  let decode = projections.get(key);
+  if (decode === undefined) {
+    decode = compileProjection(JSON.parse(schema), p.fields, p.side) ?? null;
+    projections.set(key, decode);
+  }
+  const side: Value[] = new Array<Value>(p.side.length).fill(null);
+  if (decode !== null) {
+    const d = decode;
+    return eachDatum(content, what, (src) => make(d(src, side) as Row, side));
+  }
+  // Schemas the compiled decoder does not cover: whole rows from avsc, then picked.
+  return decodeAvroDataContent(content, schema, what).map((full) => {
+    const row: Row = {};
+    for (const n of p.fields) row[n] = full[n] ?? null;
+    p.side.forEach((n, j) => void (side[j] = full[n] ?? null));
+    return make(row, side);
+  });
+}
+
+/** `read` of each record of an Avro data block's content, with `src` at the record's datum, which it must read to its end. */
+function eachDatum<T>(content: Uint8Array, what: string, read: (src: AvroSource) => T): T[] {
   const r = new Reader(content, what);
   const version = r.int('content version');
   if (version !== BLOCK_CONTENT_VERSION) throw new LogContentError(`${what}: content version ${version} is not supported (only ${BLOCK_CONTENT_VERSION})`);
   const count = r.int('record count');
-  const decode = compiledDecoder(schema);
-  const type = decode === undefined ? schemaType(schema) : undefined;
-  const buf = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-  const src = new AvroSource(buf, 0, 0);
-  const rows: Row[] = [];
+  const src = new AvroSource(Buffer.from(content.buffer, content.byteOffset, content.byteLength), 0, 0);
+  const out: T[] = [];
   for (let i = 0; i < count; i++) {
     const start = r.datum(i);
     const end = r.pos;
     try {
-      if (decode !== undefined) {
-        rows.push(decode(src.at(start, end)) as Row);
-        if (src.pos !== end) throw new RangeError(`${end - src.pos} trailing bytes in the datum`);
-      } else rows.push(decodeDatum(type as avro.Type, content.subarray(start, end)) as Row);
+      out.push(read(src.at(start, end)));
+      if (src.pos !== end) throw new RangeError(`${end - src.pos} trailing bytes in the datum`);
     } catch (e) {
       throw new LogContentError(`${what}: record ${i} does not decode with the SCHEMA header: ${(e as Error).message}`);
     }
   }
   if (r.pos !== content.length) throw new LogContentError(`${what}: ${content.length - r.pos} trailing bytes after ${count} records`);
-  return rows;
+  return out;
 }
 
 export function avroDataBlock(p: { instantTime: string; schema: string | TableSchema; rows: readonly Row[]; columns?: SideColumns }): {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeAvroDataContent, encodeAvroDataContent } from '../../../src/hudi/log-content.js';
+import { decodeAvroDataContent, decodeAvroDataProjected, encodeAvroDataContent } from '../../../src/hudi/log-content.js';
 import { decodeDatum, encodeDatum } from '../../../src/hudi/avro-value.js';
 import { schemaType } from '../../../src/hudi/log-content.js';
 import { withMetaFields } from '../../../src/table/meta-fields.js';
@@ -88,6 +88,34 @@ test('compiled encoder writes the same bytes as avsc, with meta fields as side c
       const type = schemaType(SCHEMA);
       assert.deepStrictEqual(decodeAvroDataContent(ours, JSON.stringify(SCHEMA)), full.map((r) => decodeDatum(type, encodeDatum(type, r, 'ref'))));
     }),
+    { numRuns: 300 },
+  );
+});
+
+test('a projected decode equals the whole decode cut to the asked fields, with the side fields beside (property)', () => {
+  const names = [...SCHEMA.fields.map((f) => f.name), 'absent'];
+  // Both decoders: the compiled one, and avsc's for a schema it does not cover (a union of two types).
+  const wide: TableSchema = { ...SCHEMA, fields: [...SCHEMA.fields, { name: 'either', type: ['null', 'string', 'long'] as never, default: null }] };
+  fc.assert(
+    fc.property(
+      fc.array(row, { maxLength: 8 }),
+      fc.shuffledSubarray(names),
+      fc.shuffledSubarray(names),
+      fc.boolean(),
+      (rows, fields, side, covered) => {
+        const schema = covered ? SCHEMA : wide;
+        const full = rows.map((r, i) => ({ ...meta(i), ...r, ...(covered ? {} : { either: i % 2 === 0 ? 'x' : i }) }));
+        const bytes = encodeAvroDataContent(schema, full);
+        const text = JSON.stringify(schema);
+        const whole = decodeAvroDataContent(bytes, text);
+        const got = decodeAvroDataProjected(bytes, text, { fields, side }, (r, s) => ({ r, s: [...s] }));
+        assert.deepStrictEqual(
+          got,
+          whole.map((w) => ({ r: Object.fromEntries(fields.map((n) => [n, w[n] ?? null])), s: side.map((n) => w[n] ?? null) })),
+        );
+        for (const g of got) assert.deepEqual(Object.keys(g.r), fields);
+      },
+    ),
     { numRuns: 300 },
   );
 });
