@@ -20,6 +20,9 @@ export interface SliceRecord {
   row: Row;
 }
 
+/** What a merge compares: a record without its row (base rows are built only for the winners). */
+export type RecordVersion = Omit<SliceRecord, 'row'>;
+
 export interface SliceDelete {
   key: string;
   ordering: Value;
@@ -47,13 +50,13 @@ function isNaturalOrder(ordering: Value): boolean {
 }
 
 /** Whether `candidate` replaces `current` as the latest version of a key. */
-export function supersedes(candidate: SliceRecord, current: SliceRecord): boolean {
+export function supersedes(candidate: RecordVersion, current: RecordVersion): boolean {
   const c = compareOrdering(candidate.ordering, current.ordering);
   if (c !== 0) return c > 0;
   return candidate.seqno > current.seqno || (candidate.seqno === current.seqno && candidate.commitTime >= current.commitTime);
 }
 
-export function deleteApplies(del: SliceDelete, record: SliceRecord): boolean {
+export function deleteApplies(del: SliceDelete, record: RecordVersion): boolean {
   if (isNaturalOrder(del.ordering)) return del.instant >= record.commitTime;
   return compareOrdering(del.ordering, record.ordering) >= 0;
 }
@@ -86,23 +89,26 @@ export function mergeSlice(records: Iterable<SliceRecord>, deletes: Iterable<Sli
 }
 
 /**
- * The latest rows of a slice whose base rows are unique per key (a base file): only keys
- * that also occur in the logs pay for a record and a map entry; every other base row is
- * returned as it is. Same winner as `mergeSlice` over base-then-log records: folding the
- * logs first and comparing the result with the base row picks the same last maximum.
- * Order: base rows in file order, then keys only in the logs.
+ * How a base file (unique keys) and its logs merge into the latest rows of a slice, decided
+ * before any base row is built: `sources[j]` is output row j's base row index, or the log
+ * record that wins it, and `keys[j]` its key. Only keys that also occur in the logs pay for a
+ * version and a map entry. Same winner as `mergeSlice` over base-then-log records: folding the
+ * logs first and comparing the result with the base version picks the same last maximum.
+ * Order: base keys in file order, then keys only in the logs.
  */
+export interface BaseLogMerge {
+  sources: (number | SliceRecord)[];
+  keys: string[];
+}
+
 export function mergeBaseWithLogs(
-  baseRows: readonly Row[],
   baseKeys: readonly string[],
-  baseRecord: (index: number) => SliceRecord,
+  baseVersion: (index: number) => RecordVersion,
   logRecords: Iterable<SliceRecord>,
   logDeletes: Iterable<SliceDelete>,
-  /** Applied to each row a log record contributes (base rows are already as wanted). */
-  shape: (row: Row) => Row = (row) => row,
-): { rows: Row[]; keys: string[] } {
+): BaseLogMerge {
   const { records: logLatest, deletes: lastDelete } = latestLogState(logRecords, logDeletes);
-  const rows: Row[] = [];
+  const sources: (number | SliceRecord)[] = [];
   const keys: string[] = [];
   // Base files cdc-lake writes hold their rows in key order: then walking them beside the sorted
   // keys the logs touch costs a string comparison per base row, where a map lookup hashed every
@@ -111,12 +117,12 @@ export function mergeBaseWithLogs(
   let next = 0;
   // Most slices have no deletes: then a base row costs one map lookup, not two.
   const anyDelete = lastDelete.size > 0;
-  for (let i = 0; i < baseRows.length; i++) {
+  for (let i = 0; i < baseKeys.length; i++) {
     const k = baseKeys[i] as string;
     if (touched !== undefined) {
       while (next < touched.length && (touched[next] as string) < k) next++;
       if (touched[next] !== k) {
-        rows.push(baseRows[i] as Row);
+        sources.push(i);
         keys.push(k);
         continue;
       }
@@ -124,26 +130,26 @@ export function mergeBaseWithLogs(
     const log = logLatest.get(k);
     const del = anyDelete ? lastDelete.get(k) : undefined;
     if (log === undefined && del === undefined) {
-      rows.push(baseRows[i] as Row);
+      sources.push(i);
       keys.push(k);
       continue;
     }
-    const base = baseRecord(i);
+    const base = baseVersion(i);
     const winner = log !== undefined && supersedes(log, base) ? log : base;
     logLatest.delete(k);
     if (del === undefined || !deleteApplies(del, winner)) {
-      rows.push(winner === base ? base.row : shape(winner.row));
+      sources.push(winner === base ? i : (log as SliceRecord));
       keys.push(k);
     }
   }
   for (const [k, rec] of logLatest) {
     const del = lastDelete.get(k);
     if (del === undefined || !deleteApplies(del, rec)) {
-      rows.push(shape(rec.row));
+      sources.push(rec);
       keys.push(k);
     }
   }
-  return { rows, keys };
+  return { sources, keys };
 }
 
 /** Every key a log record or delete names, sorted. */

@@ -723,9 +723,10 @@ export function columnCells(table: Table, name: string, type?: AvroType): (row: 
 /**
  * Arrow table → rows following the Value contract. With a schema, rows carry exactly the
  * schema's fields in its order (absent columns read as null: schema evolution) and values are
- * restored to the schema's types; without one, every column of the table as stored.
+ * restored to the schema's types; without one, every column of the table as stored. With
+ * `only`, just the rows i with only[i] = 1 are built (the others are holes).
  */
-export function arrowToRows(table: Table, schema?: TableSchema): Row[] {
+export function arrowToRows(table: Table, schema?: TableSchema, only?: Uint8Array): Row[] {
   const columns: { name: string; kind: ColumnKind | undefined }[] = schema
     ? schema.fields.map((f) => ({ name: f.name, kind: columnKind(f.name, f.type) }))
     : table.schema.fields.map((f) => ({ name: f.name, kind: undefined }));
@@ -739,6 +740,7 @@ export function arrowToRows(table: Table, schema?: TableSchema): Row[] {
       return k === undefined ? () => null : cellReader(batch.data.children[k]!, kind);
     });
     for (let i = 0; i < batch.numRows; i++) {
+      if (only !== undefined && only[base + i] === 0) continue;
       const row: Row = {};
       for (let c = 0; c < columns.length; c++) row[columns[c]!.name] = readers[c]!(i);
       rows[base + i] = row;

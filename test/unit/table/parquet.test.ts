@@ -130,6 +130,12 @@ describe('parquet', () => {
     // nano-time below 2^53 comes back as a number (long contract: bigint only beyond 2^53).
     assert.deepEqual(back, rows.map((r) => (r.t_ns === null ? { ...r, wide: typeof r.wide === 'string' && !r.wide.includes('-1234') ? `${r.wide}0000` : r.wide } : { ...r, t_ns: Number(r.t_ns) })));
     assert.equal(typeof back[0]!.id, 'bigint');
+    // With `only`, the other rows are holes and the built ones the same.
+    const only = Uint8Array.from(rows, (_r, i) => i % 3 === 1 ? 1 : 0);
+    const some = arrowToRows(readParquet(bytes), schema, only);
+    assert.equal(some.length, rows.length);
+    rows.forEach((_r, i) => assert.deepEqual(some[i], only[i] === 1 ? back[i] : undefined, `row ${i}`));
+    assert.equal(Object.keys(some).length, rows.filter((_r, i) => i % 3 === 1).length);
     assert.equal(typeof back[0]!._cdc_source_ts_ms, 'number');
     assert.equal(back[0]!.price, '1.90');
     assert.equal(typeof back[0]!.ts_ns, 'bigint');
