@@ -95,7 +95,8 @@ export function encodeAvroDataContent(schema: string | TableSchema, rows: readon
   const sink = new AvroSink();
   sink.int32BE(BLOCK_CONTENT_VERSION);
   sink.int32BE(rows.length);
-  const byPos = compiled?.fieldNames.map((n) => columns[n]) ?? [];
+  // Own columns only: a field named `constructor` must not get Object's.
+  const byPos = compiled?.fieldNames.map((n) => (Object.hasOwn(columns, n) ? columns[n] : undefined)) ?? [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as Row;
     sink.ensure(4);

@@ -140,3 +140,18 @@ test('a truncated or padded datum is reported with the record number', () => {
   padded.writeInt32BE(len + 1, 8);
   assert.throws(() => decodeAvroDataContent(padded, JSON.stringify(SCHEMA)), /record 0 does not decode.*trailing/);
 });
+
+test('fields named like Object.prototype members are read from the row or side columns only when their own (else their default)', () => {
+  const schema: TableSchema = {
+    type: 'record',
+    name: 'p',
+    fields: [{ name: '__proto__', type: opt('long'), default: null }, { name: 'constructor', type: opt('string'), default: null }, { name: 'toString', type: opt('string'), default: null }, { name: 'a', type: 'string' }],
+  };
+  const own: Row = { constructor: 'c1', a: 'x' };
+  Object.defineProperty(own, '__proto__', { value: 21, enumerable: true, writable: true, configurable: true });
+  const text = JSON.stringify(schema);
+  const values = (rows: Row[]) => rows.map((r) => [Object.getOwnPropertyDescriptor(r, '__proto__')?.value, r.constructor, r.toString, r.a]);
+  assert.deepEqual(values(decodeAvroDataContent(encodeAvroDataContent(schema, [own, { a: 'y' }]), text)), [[21, 'c1', null, 'x'], [null, null, null, 'y']]);
+  // As side columns (how the writer passes the _hoodie_* fields), with no such columns given.
+  assert.deepEqual(values(decodeAvroDataContent(encodeAvroDataContent(schema, [{ a: 'z' }], { toString: ['t'] }), text)), [[null, null, 't', 'z']]);
+});
