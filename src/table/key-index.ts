@@ -37,7 +37,7 @@ export class FileGroupKeys {
     }
     if (ordering >= -MAX_EXACT && ordering <= MAX_EXACT) {
       this.orderings[slot] = Number(ordering);
-      this.wide.delete(slot);
+      if (this.wide.size > 0) this.wide.delete(slot); // almost always empty: skip the hash
     } else {
       this.orderings[slot] = Number.NaN;
       this.wide.set(slot, ordering);
