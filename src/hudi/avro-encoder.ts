@@ -61,13 +61,21 @@ export class AvroSink {
   }
 
   bigLong(v: bigint): void {
-    let z = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+    const z = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+    // The zig-zag value as two 32-bit halves, then varint bytes by number arithmetic: BigInt
+    // shifts allocated a value per byte (most orderings, 63-bit positions, take this path).
+    let lo = Number(z & 0xffffffffn);
+    let hi = Number(z >> 32n);
     this.ensure(10);
-    while (z >= 0x80n) {
-      this.buf[this.pos++] = Number(z & 0x7fn) | 0x80;
-      z >>= 7n;
+    const buf = this.buf;
+    let pos = this.pos;
+    while (hi !== 0 || lo >= 0x80) {
+      buf[pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+      hi >>>= 7;
     }
-    this.buf[this.pos++] = Number(z);
+    buf[pos++] = lo;
+    this.pos = pos;
   }
 
   string(s: string): void {
