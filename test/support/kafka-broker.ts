@@ -32,6 +32,18 @@ export function freePort(): Promise<number> {
 }
 
 /** server.properties for a broker+controller in one JVM (pure). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding — never starting with '-',
+ * which the storage tool's argument parser reads as an option (a CI run failed on one in 64);
+ * Kafka's own Uuid.randomUuid draws again for the same reason.
+ */
+export function kraftClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export function brokerProperties(dataDir: string, port: number, controllerPort: number): string {
   return [
     'process.roles=broker,controller',
@@ -90,8 +102,7 @@ export class KafkaBroker {
     const broker = new KafkaBroker(dir, await freePort(), await freePort());
     await mkdir(join(dir, 'data'));
     await writeFile(broker.propsFile, brokerProperties(join(dir, 'data'), broker.port, broker.controllerPort));
-    // A KRaft cluster id is 16 random bytes, base64url without padding.
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = kraftClusterId();
     const fmt = await run('java', ['-Xmx128m', '-cp', broker.classpath, quietLog(), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', broker.propsFile]);
     if (fmt.code !== 0) throw new KafkaBrokerError(`kafka storage format in ${dir} failed (exit ${fmt.code}): ${fmt.stderr || fmt.stdout}`);
     await broker.start(timeoutMs);
