@@ -98,6 +98,12 @@ function saslOf(s: KafkaSaslOptions | undefined): SASLOptions | undefined {
   return { mechanism, username: s.username, password: s.password };
 }
 
+/** A fetched batch waiting to be taken, with its key and value bytes (counted once, when queued). */
+interface QueuedBatch {
+  batch: RecordBatch;
+  bytes: number;
+}
+
 function recordBytes(records: readonly KafkaRecordIn[]): number {
   let n = 0;
   for (const r of records) n += (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
@@ -191,7 +197,7 @@ export class KafkaSource implements Source {
   private assigned = new Set<SplitId>();
   private readonly paused = new Set<SplitId>();
   private readonly subscribed = new Set<string>();
-  private readonly queue: RecordBatch[] = [];
+  private readonly queue: QueuedBatch[] = [];
   /** Key and value bytes of the queued batches. */
   private queuedBytes = 0;
   /** Resolvers of everyone waiting for news (new batches, resume, assignment, close). */
@@ -371,7 +377,12 @@ export class KafkaSource implements Source {
     const gained = [...next].filter((s) => !this.assigned.has(s));
     this.assigned = next;
     for (const s of lost) this.positions.delete(s);
-    for (let i = this.queue.length - 1; i >= 0; i--) if (!next.has((this.queue[i] as RecordBatch).split)) this.queuedBytes -= recordBytes((this.queue.splice(i, 1)[0] as RecordBatch).records);
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const q = this.queue[i] as QueuedBatch;
+      if (next.has(q.batch.split)) continue;
+      this.queue.splice(i, 1);
+      this.queuedBytes -= q.bytes;
+    }
     if (lost.length > 0) await hooks.onRevoked(lost);
     if (gained.length === 0) return;
     const starts = await hooks.onAssigned(gained);
@@ -517,8 +528,9 @@ export class KafkaSource implements Source {
         }
         this.positions.set(id, next);
         if (records.length > 0) {
-          this.queue.push({ split: id, records, nextOffset: next });
-          this.queuedBytes += recordBytes(records);
+          const bytes = recordBytes(records);
+          this.queue.push({ batch: { split: id, records, nextOffset: next }, bytes });
+          this.queuedBytes += bytes;
         }
       }
     }
@@ -557,9 +569,10 @@ export class KafkaSource implements Source {
     if (!this.consumer) throw new SourceError(this.name, 'batches() called before open(); call open(hooks) first');
     while (!this.closed) {
       if (this.failure) throw this.failure;
-      const b = this.queue.shift();
-      if (b) {
-        this.queuedBytes -= recordBytes(b.records);
+      const q = this.queue.shift();
+      if (q) {
+        const b = q.batch;
+        this.queuedBytes -= q.bytes;
         this.notify(); // room in the queue: let a waiting fetch loop go on
         // re-check at delivery time: the split may have been revoked or paused-and-sought
         if (this.assigned.has(b.split)) yield b;
