@@ -6,15 +6,14 @@
  * (test/interop/spark/spark_batch.py): a JVM start costs minutes here.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readIncremental, readSnapshot, type QueryResult } from '../../../src/table/reader.js';
 import type { HudiTable } from '../../../src/table/table.js';
 import { canonicalRows, describeDiff, sortOracle, sparkBatch, type CanonicalRow, type SparkQuery } from '../../support/oracle.js';
 import { stackEnv } from '../../support/stack-env.js';
-import { removeScenarios, writeScenario } from '../table/scenario.js';
+import { writeScenario } from '../table/scenario.js';
 
 stackEnv(); // fail loudly when SPARK_PYTHON / HUDI_SPARK_BUNDLE are not configured
-after(removeScenarios);
 
 const canon = (res: QueryResult): CanonicalRow[] => canonicalRows(res.rows, res.schema);
 

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { cp } from 'node:fs/promises';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { FaultyStore, InjectedFault } from '../../../src/storage/faulty-store.js';
 import { LocalStore } from '../../../src/storage/local-store.js';
 import { readIncremental, readSnapshot, type QueryResult } from '../../../src/table/reader.js';
@@ -16,10 +16,9 @@ import type { Mutation } from '../../../src/table/write-plan.js';
 import { canonicalRows, describeDiff, hudiRsRows, sortOracle, type CanonicalRow } from '../../support/oracle.js';
 import { stackEnv } from '../../support/stack-env.js';
 import { tempDir } from '../../support/temp.js';
-import { removeScenarios, schemaV1, up, del } from './scenario.js';
+import { schemaV1, up, del } from './scenario.js';
 
 stackEnv();
-after(removeScenarios);
 
 const canon = (res: QueryResult): CanonicalRow[] => canonicalRows(res.rows, res.schema);
 

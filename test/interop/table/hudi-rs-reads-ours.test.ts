@@ -8,14 +8,13 @@
  * decimal(10,2), date, timestamp-micros, bytes).
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readIncremental, readSnapshot, type QueryResult } from '../../../src/table/reader.js';
 import { canonicalRows, describeDiff, hudiRsRows, sortOracle, type CanonicalRow } from '../../support/oracle.js';
 import { stackEnv } from '../../support/stack-env.js';
-import { SCENARIO_ACTIONS, SCENARIO_FINAL, removeScenarios, writeScenario } from './scenario.js';
+import { SCENARIO_ACTIONS, SCENARIO_FINAL, writeScenario } from './scenario.js';
 
 stackEnv(); // fail loudly when HUDI_PYTHON is not configured
-after(removeScenarios);
 
 const canon = (res: QueryResult): CanonicalRow[] => canonicalRows(res.rows, res.schema);
 

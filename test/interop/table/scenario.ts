@@ -6,13 +6,11 @@
  * column type of the writer profile (int, long beyond 2^53, double, boolean,
  * string, decimal(10,2), date, timestamp-micros, bytes) and nulls.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LocalStore } from '../../../src/storage/local-store.js';
 import type { ObjectStore } from '../../../src/storage/object-store.js';
 import type { Row, TableSchema } from '../../../src/table/schema.js';
 import { HudiTable } from '../../../src/table/table.js';
+import { tempDir } from '../../support/temp.js';
 import type { Mutation } from '../../../src/table/write-plan.js';
 
 const opt = <T>(type: T) => ({ type: ['null', type] as never, default: null });
@@ -68,17 +66,9 @@ export function row(id: number, pos: number, op: string, version: number, withNo
 export const up = (id: number, pos: number, op: string, version: number, withNote = false): Mutation => ({ kind: 'upsert', ordering: BigInt(pos), row: row(id, pos, op, version, withNote) });
 export const del = (id: number, pos: number): Mutation => ({ kind: 'delete', ordering: BigInt(pos), row: { id, region: ['eu', 'us', 'apac'][id % 3] as string } });
 
-const dirs: string[] = [];
-
-/** Removes every folder written by writeScenario (call from after()). */
-export async function removeScenarios(): Promise<void> {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-}
-
-/** Writes the scenario to a local temp folder; returns the folder and the table reopened from it. */
+/** Writes the scenario to a local temp folder (removed when the test file ends); returns the folder and the table reopened from it. */
 export async function writeScenario(partitioned: boolean): Promise<{ dir: string; table: HudiTable }> {
-  const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-interop-'));
-  dirs.push(dir);
+  const dir = await tempDir('cdc-lake-interop-');
   await writeScenarioTo(new LocalStore(dir), '', partitioned);
   return { dir, table: await HudiTable.open(new LocalStore(dir), '') };
 }
