@@ -356,11 +356,14 @@ function inlineEncode(type: Schema, k: number): string {
 }
 
 function recordEncode(fields: FieldEncoder[]): Encode {
+  // As in rowEncoder: names Object.prototype has are read only as the record's own.
+  const ownOnly = fields.map((f) => f.name in Object.prototype);
   return (s, v) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw MISMATCH;
     const rec = v as { [k: string]: Value };
-    for (const f of fields) {
-      let x = rec[f.name];
+    for (let k = 0; k < fields.length; k++) {
+      const f = fields[k] as FieldEncoder;
+      let x = ownOnly[k] && !Object.hasOwn(rec, f.name) ? undefined : rec[f.name];
       if (x === undefined) {
         if (!f.hasDefault) throw MISMATCH;
         x = f.def;

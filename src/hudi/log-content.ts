@@ -142,7 +142,9 @@ export interface AvroProjection {
   side: readonly string[];
 }
 
+/** Projected decoders by field lists and schema; queries may ask many column lists, so the cap bounds a long run. */
 const projections = new Map<string, ProjectedDecode | null>();
+const MAX_PROJECTIONS = 64;
 
 /**
  * Like decodeAvroDataContent, but each record becomes `make(row, side)` with the row holding
@@ -153,6 +155,7 @@ export function decodeAvroDataProjected<T>(content: Uint8Array, schema: string, 
   const key = `${p.fields.join(',')}\0${p.side.join(',')}\0${schema}`;
   let decode = projections.get(key);
   if (decode === undefined) {
+    if (projections.size >= MAX_PROJECTIONS) projections.clear();
     decode = compileProjection(JSON.parse(schema), p.fields, p.side) ?? null;
     projections.set(key, decode);
   }
@@ -161,11 +164,13 @@ export function decodeAvroDataProjected<T>(content: Uint8Array, schema: string, 
     const d = decode;
     return eachDatum(content, what, (src) => make(d(src, side) as Row, side));
   }
-  // Schemas the compiled decoder does not cover: whole rows from avsc, then picked.
+  // Schemas the compiled decoder does not cover: whole rows from avsc, then picked (own fields
+  // only, and set as own: a field named `constructor` or `__proto__` is data, not Object's).
+  const own = (full: Row, n: string): Value => (Object.hasOwn(full, n) ? (full[n] ?? null) : null);
   return decodeAvroDataContent(content, schema, what).map((full) => {
     const row: Row = {};
-    for (const n of p.fields) row[n] = full[n] ?? null;
-    p.side.forEach((n, j) => void (side[j] = full[n] ?? null));
+    for (const n of p.fields) Object.defineProperty(row, n, { value: own(full, n), enumerable: true, writable: true, configurable: true });
+    p.side.forEach((n, j) => void (side[j] = own(full, n)));
     return make(row, side);
   });
 }

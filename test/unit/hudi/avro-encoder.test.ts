@@ -93,7 +93,7 @@ test('compiled encoder writes the same bytes as avsc, with meta fields as side c
 });
 
 test('a projected decode equals the whole decode cut to the asked fields, with the side fields beside (property)', () => {
-  const names = [...SCHEMA.fields.map((f) => f.name), 'absent'];
+  const names = [...SCHEMA.fields.map((f) => f.name), 'absent', 'constructor', '__proto__'];
   // Both decoders: the compiled one, and avsc's for a schema it does not cover (a union of two types).
   const wide: TableSchema = { ...SCHEMA, fields: [...SCHEMA.fields, { name: 'either', type: ['null', 'string', 'long'] as never, default: null }] };
   fc.assert(
@@ -111,7 +111,7 @@ test('a projected decode equals the whole decode cut to the asked fields, with t
         const got = decodeAvroDataProjected(bytes, text, { fields, side }, (r, s) => ({ r, s: [...s] }));
         assert.deepStrictEqual(
           got,
-          whole.map((w) => ({ r: Object.fromEntries(fields.map((n) => [n, w[n] ?? null])), s: side.map((n) => w[n] ?? null) })),
+          whole.map((w) => ({ r: Object.fromEntries(fields.map((n) => [n, Object.hasOwn(w, n) ? w[n] : null])), s: side.map((n) => (Object.hasOwn(w, n) ? w[n] : null)) })),
         );
         for (const g of got) assert.deepEqual(Object.keys(g.r), fields);
       },
@@ -152,6 +152,10 @@ test('fields named like Object.prototype members are read from the row or side c
   const text = JSON.stringify(schema);
   const values = (rows: Row[]) => rows.map((r) => [Object.getOwnPropertyDescriptor(r, '__proto__')?.value, r.constructor, r.toString, r.a]);
   assert.deepEqual(values(decodeAvroDataContent(encodeAvroDataContent(schema, [own, { a: 'y' }]), text)), [[21, 'c1', null, 'x'], [null, null, null, 'y']]);
+  // In a nested record too.
+  const nested: TableSchema = { type: 'record', name: 'n', fields: [{ name: 'inner', type: { type: 'record', name: 'inner_t', fields: [{ name: 'constructor', type: opt('string'), default: null }, { name: 'b', type: 'long' }] } }] };
+  const nestedBack = decodeAvroDataContent(encodeAvroDataContent(nested, [{ inner: { b: 1 } }, { inner: { constructor: 'c2', b: 2 } }]), JSON.stringify(nested));
+  assert.deepEqual(nestedBack, [{ inner: { constructor: null, b: 1 } }, { inner: { constructor: 'c2', b: 2 } }]);
   // As side columns (how the writer passes the _hoodie_* fields), with no such columns given.
   assert.deepEqual(values(decodeAvroDataContent(encodeAvroDataContent(schema, [{ a: 'z' }], { toString: ['t'] }), text)), [[null, null, 't', 'z']]);
 });
