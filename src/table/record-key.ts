@@ -16,7 +16,6 @@ function keyPart(value: Value | undefined): string {
   return text === '' ? EMPTY_KEY : text;
 }
 
-/** SimpleKeyGenerator form for one field (`value`), ComplexKeyGenerator form for several (`f1:v1,f2:v2`). */
 /**
  * The order of record keys wherever cdc-lake orders them (base files, merges, query output):
  * UTF-16 code units, as JS `<` compares strings.
@@ -31,6 +30,7 @@ export function inKeyOrder(keys: readonly string[]): boolean {
   return true;
 }
 
+/** SimpleKeyGenerator form for one field (`value`), ComplexKeyGenerator form for several (`f1:v1,f2:v2`). */
 export function recordKey(row: Row, fields: readonly string[]): string {
   if (fields.length === 1) return keyPart(row[fields[0] as string]);
   return fields.map((f) => `${f}:${keyPart(row[f])}`).join(',');
