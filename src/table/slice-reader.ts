@@ -66,14 +66,12 @@ function str(v: unknown): string {
 }
 
 function toRecord(row: Row, orderingField: string, fallbackInstant: string): SliceRecord {
-  const commitTime = str(row._hoodie_commit_time) || fallbackInstant;
-  return {
-    key: str(row._hoodie_record_key),
-    ordering: row[orderingField] ?? null,
-    commitTime,
-    seqno: str(row._hoodie_commit_seqno),
-    row,
-  };
+  return sliceRecord(row, row._hoodie_record_key, row[orderingField], row._hoodie_commit_time, row._hoodie_commit_seqno, fallbackInstant);
+}
+
+/** A merge record of `row` from its key, ordering, commit time (else the block's instant) and seqno values. */
+function sliceRecord(row: Row, key: Value | undefined, ordering: Value | undefined, commitTime: Value | undefined, seqno: Value | undefined, fallbackInstant: string): SliceRecord {
+  return { key: str(key), ordering: ordering ?? null, commitTime: str(commitTime) || fallbackInstant, seqno: str(seqno), row };
 }
 
 /** Meta columns that hold one value per base file when one commit wrote it (file name, its instant, partition). */
@@ -223,7 +221,7 @@ export function* decodedBlocks(blocks: readonly InstantBlock[], orderingField: s
     if (block.type === 'AVRO_DATA' && projection !== undefined) {
       // Rows with the asked fields only; the merge's key, ordering, commit time and seqno beside them.
       fields = projection.fields;
-      const make = (row: Row, side: readonly Value[]): SliceRecord => ({ key: str(side[0]), ordering: side[1] ?? null, commitTime: str(side[2]) || instant, seqno: str(side[3]), row });
+      const make = (row: Row, side: readonly Value[]): SliceRecord => sliceRecord(row, side[0], side[1], side[2], side[3], instant);
       records = decodeAvroDataProjected(block.content, block.headers.SCHEMA ?? '', projection, make, `Avro data block of ${instant} in ${file.path}`);
     } else if (block.type === 'AVRO_DATA') {
       const what = `Avro data block of ${instant} in ${file.path}`;
