@@ -21,8 +21,13 @@ const F64_BYTES = new Uint8Array(F64.buffer);
 
 /** Growing output buffer with Avro primitive writers. */
 export class AvroSink {
-  buf: Buffer = Buffer.allocUnsafe(256 * 1024);
+  buf: Buffer;
   pos = 0;
+
+  /** `capacity`: the expected size, so a block whose size is known roughly is not grown by doubling. */
+  constructor(capacity = 256 * 1024) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -283,14 +288,22 @@ function fieldEncoders(fields: { name: string; type: Schema; default?: unknown }
 }
 
 /**
- * Top-level record encoder whose fields may come from side columns (`columns[name][i]`)
- * instead of the row, so callers add the `_hoodie_*` fields without copying rows.
+ * Encodes every row as one record, each preceded by its byte length as a big-endian int32
+ * (the framing of Hudi's Avro data blocks). A field's values may come from a side column
+ * (`columns[field position][row index]`) instead of the rows, so callers add the `_hoodie_*`
+ * fields without copying rows. A row outside the fast path (`Mismatch`) is handed to
+ * `fallback`, which writes its datum at the sink's position.
  */
-export type RowEncoder = (sink: AvroSink, row: { readonly [k: string]: Value }, i: number, columns: readonly (readonly Value[] | undefined)[]) => void;
+export type FramedEncoder = (
+  sink: AvroSink,
+  rows: readonly { readonly [k: string]: Value }[],
+  columns: readonly (readonly Value[] | undefined)[],
+  fallback: (sink: AvroSink, i: number) => void,
+) => void;
 
 export interface CompiledRecord {
   fieldNames: readonly string[];
-  encode: RowEncoder;
+  encodeFramed: FramedEncoder;
 }
 
 /** Like compileEncoder for a record schema; `columns` passed to `encode` are by field position. */
@@ -305,7 +318,7 @@ export function compileRecord(schema: Schema): CompiledRecord | undefined {
     const inner = o.namespace ?? (name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : undefined);
     const fields = fieldEncoders(o.fields, named, inner);
     self = recordEncode(fields);
-    return { fieldNames: fields.map((f) => f.name), encode: rowEncoder(fields) };
+    return { fieldNames: fields.map((f) => f.name), encodeFramed: framedEncoder(fields) };
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;
@@ -313,27 +326,50 @@ export function compileRecord(schema: Schema): CompiledRecord | undefined {
 }
 
 /**
- * The row encoder with the field names written in (`row.id`, not `row[name]`): every row has
- * the same shape, so each read stays monomorphic where a keyed read by name was megamorphic
- * (a third of a log block's encode time). Names that Object.prototype has (`constructor`,
- * `__proto__`) are read only as the row's own, so a row without them gets the default.
+ * The framed encoder, generated with the field names written in (`row.id`, not `row[name]`):
+ * every row has the same shape, so each read stays monomorphic where a keyed read by name was
+ * megamorphic (a third of a log block's encode time), and the loop over rows is inside the
+ * generated code, so the side columns are looked up once per block, not once per row. Names
+ * that Object.prototype has (`constructor`, `__proto__`) are read only as the row's own, so a
+ * row without them gets the default.
  */
-function rowEncoder(fields: readonly FieldEncoder[]): RowEncoder {
+function framedEncoder(fields: readonly FieldEncoder[]): FramedEncoder {
   const body = fields
     .map((f, k) => {
       const name = JSON.stringify(f.name);
       const read = f.name in Object.prototype ? `(Object.hasOwn(row, ${name}) ? row[${name}] : undefined)` : `row[${name}]`;
       const missing = f.hasDefault ? `x = f[${k}].def;` : 'throw MISMATCH;';
-      return `c = columns[${k}]; x = c === undefined ? ${read} : c[i]; if (x === undefined) ${missing} ${inlineEncode(f.type, k)}`;
+      return `x = c${k} === undefined ? ${read} : c${k}[i]; if (x === undefined) ${missing} ${inlineEncode(f.type, k)}`;
     })
     .join('\n');
   const encoders = fields.map((_f, k) => `const e${k} = f[${k}].enc;`).join(' ');
-  return new Function('f', 'MISMATCH', 'encodeLong', 'encodeInt', `${encoders} return function encodeRow(s, row, i, columns) { let c, x;\n${body}\n};`)(
-    fields,
-    MISMATCH,
-    encodeLong,
-    encodeInt,
-  ) as RowEncoder;
+  const columns = fields.map((_f, k) => `c${k} = columns[${k}]`).join(', ');
+  return new Function(
+    'f',
+    'Mismatch',
+    'MISMATCH',
+    'encodeLong',
+    'encodeInt',
+    `${encoders}
+return function encodeFramed(s, rows, columns, fallback) {
+  const ${columns};
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    s.ensure(4);
+    const at = s.pos;
+    s.pos = at + 4;
+    try {
+      let x;
+${body}
+    } catch (e) {
+      if (!(e instanceof Mismatch)) throw e;
+      s.pos = at + 4;
+      fallback(s, i);
+    }
+    s.buf.writeInt32BE(s.pos - at - 4, at);
+  }
+};`,
+  )(fields, Mismatch, MISMATCH, encodeLong, encodeInt) as FramedEncoder;
 }
 
 /** Generated code writing `x` of a field of type `type` (encoder `e<k>`): nullable primitives, the usual CDC column, inline. */

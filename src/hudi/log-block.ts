@@ -63,16 +63,10 @@ function encodeMap(m: LogBlockHeaders): Uint8Array[] {
 /** Encodes one complete block (append blocks of a file by concatenation). */
 export function encodeLogBlock(b: LogBlockInput): Uint8Array {
   const content = b.content ?? new Uint8Array(0);
-  const body = concat([
-    int32(b.formatVersion ?? LOG_FORMAT_VERSION),
-    int32(BLOCK_TYPES.indexOf(b.type)),
-    ...encodeMap(b.headers),
-    int64(content.length),
-    content,
-    ...encodeMap(b.footers ?? {}),
-  ]);
-  const blockSize = body.length + 8;
-  return concat([MAGIC, int64(blockSize), body, int64(blockSize + MAGIC.length)]);
+  const body = [int32(b.formatVersion ?? LOG_FORMAT_VERSION), int32(BLOCK_TYPES.indexOf(b.type)), ...encodeMap(b.headers), int64(content.length), content, ...encodeMap(b.footers ?? {})];
+  // The block size counts the body and the trailing length; one concat copies the content once.
+  const blockSize = body.reduce((n, p) => n + p.length, 0) + 8;
+  return concat([MAGIC, int64(blockSize), ...body, int64(blockSize + MAGIC.length)]);
 }
 
 /** Reads big-endian fields with bounds checks that name the file offset. */

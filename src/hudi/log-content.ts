@@ -8,7 +8,7 @@ import type { Row, TableSchema, Value } from '../table/schema.js';
 import { avroType, decodeDatum, encodeDatum, toPlain } from './avro-value.js';
 import { AvroSource, compileDecoder, compileProjection, type ProjectedDecode } from './avro-decoder.js';
 import { bySchemaText } from './avro-compile.js';
-import { AvroSink, Mismatch, compileRecord } from './avro-encoder.js';
+import { AvroSink, compileRecord, type CompiledRecord } from './avro-encoder.js';
 import { BLOCK_CONTENT_VERSION, type LogBlockHeaders } from './log-format.js';
 import { loadHudiSchema } from './schemas.js';
 import { concat, int32 } from './bytes.js';
@@ -92,35 +92,38 @@ export type SideColumns = Readonly<Record<string, readonly Value[]>>;
 export function encodeAvroDataContent(schema: string | TableSchema, rows: readonly Row[], columns: SideColumns = {}): Uint8Array {
   const key = typeof schema === 'string' ? schema : JSON.stringify(schema);
   const compiled = compiledRecord(key);
-  const sink = new AvroSink();
+  // Outside the compiled fast path: avsc encodes the row, or throws naming the field.
+  const viaAvsc = (sink: AvroSink, i: number): void => {
+    const full: Row = { ...(rows[i] as Row) };
+    for (const [name, values] of Object.entries(columns)) full[name] = values[i] ?? null;
+    sink.raw(encodeDatum(schemaType(key), full, `record ${i} of an Avro data block`));
+  };
+  const sink = new AvroSink(expectedBytes(compiled, rows.length));
   sink.int32BE(BLOCK_CONTENT_VERSION);
   sink.int32BE(rows.length);
-  // Own columns only: a field named `constructor` must not get Object's.
-  const byPos = compiled?.fieldNames.map((n) => (Object.hasOwn(columns, n) ? columns[n] : undefined)) ?? [];
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i] as Row;
-    sink.ensure(4);
-    const at = sink.pos;
-    sink.pos += 4;
-    let done = false;
-    if (compiled !== undefined) {
-      try {
-        compiled.encode(sink, row, i, byPos);
-        done = true;
-      } catch (e) {
-        if (!(e instanceof Mismatch)) throw e;
-        sink.pos = at + 4;
-      }
+  if (compiled === undefined) {
+    for (let i = 0; i < rows.length; i++) {
+      sink.ensure(4);
+      const at = sink.pos;
+      sink.pos += 4;
+      viaAvsc(sink, i);
+      sink.buf.writeInt32BE(sink.pos - at - 4, at);
     }
-    if (!done) {
-      // Outside the compiled fast path: avsc encodes it, or throws naming the field.
-      const full: Row = { ...row };
-      for (const [name, values] of Object.entries(columns)) full[name] = values[i] ?? null;
-      sink.raw(encodeDatum(schemaType(key), full, `record ${i} of an Avro data block`));
-    }
-    sink.buf.writeInt32BE(sink.pos - at - 4, at);
+  } else {
+    // Own columns only: a field named `constructor` must not get Object's.
+    const byPos = compiled.fieldNames.map((n) => (Object.hasOwn(columns, n) ? columns[n] : undefined));
+    compiled.encodeFramed(sink, rows, byPos, viaAvsc);
+    if (rows.length > 0) bytesPerRow.set(compiled, sink.pos / rows.length);
   }
   return sink.bytesView();
+}
+
+/** Bytes per record of the last block encoded with a schema: the next block's buffer is sized from it. */
+const bytesPerRow = new WeakMap<CompiledRecord, number>();
+
+function expectedBytes(compiled: CompiledRecord | undefined, rows: number): number {
+  const per = compiled === undefined ? undefined : bytesPerRow.get(compiled);
+  return per === undefined ? 256 * 1024 : Math.ceil(rows * per * 1.1) + 1024;
 }
 
 export function decodeAvroDataContent(content: Uint8Array, schema: string, what = 'Avro data block'): Row[] {
