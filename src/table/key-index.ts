@@ -5,35 +5,130 @@ import type { KeyState } from './write-plan.js';
  * group: the writer's source-order guard. A writer keeps one per file group it touched,
  * i.e. one entry per key of the table, for its whole life. So the states live in typed
  * arrays indexed by a slot, not as an object + BigInt per key: at millions of keys those
- * objects made every major GC mark millions more cells.
+ * objects made every major GC mark millions more cells. Keys that are the canonical text of
+ * an integer (most primary keys) find their slot in an open-addressing table of numbers: no
+ * key string is kept, and a lookup touches one table cell where a Map<string> lookup also
+ * read the stored key string (the index was a fifth of a 1M-row table write).
  */
 
 const INITIAL_SLOTS = 1024;
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
+/**
+ * The integer whose canonical decimal text is `s` (optional '-', no leading zeros, at most 15
+ * digits, so exact as a double), else NaN: "12" and "012" must stay different keys.
+ */
+export function canonicalInt(s: string): number {
+  const n = s.length;
+  const neg = n > 1 && s.charCodeAt(0) === 0x2d;
+  const first = neg ? 1 : 0;
+  const digits = n - first;
+  if (digits < 1 || digits > 15) return Number.NaN;
+  const lead = s.charCodeAt(first);
+  if (lead === 0x30 && (digits > 1 || neg)) return Number.NaN;
+  let v = 0;
+  for (let i = first; i < n; i++) {
+    const d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
+}
+
+/** Integer → slot, open addressing with linear probing; NaN marks an empty cell. */
+class IntSlots {
+  private keys: Float64Array;
+  private slots: Int32Array;
+  private used = 0;
+
+  constructor(capacity = INITIAL_SLOTS) {
+    this.keys = new Float64Array(capacity).fill(Number.NaN);
+    this.slots = new Int32Array(capacity);
+  }
+
+  /** The slot of `k`, or -1. */
+  get(k: number): number {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    for (let i = cell(k, mask); ; i = (i + 1) & mask) {
+      const x = keys[i] as number;
+      if (x === k) return this.slots[i] as number;
+      if (x !== x) return -1;
+    }
+  }
+
+  /** Adds `k` (absent) with `slot`. */
+  add(k: number, slot: number): void {
+    if ((this.used + 1) * 2 > this.keys.length) this.rehash(this.keys.length * 2);
+    this.place(k, slot);
+    this.used++;
+  }
+
+  copy(): IntSlots {
+    const out = new IntSlots(1);
+    out.keys = this.keys.slice();
+    out.slots = this.slots.slice();
+    out.used = this.used;
+    return out;
+  }
+
+  private place(k: number, slot: number): void {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let i = cell(k, mask);
+    while (keys[i] === keys[i]) i = (i + 1) & mask;
+    keys[i] = k;
+    this.slots[i] = slot;
+  }
+
+  private rehash(capacity: number): void {
+    const { keys, slots } = this;
+    this.keys = new Float64Array(capacity).fill(Number.NaN);
+    this.slots = new Int32Array(capacity);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as number;
+      if (k === k) this.place(k, slots[i] as number);
+    }
+  }
+}
+
+/** Table cell of integer `k`: both 32-bit halves mixed (Murmur3's finaliser), so sequential ids spread. */
+function cell(k: number, mask: number): number {
+  let h = (k >>> 0) ^ Math.imul(Math.floor(k / 4294967296) | 0, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) & mask;
+}
+
 export class FileGroupKeys {
-  private readonly slots = new Map<string, number>();
+  private ints = new IntSlots();
+  /** Keys that are not canonical integers. */
+  private named = new Map<string, number>();
+  private count = 0;
   private orderings = new Float64Array(INITIAL_SLOTS);
   private deletedFlags = new Uint8Array(INITIAL_SLOTS);
   /** Orderings beyond ±(2^53 - 1), which a double cannot hold exactly, by slot (NaN in `orderings`). */
-  private readonly wide = new Map<number, bigint>();
+  private wide = new Map<number, bigint>();
 
   get size(): number {
-    return this.slots.size;
+    return this.count;
   }
 
   get(key: string): KeyState | undefined {
-    const slot = this.slots.get(key);
-    if (slot === undefined) return undefined;
+    const n = canonicalInt(key);
+    const slot = n === n ? this.ints.get(n) : (this.named.get(key) ?? -1);
+    if (slot < 0) return undefined;
     return { ordering: this.orderingAt(slot), deleted: this.deletedFlags[slot] === 1 };
   }
 
   set(key: string, ordering: bigint, deleted: boolean): void {
-    let slot = this.slots.get(key);
-    if (slot === undefined) {
-      slot = this.slots.size;
+    const n = canonicalInt(key);
+    let slot = n === n ? this.ints.get(n) : (this.named.get(key) ?? -1);
+    if (slot < 0) {
+      slot = this.count++;
       if (slot === this.orderings.length) this.grow();
-      this.slots.set(key, slot);
+      if (n === n) this.ints.add(n, slot);
+      else this.named.set(key, slot);
     }
     if (ordering >= -MAX_EXACT && ordering <= MAX_EXACT) {
       this.orderings[slot] = Number(ordering);
@@ -48,7 +143,12 @@ export class FileGroupKeys {
   /** An independent copy (a new file group starts from the keys its bucket placeholder collected). */
   clone(): FileGroupKeys {
     const out = new FileGroupKeys();
-    for (const [key, slot] of this.slots) out.set(key, this.orderingAt(slot), this.deletedFlags[slot] === 1);
+    out.ints = this.ints.copy();
+    out.named = new Map(this.named);
+    out.count = this.count;
+    out.orderings = this.orderings.slice();
+    out.deletedFlags = this.deletedFlags.slice();
+    out.wide = new Map(this.wide);
     return out;
   }
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { FileGroupKeys } from '../../../src/table/key-index.js';
+import fc from 'fast-check';
+import { canonicalInt, FileGroupKeys } from '../../../src/table/key-index.js';
 
 test('keeps ordering and deleted per key, overwrites on set, and grows past its initial slots', () => {
   const keys = new FileGroupKeys();
@@ -38,4 +39,64 @@ test('clone is independent of the original', () => {
   assert.equal(keys.get('b'), undefined);
   assert.deepEqual(copy.get('w'), { ordering: 1n << 60n, deleted: true });
   assert.equal(copy.size, 3);
+});
+
+test('integer keys grow past the initial table: every key is found again, absent ones are not', () => {
+  const keys = new FileGroupKeys();
+  for (let i = -10_000; i < 10_000; i++) keys.set(String(i * 7919), BigInt(i), i % 3 === 0);
+  assert.equal(keys.size, 20_000);
+  for (let i = -10_000; i < 10_000; i++) assert.deepEqual(keys.get(String(i * 7919)), { ordering: BigInt(i), deleted: i % 3 === 0 });
+  for (let i = 1; i < 2000; i++) assert.equal(keys.get(String(i * 7919 + 1)), undefined);
+});
+
+test('canonicalInt reads only the canonical text of an integer', () => {
+  assert.equal(canonicalInt('0'), 0);
+  assert.equal(canonicalInt('12'), 12);
+  assert.equal(canonicalInt('-5'), -5);
+  assert.equal(canonicalInt('999999999999999'), 999999999999999);
+  assert.equal(canonicalInt('-999999999999999'), -999999999999999);
+  for (const s of ['', '-', '-0', '012', '00', '+1', ' 1', '1 ', '1e3', '1.0', '0x1', '1000000000000000', 'a1', '١']) assert.ok(Number.isNaN(canonicalInt(s)), s);
+});
+
+test('integer-like keys that are not canonical stay distinct from the integer', () => {
+  const keys = new FileGroupKeys();
+  keys.set('12', 1n, false);
+  keys.set('012', 2n, true);
+  keys.set('-0', 3n, false);
+  keys.set('0', 4n, false);
+  assert.deepEqual(keys.get('12'), { ordering: 1n, deleted: false });
+  assert.deepEqual(keys.get('012'), { ordering: 2n, deleted: true });
+  assert.deepEqual(keys.get('-0'), { ordering: 3n, deleted: false });
+  assert.deepEqual(keys.get('0'), { ordering: 4n, deleted: false });
+  assert.equal(keys.get('00'), undefined);
+  assert.equal(keys.size, 4);
+});
+
+test('behaves as a Map of key → state for any mix of keys, across growth and clones', () => {
+  const key = fc.oneof(
+    fc.integer({ min: -3000, max: 3000 }).map(String),
+    fc.constantFrom('0', '-0', '00', '007', '999999999999999', '-999999999999999', '1000000000000000', 'a', '', '__null__'),
+    fc.string({ maxLength: 4 }),
+  );
+  const op = fc.tuple(key, fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), fc.boolean());
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 3000, size: 'max' }), fc.nat(3000), (ops, cloneAt) => {
+      const keys = new FileGroupKeys();
+      const model = new Map<string, { ordering: bigint; deleted: boolean }>();
+      let copy: { keys: FileGroupKeys; model: Map<string, { ordering: bigint; deleted: boolean }> } | undefined;
+      ops.forEach(([k, ordering, deleted], i) => {
+        if (i === cloneAt) copy = { keys: keys.clone(), model: new Map(model) };
+        keys.set(k, ordering, deleted);
+        model.set(k, { ordering, deleted });
+      });
+      assert.equal(keys.size, model.size);
+      for (const [k, v] of model) assert.deepEqual(keys.get(k), v);
+      for (const [k] of ops) if (!model.has(`${k}x`)) assert.equal(keys.get(`${k}x`), undefined);
+      if (copy) {
+        assert.equal(copy.keys.size, copy.model.size);
+        for (const [k, v] of copy.model) assert.deepEqual(copy.keys.get(k), v);
+      }
+    }),
+    { numRuns: 200 },
+  );
 });
