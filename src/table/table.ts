@@ -207,14 +207,15 @@ export class HudiTable {
     result.skipped += req.mutations.length - latest.size;
 
     // Group by file group (partition + bucket) and apply the guard against stored state.
-    const groups = new Map<string, GroupWrite & { keys: FileGroupKeys }>();
+    // Keyed by bucket alone in a non-partitioned table (the usual case): no string per mutation.
+    const groups = new Map<string | number, GroupWrite & { keys: FileGroupKeys }>();
     const partitionType = this.config.partitionField === undefined ? undefined : schema.fields.find((f) => f.name === this.config.partitionField)?.type;
     this.sliceMemo = new Map();
     try {
     for (const [key, m] of latest) {
       const partition = this.config.partitionField === undefined ? '' : await this.partitionOf(key, m, partitionType);
       const bucket = bucketOf(key, this.config.recordKeyFields, this.config.buckets);
-      const gk = `${partition}\u0000${bucket}`;
+      const gk = partition === '' ? bucket : `${partition}\u0000${bucket}`;
       let g = groups.get(gk);
       if (g === undefined) {
         g = { partition, bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [], keys: await this.groupKeys(partition, bucket) };
