@@ -1,7 +1,7 @@
 import type { ObjectStore } from '../storage/object-store.js';
 import { writeBaseFile } from './base-file.js';
 import type { FileSlice } from './fs-view.js';
-import { mergeSlice, type SliceDelete, type SliceRecord } from './merge.js';
+import { applyDeletes, latestRecords, type SliceDelete, type SliceRecord } from './merge.js';
 import type { Row, TableSchema } from './schema.js';
 import { decodedBlocks, readSlice, sliceLogBlocks, type SliceReadOptions } from './slice-reader.js';
 import { toBig } from './table.js';
@@ -75,7 +75,8 @@ async function latestRows(store: ObjectStore, input: SliceCompactionInput): Prom
       yield* b.records;
     }
   }
-  const merged = mergeSlice(mergeSlice(records(), []).records.values(), logDeletes);
+  // The records are all folded (and the deletes gathered) before the deletes apply.
+  const merged = applyDeletes(latestRecords(records()), logDeletes);
   const deletes: [string, bigint][] = [];
   for (const [key, d] of merged.deletes) deletes.push([key, toBig(d.ordering)]);
   const kept = carryForward(carried, merged.records, deletes);

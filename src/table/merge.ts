@@ -74,10 +74,19 @@ function laterDelete(a: SliceDelete, b: SliceDelete): SliceDelete {
   return a.instant >= b.instant ? a : b;
 }
 
+/** A slice's latest record per key, with the deletes applied. */
 export function mergeSlice(records: Iterable<SliceRecord>, deletes: Iterable<SliceDelete>): MergedSlice {
-  const { records: latest, deletes: lastDelete } = latestLogState(records, deletes);
+  return applyDeletes(latestRecords(records), deletes);
+}
+
+/**
+ * The deletes applied to already-folded latest records (`latest` is updated in place): a
+ * caller that folds records as they are decoded (compaction) gathers the deletes meanwhile
+ * and applies them once the records are all in.
+ */
+export function applyDeletes(latest: Map<string, SliceRecord>, deletes: Iterable<SliceDelete>): MergedSlice {
   const remaining = new Map<string, SliceDelete>();
-  for (const [key, del] of lastDelete) {
+  for (const [key, del] of latestDeletes(deletes)) {
     const rec = latest.get(key);
     if (rec === undefined) remaining.set(key, del);
     else if (deleteApplies(del, rec)) {
@@ -107,7 +116,8 @@ export function mergeBaseWithLogs(
   logRecords: Iterable<SliceRecord>,
   logDeletes: Iterable<SliceDelete>,
 ): BaseLogMerge {
-  const { records: logLatest, deletes: lastDelete } = latestLogState(logRecords, logDeletes);
+  const logLatest = latestRecords(logRecords);
+  const lastDelete = latestDeletes(logDeletes);
   const sources: (number | SliceRecord)[] = [];
   const keys: string[] = [];
   // Base files cdc-lake writes hold their rows in key order: then walking them beside the sorted
@@ -159,16 +169,21 @@ function touchedKeys(records: ReadonlyMap<string, SliceRecord>, deletes: Readonl
   return out.sort(compareKeys);
 }
 
-function latestLogState(records: Iterable<SliceRecord>, deletes: Iterable<SliceDelete>): { records: Map<string, SliceRecord>; deletes: Map<string, SliceDelete> } {
+/** The latest record per key (`supersedes`). */
+export function latestRecords(records: Iterable<SliceRecord>): Map<string, SliceRecord> {
   const latest = new Map<string, SliceRecord>();
   for (const r of records) {
     const cur = latest.get(r.key);
     if (cur === undefined || supersedes(r, cur)) latest.set(r.key, r);
   }
+  return latest;
+}
+
+function latestDeletes(deletes: Iterable<SliceDelete>): Map<string, SliceDelete> {
   const lastDelete = new Map<string, SliceDelete>();
   for (const d of deletes) {
     const cur = lastDelete.get(d.key);
     lastDelete.set(d.key, cur === undefined ? d : laterDelete(d, cur));
   }
-  return { records: latest, deletes: lastDelete };
+  return lastDelete;
 }
