@@ -88,3 +88,20 @@ test('a crash at any storage call during compaction rolls back to the pre-compac
     }
   }
 });
+
+test('compaction builds the rows of winning log records wherever they sit in their blocks', async () => {
+  const dir = await tempDir('cdc-lake-compaction-', TMP);
+  const t = await HudiTable.create(new LocalStore(dir), BASE, CONFIG);
+  const ids = Array.from({ length: 40 }, (_x, i) => i + 1);
+  await t.commit({ schema, mutations: ids.map((id) => up(id, `v1-${id}`, 100 + id)) });
+  // One log block per file group with every key; then a later block that updates the first half
+  // and deletes a few, so the winners of the first log block sit behind losers in it.
+  await t.commit({ schema, mutations: ids.map((id) => up(id, `v2-${id}`, 200 + id)) });
+  await t.commit({ schema, mutations: [...ids.filter((id) => id <= 20).map((id) => up(id, `v3-${id}`, 300 + id)), del(33, 400), del(37, 401)] });
+  const before = names((await readSnapshot(t)).rows);
+  const expected = ids.filter((id) => id !== 33 && id !== 37).map((id) => `${id}:${id <= 20 ? 'v3' : 'v2'}-${id}`);
+  assert.deepEqual([...before].sort(), [...expected].sort());
+  await compact(t);
+  assert.deepEqual(names((await readSnapshot(t)).rows), before);
+  assert.deepEqual(names((await readSnapshot(t, { readOptimized: true })).rows), before);
+});
