@@ -306,7 +306,7 @@ export interface CompiledRecord {
   encodeFramed: FramedEncoder;
 }
 
-/** Like compileEncoder for a record schema; `columns` passed to `encode` are by field position. */
+/** Like compileEncoder for a record schema, as a framed encoder of many rows; `columns` passed to `encodeFramed` are by field position. */
 export function compileRecord(schema: Schema): CompiledRecord | undefined {
   try {
     const o = schema as { type?: unknown; name?: string; namespace?: string; fields?: { name: string; type: Schema; default?: unknown }[] };
