@@ -121,9 +121,12 @@ export function encodeAvroDataContent(schema: string | TableSchema, rows: readon
 /** Bytes per record of the last block encoded with a schema: the next block's buffer is sized from it. */
 const bytesPerRow = new WeakMap<CompiledRecord, number>();
 
+/** The guess is capped: a block of a few huge rows must not size the next block's buffer by their size. */
+const MAX_GUESS = 64 * 1024 * 1024;
+
 function expectedBytes(compiled: CompiledRecord | undefined, rows: number): number {
   const per = compiled === undefined ? undefined : bytesPerRow.get(compiled);
-  return per === undefined ? 256 * 1024 : Math.ceil(rows * per * 1.1) + 1024;
+  return per === undefined ? 256 * 1024 : Math.min(MAX_GUESS, Math.ceil(rows * per * 1.1) + 1024);
 }
 
 export function decodeAvroDataContent(content: Uint8Array, schema: string, what = 'Avro data block'): Row[] {

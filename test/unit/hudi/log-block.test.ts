@@ -342,3 +342,12 @@ test('Avro data blocks larger than the writer\'s initial buffer (growth path)', 
     assert.deepEqual(decodeAvroDataContent(content, JSON.stringify(schema)), rows);
   }
 });
+
+test('a block of huge rows does not size the next block of many small rows by its row size', () => {
+  const s = { type: 'record', name: 'r', fields: [{ name: 'id', type: 'long' }, { name: 'text', type: ['null', 'string'], default: null }] } as unknown as TableSchema;
+  encodeAvroDataContent(s, [{ id: 1, text: 'x'.repeat(8 * 1024 * 1024) }]);
+  const small = Array.from({ length: 10_000 }, (_x, i): Row => ({ id: i, text: null }));
+  const content = encodeAvroDataContent(s, small);
+  assert.ok(content.buffer.byteLength <= 64 * 1024 * 1024, `buffer of ${content.buffer.byteLength} bytes for ${content.length} bytes of content`);
+  assert.deepEqual(decodeAvroDataContent(content, JSON.stringify(s)), small);
+});
