@@ -392,7 +392,7 @@ function inlineEncode(type: Schema, k: number): string {
 }
 
 function recordEncode(fields: FieldEncoder[]): Encode {
-  // As in rowEncoder: names Object.prototype has are read only as the record's own.
+  // As in framedEncoder: names Object.prototype has are read only as the record's own.
   const ownOnly = fields.map((f) => f.name in Object.prototype);
   return (s, v) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw MISMATCH;
