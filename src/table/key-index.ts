@@ -115,15 +115,14 @@ export class FileGroupKeys {
   }
 
   get(key: string): KeyState | undefined {
-    const n = canonicalInt(key);
-    const slot = n === n ? this.ints.get(n) : (this.named.get(key) ?? -1);
+    const slot = this.slotOf(key, canonicalInt(key));
     if (slot < 0) return undefined;
     return { ordering: this.orderingAt(slot), deleted: this.deletedFlags[slot] === 1 };
   }
 
   set(key: string, ordering: bigint, deleted: boolean): void {
     const n = canonicalInt(key);
-    let slot = n === n ? this.ints.get(n) : (this.named.get(key) ?? -1);
+    let slot = this.slotOf(key, n);
     if (slot < 0) {
       slot = this.count++;
       if (slot === this.orderings.length) this.grow();
@@ -150,6 +149,11 @@ export class FileGroupKeys {
     out.deletedFlags = this.deletedFlags.slice();
     out.wide = new Map(this.wide);
     return out;
+  }
+
+  /** The slot of `key` (`n`: its canonicalInt), or -1. */
+  private slotOf(key: string, n: number): number {
+    return n === n ? this.ints.get(n) : (this.named.get(key) ?? -1);
   }
 
   private orderingAt(slot: number): bigint {
