@@ -54,9 +54,10 @@ function javaStringHash(s: string): number {
 
 /** `BucketIdentifier.getBucketId`: `List<String>.hashCode() & Integer.MAX_VALUE % numBuckets` over the key values. */
 export function bucketOf(key: string, fields: readonly string[], numBuckets: number): number {
-  // One key field (the usual case): the list's hash without splitting the key into a list.
-  let h = fields.length === 1 ? (31 + javaStringHash(key)) | 0 : 1;
-  if (fields.length !== 1) for (const part of recordKeyParts(key, fields)) h = (Math.imul(31, h) + javaStringHash(part)) | 0;
+  let h = 1;
+  // One key field (the usual case): the one-element list's hash without making the list.
+  if (fields.length === 1) h = (31 + javaStringHash(key)) | 0;
+  else for (const part of recordKeyParts(key, fields)) h = (Math.imul(31, h) + javaStringHash(part)) | 0;
   return (h & 0x7fffffff) % numBuckets;
 }
 
