@@ -17,7 +17,7 @@ import { bucketFileIdPrefix, bucketOf, bucketOfFileId, recordKey } from './recor
 import { evolveSchema } from './schema-evolution.js';
 import type { Row, TableSchema, Value } from './schema.js';
 import { readMergedSlice } from './slice-reader.js';
-import { InstantConflict, Timeline, joinPath } from './timeline.js';
+import { InstantConflict, Timeline, joinPath, readFenceClaims, type TimelineInstant } from './timeline.js';
 import { applies, fillUnavailable, latestPerKey, writtenOrdering, type Mutation } from './write-plan.js';
 import { FileGroupKeys } from './key-index.js';
 import { rollbackInstant } from './rollback.js';
@@ -163,7 +163,12 @@ export class HudiTable {
 
   // --- recovery -----------------------------------------------------------
 
-  /** Rolls back every incomplete instant so no reader ever sees partial data; done once before the first write. */
+  /**
+   * Settles every incomplete instant before the first write, so no reader ever sees partial
+   * data: one whose writer claimed the fence for it is complete in all but its completed
+   * file and is rolled forward; the others are fenced out (their writers can no longer
+   * complete them) and rolled back. Returns the instants rolled back.
+   */
   async recover(): Promise<string[]> {
     if (this.config.tableVersion !== 6 || this.config.tableType !== 'MERGE_ON_READ') {
       // Reading other versions is refused by the reader; writing would corrupt them.
@@ -171,11 +176,24 @@ export class HudiTable {
     }
     const pending = this.timeline.pending();
     const rolledBack: string[] = [];
-    for (const p of pending) {
-      await rollbackInstant(this, p, this.clock.next());
-      rolledBack.push(p.timestamp);
+    if (pending.length > 0) {
+      const claims = new Map((await readFenceClaims(this.store, this.base)).map((c) => [c.instant, c]));
+      const failed: TimelineInstant[] = [];
+      for (const p of pending) {
+        const claim = claims.get(p.timestamp);
+        if (claim?.content === undefined || claim.action !== p.action) failed.push(p);
+        else {
+          await this.timeline.rollForward(p, claim.content);
+          await this.removeMarkers(p.timestamp);
+        }
+      }
+      if (failed.length > 0) await this.timeline.fenceOut(this.clock.next(), failed.map((p) => p.timestamp));
+      for (const p of failed) {
+        await rollbackInstant(this, p, this.clock.next());
+        rolledBack.push(p.timestamp);
+      }
+      await this.refresh();
     }
-    if (rolledBack.length > 0) await this.refresh();
     this.recovered = true;
     return rolledBack;
   }

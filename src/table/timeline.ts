@@ -17,7 +17,11 @@ export const TIMELINE_DIR = '.hoodie';
 /**
  * Writer fencing (design brief §3.4): before completing an instant a writer claims the
  * next number in this folder with create-if-absent. A writer whose view of the table is
- * stale (a zombie after a rebalance) claims a number that exists and is refused.
+ * stale (a zombie after a rebalance) claims a number that exists and is refused. The
+ * claim is the commit point: it holds the completed file's content, so a writer that
+ * stops between its claim and the completed file is rolled forward by the next one
+ * (`HudiTable.recover`), never rolled back under it; and the next one claims a number
+ * before rolling back an unclaimed instant, so its writer can no longer complete it.
  */
 export const FENCE_DIR = '.hoodie/.aux/cdc-lake/fence';
 const FENCE_DIGITS = 20;
@@ -76,13 +80,11 @@ export class Timeline {
     return new Timeline(store, base, collapse(parsed), Math.max(0, ...last));
   }
 
-  /** Claims the next fence number; fails when another writer completed an instant since this timeline was read. */
-  private async claimFence(timestamp: string, writer: string | undefined): Promise<void> {
+  /** Claims the next fence number; fails when another writer claimed one since this timeline was read. */
+  private async claimFence(claim: ClaimText): Promise<void> {
     const next = this.fence + 1;
     const key = joinPath(this.base, FENCE_DIR, String(next).padStart(FENCE_DIGITS, '0'));
-    // The claim names its writer when the commit does: who held the table at each instant.
-    const claim = writer === undefined ? timestamp : JSON.stringify({ instant: timestamp, writer });
-    if (!(await this.store.createIfAbsent(key, claim))) throw new InstantConflict(key);
+    if (!(await this.store.createIfAbsent(key, JSON.stringify(claim)))) throw new InstantConflict(key);
     this.fence = next;
     // Keep the folder small: only the newest claims matter.
     if (next > 64) await this.store.delete(joinPath(this.base, FENCE_DIR, String(next - 64).padStart(FENCE_DIGITS, '0')));
@@ -155,9 +157,29 @@ export class Timeline {
   async complete(timestamp: string, action: Action, content: Uint8Array | string): Promise<Instant> {
     const i: Instant = { timestamp, action, state: 'completed' };
     const path = this.instantPath(i);
-    await this.claimFence(timestamp, writerOf(content));
+    // The claim names its writer when the commit does: who held the table at each instant.
+    const writer = writerOf(content);
+    const body = typeof content === 'string' ? { text: content } : { base64: Buffer.from(content).toString('base64') };
+    await this.claimFence({ instant: timestamp, ...(writer === undefined ? {} : { writer }), action, ...body });
     if (!(await this.store.createIfAbsent(path, content))) throw new InstantConflict(path);
     return i;
+  }
+
+  /**
+   * Completes a pending instant whose writer claimed the fence for it but stopped before
+   * writing the completed file (its data files were durable before the claim), with the
+   * claim's content; a writer that wrote the file meanwhile wrote the same bytes.
+   */
+  async rollForward(pending: Instant, content: Uint8Array): Promise<void> {
+    await this.store.createIfAbsent(this.instantPath({ ...pending, state: 'completed' }), content);
+  }
+
+  /**
+   * Claims the next fence number before `rollbackTime` rolls back `pending` instants, so
+   * their writers (alive but stalled, or racing this one) can no longer complete them.
+   */
+  async fenceOut(rollbackTime: string, pending: string[]): Promise<void> {
+    await this.claimFence({ instant: rollbackTime, rollsBack: pending });
   }
 
   /** Removes the requested/inflight files of an instant that was rolled back. */
@@ -180,20 +202,48 @@ export function writerOf(content: Uint8Array | string): string | undefined {
   }
 }
 
-/** The fence claims still kept (the newest 64): number, instant and writer, oldest first. */
-export async function readFenceClaims(store: ObjectStore, base: string): Promise<Array<{ fence: number; instant: string; writer?: string }>> {
+/** What a fence file holds (JSON); claims of earlier versions were the bare instant time or `{instant, writer}`. */
+interface ClaimText {
+  instant: string;
+  writer?: string;
+  action?: Action;
+  /** The completed file's content: `text`, or `base64` for binary (Avro) metadata. */
+  text?: string;
+  base64?: string;
+  /** A rollback's claim: the instants it rolls back. */
+  rollsBack?: string[];
+}
+
+export interface FenceClaim {
+  fence: number;
+  instant: string;
+  writer?: string;
+  action?: Action;
+  /** The completed file's content, for claims that carry it. */
+  content?: Uint8Array;
+  rollsBack?: string[];
+}
+
+/** The fence claims still kept (the newest 64), oldest first. */
+export async function readFenceClaims(store: ObjectStore, base: string): Promise<FenceClaim[]> {
   const { files } = await store.listDir(joinPath(base, FENCE_DIR));
-  const out: Array<{ fence: number; instant: string; writer?: string }> = [];
-  for (const f of files) {
+  const read = files.map(async (f): Promise<FenceClaim | undefined> => {
     const fence = Number(f.key.slice(f.key.lastIndexOf('/') + 1));
-    if (!Number.isSafeInteger(fence)) continue;
+    if (!Number.isSafeInteger(fence)) return undefined;
     const text = Buffer.from(await store.get(f.key)).toString('utf8');
-    if (text.startsWith('{')) {
-      const c = JSON.parse(text) as { instant?: unknown; writer?: unknown };
-      out.push({ fence, instant: String(c.instant), ...(typeof c.writer === 'string' ? { writer: c.writer } : {}) });
-    } else out.push({ fence, instant: text });
-  }
-  return out.sort((a, b) => a.fence - b.fence);
+    if (!text.startsWith('{')) return { fence, instant: text };
+    const c = JSON.parse(text) as ClaimText;
+    const content = c.text !== undefined ? Buffer.from(c.text) : c.base64 !== undefined ? Buffer.from(c.base64, 'base64') : undefined;
+    return {
+      fence,
+      instant: String(c.instant),
+      ...(typeof c.writer === 'string' ? { writer: c.writer } : {}),
+      ...(c.action === undefined ? {} : { action: c.action }),
+      ...(content === undefined ? {} : { content }),
+      ...(Array.isArray(c.rollsBack) ? { rollsBack: c.rollsBack } : {}),
+    };
+  });
+  return (await Promise.all(read)).filter((c) => c !== undefined).sort((a, b) => a.fence - b.fence);
 }
 
 export function joinPath(...parts: string[]): string {

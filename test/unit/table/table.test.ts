@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { LocalStore } from '../../../src/storage/local-store.js';
 import { HudiTable } from '../../../src/table/table.js';
+import { decodeTimelineAvro } from '../../../src/hudi/timeline-avro.js';
 import { readChanges, readIncremental, readSnapshot } from '../../../src/table/reader.js';
 import type { TableSchema } from '../../../src/table/schema.js';
 import type { Mutation } from '../../../src/table/write-plan.js';
@@ -73,6 +74,93 @@ test('a writer with a stale view (a zombie) cannot complete a commit', async () 
   assert.equal((await next.recover()).length, 1);
   await next.commit({ schema, mutations: [up(4, 'd', 13, 'c')] });
   assert.deepEqual(names((await readSnapshot(next)).rows), ['1:a', '2:b', '4:d']);
+});
+
+/** A store that stops one writer's first mutating call matching `at` until released (a SIGSTOP there). */
+class FreezingStore extends LocalStore {
+  private frozen: { at: (op: string, key: string) => boolean; reached: () => void; thawed: Promise<void> } | undefined;
+
+  freeze(at: (op: string, key: string) => boolean): { reached: Promise<void>; thaw: () => void } {
+    let reached!: () => void;
+    let thaw!: () => void;
+    const hit = new Promise<void>((r) => (reached = r));
+    this.frozen = { at, reached, thawed: new Promise<void>((r) => (thaw = r)) };
+    return { reached: hit, thaw };
+  }
+
+  private async gate(op: string, key: string): Promise<void> {
+    const f = this.frozen;
+    if (f === undefined || !f.at(op, key)) return;
+    this.frozen = undefined;
+    f.reached();
+    await f.thawed;
+  }
+
+  override async createIfAbsent(key: string, data: Uint8Array | string): Promise<boolean> {
+    await this.gate('createIfAbsent', key);
+    return super.createIfAbsent(key, data);
+  }
+
+  override async delete(key: string): Promise<void> {
+    await this.gate('delete', key);
+    return super.delete(key);
+  }
+}
+
+/** Instants that are both completed and named by a completed rollback (readers would miss their files). */
+async function completedButRolledBack(t: HudiTable): Promise<string[]> {
+  await t.refresh();
+  const rollbacks = t.timeline.instants.filter((i) => i.action === 'rollback' && i.state === 'completed');
+  const rolledBack = new Set<string>();
+  for (const r of rollbacks) for (const c of decodeTimelineAvro('HoodieRollbackMetadata', await t.store.get(t.timeline.instantPath(r))).commitsRollback) rolledBack.add(c);
+  return t.timeline.completed().filter((i) => rolledBack.has(i.timestamp)).map((i) => i.timestamp);
+}
+
+test('a writer stopped between its fence claim and its completed file is rolled forward by the next, never rolled back', async () => {
+  const dir = await tempDir('cdc-lake-table-');
+  const t = await HudiTable.create(new LocalStore(dir), 'shop/customers', { ...CONFIG, buckets: 1 });
+  await t.commit({ schema, mutations: [up(1, 'a', 10, 'c')] });
+  const frozenStore = new FreezingStore(dir);
+  const zombie = await HudiTable.open(frozenStore, 'shop/customers');
+  const stop = frozenStore.freeze((op, key) => op === 'createIfAbsent' && key.endsWith('.deltacommit'));
+  const zombieCommit = zombie.commit({ schema, mutations: [up(2, 'z', 11, 'c')] });
+  await stop.reached; // its fence is claimed; the completed file is not written
+  const next = await HudiTable.open(t.store, 'shop/customers');
+  assert.deepEqual(names((await readSnapshot(next)).rows), ['1:a'], 'the claimed instant is not visible before it is rolled forward');
+  assert.deepEqual(await next.recover(), [], 'nothing is rolled back');
+  await next.commit({ schema, mutations: [up(3, 'c', 12, 'c')] });
+  stop.thaw();
+  // The zombie's completed file exists already (the next writer wrote it): the zombie learns it lost the table.
+  await assert.rejects(zombieCommit, { name: 'InstantConflict' });
+  const reader = await HudiTable.open(t.store, 'shop/customers');
+  assert.deepEqual(names((await readSnapshot(reader)).rows), ['1:a', '2:z', '3:c']);
+  assert.deepEqual(await completedButRolledBack(reader), []);
+  assert.deepEqual(await t.store.list('shop/customers/.hoodie/.temp/'), [], 'the rolled-forward instant\'s markers are gone');
+});
+
+test('a writer stalled before its fence claim cannot complete an instant the next writer is rolling back', async () => {
+  const dir = await tempDir('cdc-lake-table-');
+  const t = await HudiTable.create(new LocalStore(dir), 'shop/customers', { ...CONFIG, buckets: 1 });
+  await t.commit({ schema, mutations: [up(1, 'a', 10, 'c')] });
+  const zombieStore = new FreezingStore(dir);
+  const zombie = await HudiTable.open(zombieStore, 'shop/customers');
+  const zombieStop = zombieStore.freeze((op, key) => op === 'createIfAbsent' && key.includes('/fence/'));
+  const zombieCommit = zombie.commit({ schema, mutations: [up(1, 'zombie', 20)] });
+  await zombieStop.reached; // its log file is written, its fence not claimed
+  // The next writer stops in the middle of rolling the zombie's instant back; the zombie wakes then.
+  const nextStore = new FreezingStore(dir);
+  const next = await HudiTable.open(nextStore, 'shop/customers');
+  const nextStop = nextStore.freeze((op, key) => op === 'delete' && key.includes('.log.'));
+  const recovering = next.recover();
+  await nextStop.reached;
+  zombieStop.thaw();
+  await assert.rejects(zombieCommit, { name: 'InstantConflict' }, 'the zombie cannot complete the instant being rolled back');
+  nextStop.thaw();
+  assert.equal((await recovering).length, 1);
+  await next.commit({ schema, mutations: [up(3, 'c', 12, 'c')] });
+  const reader = await HudiTable.open(t.store, 'shop/customers');
+  assert.deepEqual(names((await readSnapshot(reader)).rows), ['1:a', '3:c']);
+  assert.deepEqual(await completedButRolledBack(reader), []);
 });
 
 test('refresh works on a table with no commit yet', async () => {
