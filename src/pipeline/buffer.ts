@@ -181,6 +181,8 @@ export class BufferSet {
   private readonly open = new Map<string, OpenBatch>();
   private total = 0;
   private readonly paused = new Set<SplitId>();
+  /** Went over the memory budget and not yet back under resumeRatio × budget. */
+  private overBudget = false;
   private readonly resumeRatio: number;
   private readonly trackTx: boolean;
   /** `topic:partition` ids per topic, by partition: built once, not per record. */
@@ -430,23 +432,25 @@ export class BufferSet {
   }
 
   /**
-   * Back-pressure for the source: over the budget pause all `active` splits; at or
-   * below resumeRatio × budget resume what this buffer paused. Returns only changes.
+   * Back-pressure for the source. Over the budget every `active` split pauses until the
+   * buffers are back at resumeRatio × budget. And a table whose batch reached its row or
+   * byte limit but cannot be flushed now (`waiting`: its maintenance runs) pauses the
+   * splits it reads, so it does not grow past its limits meanwhile. Returns only changes.
    */
-  backpressure(active: Iterable<SplitId>): { pause: SplitId[]; resume: SplitId[] } {
-    const pause: SplitId[] = [];
-    const resume: SplitId[] = [];
-    if (this.total > this.limits.memoryBudgetBytes) {
-      for (const s of active) {
-        if (!this.paused.has(s)) {
-          this.paused.add(s);
-          pause.push(s);
-        }
-      }
-    } else if (this.total <= this.limits.memoryBudgetBytes * this.resumeRatio && this.paused.size > 0) {
-      resume.push(...this.paused);
-      this.paused.clear();
+  backpressure(active: Iterable<SplitId>, waiting: Iterable<string> = []): { pause: SplitId[]; resume: SplitId[] } {
+    if (this.total > this.limits.memoryBudgetBytes) this.overBudget = true;
+    else if (this.total <= this.limits.memoryBudgetBytes * this.resumeRatio) this.overBudget = false;
+    const live = new Set(active);
+    const want = new Set<SplitId>(this.overBudget ? live : []);
+    for (const t of waiting) {
+      const b = this.open.get(t);
+      if (b === undefined || (b.keyed.size + b.keyless.length < this.limits.maxRows && b.bytes < this.limits.maxBytes)) continue;
+      for (const s of b.splits.keys()) if (live.has(s)) want.add(s);
     }
+    const pause = [...want].filter((s) => !this.paused.has(s));
+    const resume = [...this.paused].filter((s) => !want.has(s));
+    for (const s of pause) this.paused.add(s);
+    for (const s of resume) this.paused.delete(s);
     return { pause, resume };
   }
 }

@@ -168,7 +168,6 @@ export class Pipeline {
         await this.serial(async () => {
           await this.consume(batch);
           await this.flushDue(source);
-          this.backpressure(source, batch.split);
         });
         if (this.failure !== undefined) throw this.failure;
         arm();
@@ -206,10 +205,13 @@ export class Pipeline {
     return next;
   }
 
-  /** Over the memory budget the source pauses instead of the buffers growing (design brief §3.6). */
-  private backpressure(source: Source, split: SplitId): void {
-    if (!this.metadataSplits.has(split)) this.activeSplits.add(split);
-    const { pause, resume } = this.buffers.backpressure(this.activeSplits);
+  /**
+   * Over the memory budget the source pauses instead of the buffers growing (design brief
+   * §3.6); so do the splits of a table whose full batch waits for its maintenance.
+   * Re-evaluated after every flush, which is what frees memory and lets them resume.
+   */
+  private backpressure(source: Source): void {
+    const { pause, resume } = this.buffers.backpressure(this.activeSplits, this.deferredSince.keys());
     if (pause.length > 0) source.pause(pause);
     if (resume.length > 0) source.resume(resume);
     for (const s of pause) this.paused.add(s);
@@ -348,6 +350,8 @@ export class Pipeline {
         }
       }
     }
+    // Back-pressure may pause the split (not one of transaction metadata: holding rows waits on those).
+    if (!this.metadataSplits.has(batch.split)) this.activeSplits.add(batch.split);
   }
 
   private buffer(event: ChangeEvent, rec: KafkaRecordIn, split: SplitId, now: number): void {
@@ -402,6 +406,7 @@ export class Pipeline {
       }
       await this.flush(table, source);
     }
+    if (source !== undefined) this.backpressure(source);
   }
 
   async flushAll(source?: Source): Promise<void> {

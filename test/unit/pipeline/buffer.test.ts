@@ -115,6 +115,33 @@ test('global memory budget: pause over budget, largest batches due, resume below
   assert.deepEqual(b.backpressure(['topic:0', 'topic:1']), { pause: [], resume: ['topic:0', 'topic:1'] });
 });
 
+test('a full batch that waits (its table is in maintenance) pauses only the splits it reads, until it is taken', () => {
+  const b = new BufferSet({ ...limits, maxRows: 2 });
+  const split = (p: number): string => `topic:${p}`;
+  b.add(ev(1, 1n, 'u', { table: 'a.busy', partition: 0 }), 10, 0);
+  b.add(ev(1, 1n, 'u', { table: 'a.other', partition: 2 }), 10, 0);
+  const active = [split(0), split(1), split(2)];
+  assert.deepEqual(b.backpressure(active, ['a.busy']), { pause: [], resume: [] }, 'below its limits a waiting batch keeps reading');
+  b.add(ev(2, 2n, 'u', { table: 'a.busy', partition: 1 }), 10, 0);
+  assert.deepEqual(b.backpressure(active, []), { pause: [], resume: [] }, 'a full batch that can flush pauses nothing');
+  assert.deepEqual(b.backpressure(active, ['a.busy']), { pause: [split(0), split(1)], resume: [] });
+  assert.deepEqual(b.backpressure(active, ['a.busy']), { pause: [], resume: [] }, 'only changes are reported');
+  b.take('a.busy');
+  assert.deepEqual(b.backpressure(active, ['a.busy']), { pause: [], resume: [split(0), split(1)] });
+});
+
+test('the memory budget and a waiting batch pause together; each lifts only its own', () => {
+  const b = new BufferSet({ ...limits, maxRows: 2, memoryBudgetBytes: 1000, resumeRatio: 0.5 });
+  b.add(ev(1, 1n, 'u', { table: 'a.busy', partition: 0 }), 10, 0);
+  b.add(ev(2, 2n, 'u', { table: 'a.busy', partition: 0 }), 10, 0);
+  b.add(ev(1, 1n, 'u', { table: 'a.big', partition: 1 }), 990, 0);
+  assert.deepEqual(b.backpressure(['topic:0', 'topic:1'], ['a.busy']), { pause: ['topic:0', 'topic:1'], resume: [] });
+  b.take('a.big');
+  assert.deepEqual(b.backpressure(['topic:0', 'topic:1'], ['a.busy']), { pause: [], resume: ['topic:1'] }, "the waiting table's split stays paused");
+  b.take('a.busy');
+  assert.deepEqual(b.backpressure(['topic:0', 'topic:1'], []), { pause: [], resume: ['topic:0'] });
+});
+
 test('property: the batch holds, per key, the event with the highest ordering (first on ties)', () => {
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 20 })), { maxLength: 60 }), (pairs) => {

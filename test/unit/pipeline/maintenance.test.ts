@@ -11,6 +11,7 @@ import { lakeStore } from '../../../src/pipeline/lake.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import type { ObjectStore } from '../../../src/storage/object-store.js';
 import type { RecordBatch } from '../../../src/source/record.js';
+import type { Source } from '../../../src/source/source.js';
 import { tempDir } from '../../support/temp.js';
 
 const offsets = new Map<string, bigint>();
@@ -87,4 +88,51 @@ for (const compactionThread of [false, true]) test(`compaction of one table runs
   assert.equal(pauses.length, 1);
   assert.ok((pauses[0] as number) > 0, 'the pause is measured');
   await pipeline.flushAll();
+});
+
+test("a table's full batch waiting for its compaction pauses its splits (it does not grow past its limits) and resumes after the flush", { timeout: 30_000 }, async () => {
+  const dir = await tempDir('cdc-lake-maint-');
+  const config = parseConfig(
+    { lake: { uri: dir }, buffer: { maxRows: 3, maxAgeMs: 600_000 }, tables: { defaults: { buckets: 1, compaction: { everyDeltaCommits: 2 } } }, log: { level: 'silent' } },
+    {},
+  );
+  const real = lakeStore(config.lake);
+  let slow = false;
+  const store: ObjectStore = Object.assign(Object.create(real) as ObjectStore, {
+    createIfAbsent: async (key: string, data: Uint8Array | string) => {
+      if (slow && key.endsWith('.parquet')) await sleep(1000);
+      return real.createIfAbsent(key, data);
+    },
+  });
+  const log: string[] = [];
+  const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const pipeline = new Pipeline({
+    store,
+    config,
+    logger,
+    events: { onCommit: (_t, _i, rows) => log.push(`commit ${rows}`), onMaintenance: () => log.push('compacted') },
+  });
+  let resumed: () => void = () => undefined;
+  const split = 'srv.s.p:0';
+  const source: Source = {
+    open: async () => undefined,
+    async *batches() {
+      yield batch('p', [1, 2, 3], 'c');
+      slow = true;
+      yield batch('p', [1, 2, 3], 'u'); // second deltacommit: the compaction starts
+      yield batch('p', [4, 5, 6], 'c'); // a full batch that must wait for it
+      await new Promise<void>((r) => (resumed = r));
+      yield batch('p', [7], 'c');
+    },
+    pause: (splits) => log.push(`pause ${splits.join(',')}`),
+    resume: (splits) => {
+      log.push(`resume ${splits.join(',')}`);
+      if (splits.includes(split)) resumed();
+    },
+    commitOffsets: async () => undefined,
+    close: async () => undefined,
+  };
+  await pipeline.run(source, { tickMs: 100 });
+  // (the last two deltacommits start the next compaction, which the run's end waits for)
+  assert.deepEqual(log, ['commit 3', 'commit 3', `pause ${split}`, 'compacted', 'commit 3', `resume ${split}`, 'commit 1', 'compacted']);
 });
