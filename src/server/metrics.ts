@@ -63,6 +63,6 @@ export function createMetrics(opts: { defaultMetrics?: boolean; prefix?: string 
     transactionHeldRows: new Gauge({ name: `${p}transaction_held_rows`, help: 'Rows held back by the last flush until their source transaction is complete', labelNames: ['table'], registers }),
     transactionHolds: new Counter({ name: `${p}transaction_holds_total`, help: 'Flushes that held rows back until their source transaction is complete', labelNames: ['table'], registers }),
     lastCommitTime: new Gauge({ name: `${p}last_commit_timestamp_seconds`, help: 'Unix time of the last completed instant', labelNames: ['table'], registers }),
-    pausedPartitions: new Gauge({ name: `${p}paused_partitions`, help: 'Partitions paused by the memory budget', registers }),
+    pausedPartitions: new Gauge({ name: `${p}paused_partitions`, help: 'Partitions paused by the memory budget or by a full batch that waits for maintenance of its table', registers }),
   };
 }
