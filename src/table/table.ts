@@ -187,9 +187,10 @@ export class HudiTable {
           await this.removeMarkers(p.timestamp);
         }
       }
-      if (failed.length > 0) await this.timeline.fenceOut(this.clock.next(), failed.map((p) => p.timestamp));
-      for (const p of failed) {
-        await rollbackInstant(this, p, this.clock.next());
+      const rollbackTimes = failed.map(() => this.clock.next());
+      if (failed.length > 0) await this.timeline.fenceOut(rollbackTimes[0] as string, failed.map((p) => p.timestamp));
+      for (const [i, p] of failed.entries()) {
+        await rollbackInstant(this, p, rollbackTimes[i] as string);
         rolledBack.push(p.timestamp);
       }
       await this.refresh();

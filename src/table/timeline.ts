@@ -175,8 +175,9 @@ export class Timeline {
   }
 
   /**
-   * Claims the next fence number before `rollbackTime` rolls back `pending` instants, so
-   * their writers (alive but stalled, or racing this one) can no longer complete them.
+   * Claims the next fence number before the rollbacks of `pending` instants (the first at
+   * `rollbackTime`) delete their files, so their writers (alive but stalled, or racing this
+   * one) can no longer complete them.
    */
   async fenceOut(rollbackTime: string, pending: string[]): Promise<void> {
     await this.claimFence({ instant: rollbackTime, rollsBack: pending });
