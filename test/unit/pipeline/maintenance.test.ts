@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseConfig } from '../../../src/config/index.js';
+import type { Logger } from 'pino';
+import { parseConfig, type Config } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/logging.js';
 import { lakeStore } from '../../../src/pipeline/lake.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
@@ -35,7 +36,8 @@ function batch(table: string, ids: number[], op: 'c' | 'u'): RecordBatch {
   return { split: `${topic}:0`, records, nextOffset: offsets.get(topic) as bigint };
 }
 
-for (const compactionThread of [false, true]) test(`compaction of one table runs beside ingestion${compactionThread ? ' (on the compaction thread)' : ''}: another table commits meanwhile, its own due flush waits and the pause is reported`, async () => {
+/** A lake whose table `s.<table>` uploads its base files slowly once `slowDown()` was called: that is its compaction's write. */
+async function slowLake(table: string, compactionThread = false): Promise<{ config: Config; store: ObjectStore; logger: Logger; slowDown: () => void }> {
   const dir = await tempDir('cdc-lake-maint-');
   const config = parseConfig(
     { lake: { uri: dir }, buffer: { maxRows: 3, maxAgeMs: 600_000 }, tables: { defaults: { buckets: 1, compaction: { everyDeltaCommits: 2 } } }, log: { level: 'silent' }, maintenance: { compactionThread } },
@@ -43,20 +45,30 @@ for (const compactionThread of [false, true]) test(`compaction of one table runs
   );
   const real = lakeStore(config.lake);
   let slow = false;
-  // Base files of table a upload slowly once `slow` is set: that is the compaction's write.
+  const delay = async (key: string): Promise<void> => {
+    if (slow && key.startsWith(`s/${table}/`) && key.endsWith('.parquet')) await sleep(1500);
+  };
   const store: ObjectStore = Object.assign(Object.create(real) as ObjectStore, {
     put: async (key: string, data: Uint8Array | string) => {
-      if (slow && key.startsWith('s/a/') && key.endsWith('.parquet')) await sleep(1500);
+      await delay(key);
       return real.put(key, data);
     },
     createIfAbsent: async (key: string, data: Uint8Array | string) => {
-      if (slow && key.startsWith('s/a/') && key.endsWith('.parquet')) await sleep(1500);
+      await delay(key);
       return real.createIfAbsent(key, data);
     },
   });
+  const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const slowDown = (): void => {
+    slow = true;
+  };
+  return { config, store, logger, slowDown };
+}
+
+for (const compactionThread of [false, true]) test(`compaction of one table runs beside ingestion${compactionThread ? ' (on the compaction thread)' : ''}: another table commits meanwhile, its own due flush waits and the pause is reported`, async () => {
+  const { config, store, logger, slowDown } = await slowLake('a', compactionThread);
   const log: string[] = [];
   const pauses: number[] = [];
-  const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   const pipeline = new Pipeline({
     store,
     config,
@@ -69,7 +81,7 @@ for (const compactionThread of [false, true]) test(`compaction of one table runs
   });
   await pipeline.consume(batch('a', [1, 2, 3], 'c'));
   await pipeline.flushDue();
-  slow = true;
+  slowDown();
   await pipeline.consume(batch('a', [1, 2, 3], 'u'));
   await pipeline.flushDue(); // second deltacommit of a: compaction starts in the background
   assert.deepEqual(log, ['commit s.a', 'commit s.a']);
@@ -91,21 +103,8 @@ for (const compactionThread of [false, true]) test(`compaction of one table runs
 });
 
 test("a table's full batch waiting for its compaction pauses its splits (it does not grow past its limits) and resumes after the flush", { timeout: 30_000 }, async () => {
-  const dir = await tempDir('cdc-lake-maint-');
-  const config = parseConfig(
-    { lake: { uri: dir }, buffer: { maxRows: 3, maxAgeMs: 600_000 }, tables: { defaults: { buckets: 1, compaction: { everyDeltaCommits: 2 } } }, log: { level: 'silent' } },
-    {},
-  );
-  const real = lakeStore(config.lake);
-  let slow = false;
-  const store: ObjectStore = Object.assign(Object.create(real) as ObjectStore, {
-    createIfAbsent: async (key: string, data: Uint8Array | string) => {
-      if (slow && key.endsWith('.parquet')) await sleep(1000);
-      return real.createIfAbsent(key, data);
-    },
-  });
+  const { config, store, logger, slowDown } = await slowLake('p');
   const log: string[] = [];
-  const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   const pipeline = new Pipeline({
     store,
     config,
@@ -118,7 +117,7 @@ test("a table's full batch waiting for its compaction pauses its splits (it does
     open: async () => undefined,
     async *batches() {
       yield batch('p', [1, 2, 3], 'c');
-      slow = true;
+      slowDown();
       yield batch('p', [1, 2, 3], 'u'); // second deltacommit: the compaction starts
       yield batch('p', [4, 5, 6], 'c'); // a full batch that must wait for it
       await new Promise<void>((r) => (resumed = r));

@@ -116,10 +116,16 @@ async function completedButRolledBack(t: HudiTable): Promise<string[]> {
   return t.timeline.completed().filter((i) => rolledBack.has(i.timestamp)).map((i) => i.timestamp);
 }
 
-test('a writer stopped between its fence claim and its completed file is rolled forward by the next, never rolled back', async () => {
+/** A one-bucket table with one commit, and its folder for other writers' stores. */
+async function committedTable(): Promise<{ dir: string; t: HudiTable }> {
   const dir = await tempDir('cdc-lake-table-');
   const t = await HudiTable.create(new LocalStore(dir), 'shop/customers', { ...CONFIG, buckets: 1 });
   await t.commit({ schema, mutations: [up(1, 'a', 10, 'c')] });
+  return { dir, t };
+}
+
+test('a writer stopped between its fence claim and its completed file is rolled forward by the next, never rolled back', async () => {
+  const { dir, t } = await committedTable();
   const frozenStore = new FreezingStore(dir);
   const zombie = await HudiTable.open(frozenStore, 'shop/customers');
   const stop = frozenStore.freeze((op, key) => op === 'createIfAbsent' && key.endsWith('.deltacommit'));
@@ -139,9 +145,7 @@ test('a writer stopped between its fence claim and its completed file is rolled 
 });
 
 test('a writer stalled before its fence claim cannot complete an instant the next writer is rolling back', async () => {
-  const dir = await tempDir('cdc-lake-table-');
-  const t = await HudiTable.create(new LocalStore(dir), 'shop/customers', { ...CONFIG, buckets: 1 });
-  await t.commit({ schema, mutations: [up(1, 'a', 10, 'c')] });
+  const { dir, t } = await committedTable();
   const zombieStore = new FreezingStore(dir);
   const zombie = await HudiTable.open(zombieStore, 'shop/customers');
   const zombieStop = zombieStore.freeze((op, key) => op === 'createIfAbsent' && key.includes('/fence/'));
