@@ -43,13 +43,13 @@ export interface KafkaSourceOptions {
   metadataRefreshMs?: number;
   /** Broker long-poll wait when a partition has no data (default 500 ms). */
   maxWaitMs?: number;
-  /** Max bytes per fetch response (default 16 MiB) and per partition (default 4 MiB). */
+  /** Max bytes per fetch response (default 8 MiB) and per partition (default 2 MiB). */
   maxBytes?: number;
   maxBytesPerPartition?: number;
   /** Batches queued ahead of the consumer before fetching stops (default 32). */
   queueBatches?: number;
   /**
-   * Key and value bytes queued ahead of the consumer before fetching stops (default 16 MiB).
+   * Key and value bytes queued ahead of the consumer before fetching stops (default 4 MiB).
    * Fetched records stay in memory until the pipeline takes them (they are slices of the
    * fetch response), so this and `maxBytes` bound the source's share of the heap.
    */
@@ -416,7 +416,7 @@ export class KafkaSource implements Source {
   private async fetchLoop(): Promise<void> {
     const c = this.consumer as Consumer<Buffer, Buffer, Buffer, Buffer>;
     const maxQueue = this.opts.queueBatches ?? 32;
-    const maxQueueBytes = this.opts.queueBytes ?? 16 << 20;
+    const maxQueueBytes = this.opts.queueBytes ?? 4 << 20;
     const backoff = new Backoff();
     while (!this.closed) {
       const active = [...this.positions.keys()].filter((s) => !this.paused.has(s));
@@ -464,7 +464,7 @@ export class KafkaSource implements Source {
     node: number,
     reqTopics: Map<string, { topic: string; partitions: Array<{ partition: number; offset: bigint }> }>,
   ): Promise<void> {
-    const perPartition = this.opts.maxBytesPerPartition ?? 4 << 20;
+    const perPartition = this.opts.maxBytesPerPartition ?? 2 << 20;
     const requested = new Map<SplitId, bigint>();
     const topics = [...reqTopics].map(([topicId, t]) => ({
       topicId,
@@ -475,7 +475,7 @@ export class KafkaSource implements Source {
     }));
     let res: FetchResponse;
     try {
-      res = await c.fetch({ node, topics, maxWaitTime: this.opts.maxWaitMs ?? 500, minBytes: 1, maxBytes: this.opts.maxBytes ?? 16 << 20 });
+      res = await c.fetch({ node, topics, maxWaitTime: this.opts.maxWaitMs ?? 500, minBytes: 1, maxBytes: this.opts.maxBytes ?? 8 << 20 });
     } catch (e) {
       const partial = (e as { response?: FetchResponse }).response;
       if (!partial?.responses) throw e;
