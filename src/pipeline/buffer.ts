@@ -294,11 +294,8 @@ export class BufferSet {
     const listed = new Set<string>();
     for (const b of this.open.values()) {
       if (b.waiting) continue;
-      const rows = b.keyed.size + b.keyless.length + (b.truncate ? 1 : 0);
-      let reason: FlushReason | undefined;
-      if (rows >= this.limits.maxRows) reason = 'rows';
-      else if (b.bytes >= this.limits.maxBytes) reason = 'bytes';
-      else if (nowMs - b.openedAtMs >= this.limits.maxAgeMs) reason = 'age';
+      let reason: FlushReason | undefined = this.full(b);
+      if (reason === undefined && nowMs - b.openedAtMs >= this.limits.maxAgeMs) reason = 'age';
       if (reason) {
         out.push({ table: b.table, reason });
         listed.add(b.table);
@@ -316,6 +313,12 @@ export class BufferSet {
       }
     }
     return out;
+  }
+
+  /** Which size limit the batch reached ('rows' or 'bytes'), if any. */
+  private full(b: OpenBatch): 'rows' | 'bytes' | undefined {
+    if (b.keyed.size + b.keyless.length + (b.truncate ? 1 : 0) >= this.limits.maxRows) return 'rows';
+    return b.bytes >= this.limits.maxBytes ? 'bytes' : undefined;
   }
 
   /** Milliseconds until the first batch reaches its age (Infinity when none is open). */
@@ -444,7 +447,7 @@ export class BufferSet {
     const want = new Set<SplitId>(this.overBudget ? live : []);
     for (const t of waiting) {
       const b = this.open.get(t);
-      if (b === undefined || (b.keyed.size + b.keyless.length < this.limits.maxRows && b.bytes < this.limits.maxBytes)) continue;
+      if (b === undefined || this.full(b) === undefined) continue;
       for (const s of b.splits.keys()) if (live.has(s)) want.add(s);
     }
     const pause = [...want].filter((s) => !this.paused.has(s));
