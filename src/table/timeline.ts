@@ -222,7 +222,6 @@ export interface FenceClaim {
   action?: Action;
   /** The completed file's content, for claims that carry it. */
   content?: Uint8Array;
-  rollsBack?: string[];
 }
 
 /** The fence claims still kept (the newest 64), oldest first. */
@@ -241,7 +240,6 @@ export async function readFenceClaims(store: ObjectStore, base: string): Promise
       ...(typeof c.writer === 'string' ? { writer: c.writer } : {}),
       ...(c.action === undefined ? {} : { action: c.action }),
       ...(content === undefined ? {} : { content }),
-      ...(Array.isArray(c.rollsBack) ? { rollsBack: c.rollsBack } : {}),
     };
   });
   return (await Promise.all(read)).filter((c) => c !== undefined).sort((a, b) => a.fence - b.fence);
