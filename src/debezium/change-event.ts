@@ -17,7 +17,8 @@ export interface RecordOrigin {
  */
 export interface Position {
   ordering: bigint;
-  text: string;
+  /** Built when asked (checkpoints, logs), not kept per buffered record. */
+  readonly text: string;
   /** Incremental-snapshot reads carry no position: they apply without raising the stored one. */
   unordered?: boolean;
 }

@@ -8,7 +8,7 @@
  * - bit 62: phase. 0 = initial-snapshot read, 1 = streaming (a streamed change always
  *   outranks a snapshot read of the same row, even with a lower LSN).
  * - PostgreSQL: bits 0-61 = the change LSN (`sequence[1]`, else `source.lsn`). 2^62 bytes of
- *   WAL is far beyond any real server. `sequence[0]` (last commit LSN) is kept in `text`;
+ *   WAL is far beyond any real server. `sequence[0]` (last commit LSN) is kept for `text`;
  *   per primary key the change LSN alone is increasing (row locks serialise writers).
  * - MySQL: bits 43-61 = binlog file number (19 bits, up to 524287), bits 12-42 = event
  *   position (31 bits, 2 GiB; max_binlog_size is at most 1 GiB), bits 0-11 = row index in the
@@ -26,6 +26,53 @@ const POS_MAX = (1n << 31n) - 1n;
 const ROW_MAX = 4095n;
 
 export type Phase = 0 | 1;
+
+/*
+ * A position's text is asked for once per commit (the checkpoint's sourcePosition) and in
+ * logs, while a position is made for every record and buffered with it: the classes below
+ * keep what the text needs and build it when asked (a template string per record was ~90
+ * bytes of every buffered event and one of the decoder's allocations).
+ */
+
+const phaseOf = (ordering: bigint): Phase => (ordering >= PHASE_BIT ? 1 : 0);
+const lsnOf = (ordering: bigint): bigint => (ordering >= PHASE_BIT ? ordering - PHASE_BIT : ordering);
+
+/** `pg:<phase>/<lastCommitLsn>/<lsn>`; phase and LSN are read back from the ordering. */
+class PgPosition implements Position {
+  constructor(
+    readonly ordering: bigint,
+    private readonly commit: string | null,
+  ) {}
+
+  get text(): string {
+    return `pg:${phaseOf(this.ordering)}/${this.commit ?? 'null'}/${lsnOf(this.ordering)}`;
+  }
+}
+
+/** `mysql:<phase>/<file>:<pos>:<row>[ gtid=<gtid>][ clamped]`. */
+class MysqlPosition implements Position {
+  constructor(
+    readonly ordering: bigint,
+    private readonly file: string,
+    private readonly pos: bigint,
+    private readonly row: bigint,
+    private readonly gtid: string | undefined,
+    private readonly clamped: boolean,
+  ) {}
+
+  get text(): string {
+    return `mysql:${phaseOf(this.ordering)}/${this.file}:${this.pos}:${this.row}${this.gtid === undefined ? '' : ` gtid=${this.gtid}`}${this.clamped ? ' clamped' : ''}`;
+  }
+}
+
+/** `lsn:<phase>/<lsn>` (flattened records). */
+class LsnPosition implements Position {
+  constructor(readonly ordering: bigint) {}
+
+  get text(): string {
+    return `lsn:${phaseOf(this.ordering)}/${lsnOf(this.ordering)}`;
+  }
+}
 
 /** True when `source.snapshot` marks an initial/blocking snapshot read (phase 0). */
 export function isSnapshotRead(op: string, snapshot: unknown): boolean {
@@ -100,8 +147,7 @@ export function pgPosition(op: string, source: Record<string, unknown>): Positio
   const lsn = seq?.[1] != null ? BigInt(seq[1]) : toBig(source['lsn'], 'source.lsn');
   if (lsn === null) return fail('missing-position', 'PostgreSQL event has neither source.sequence nor source.lsn');
   if (lsn < 0n || lsn > LSN_MAX) return fail('bad-position', `source lsn ${lsn} is outside 0..2^62`);
-  const commit = seq?.[0] ?? null;
-  return { ordering: phase === 1 ? PHASE_BIT + lsn : lsn, text: `pg:${phase}/${commit ?? 'null'}/${seq?.[1] ?? lsn}` };
+  return new PgPosition(phase === 1 ? PHASE_BIT + lsn : lsn, seq?.[0] ?? null);
 }
 
 /** `mysql-bin.000003` → 3. */
@@ -129,8 +175,7 @@ export function mysqlPosition(op: string, source: Record<string, unknown>): Posi
     return v < 0n ? 0n : v;
   };
   const ordering = BigInt(phase) * PHASE_BIT + (clamp(fileNo, FILE_MAX) << 43n) + (clamp(pos, POS_MAX) << 12n) + clamp(row, ROW_MAX);
-  const gtid = typeof source['gtid'] === 'string' ? ` gtid=${source['gtid']}` : '';
-  return { ordering, text: `mysql:${phase}/${file}:${pos}:${row}${gtid}${clamped ? ' clamped' : ''}` };
+  return new MysqlPosition(ordering, file, pos, row, typeof source['gtid'] === 'string' ? source['gtid'] : undefined, clamped);
 }
 
 /** Flattened (ExtractNewRecordState) position from the `__lsn` field added by `add.fields=lsn`. */
@@ -138,8 +183,7 @@ export function flattenedPosition(op: string | null, lsnValue: unknown): Positio
   const lsn = toBig(lsnValue, '__lsn');
   if (lsn === null) return fail('missing-position', 'flattened record has no __lsn (configure the SMT with add.fields=op,lsn,...)');
   if (lsn < 0n || lsn > LSN_MAX) return fail('bad-position', `__lsn ${lsn} is outside 0..2^62`);
-  const phase: Phase = op === 'r' ? 0 : 1;
-  return { ordering: BigInt(phase) * PHASE_BIT + lsn, text: `lsn:${phase}/${lsn}` };
+  return new LsnPosition(op === 'r' ? lsn : PHASE_BIT + lsn);
 }
 
 /**

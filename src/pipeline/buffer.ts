@@ -85,7 +85,8 @@ interface OpenBatch {
   splits: Map<SplitId, SplitRange>;
   bytes: number;
   openedAtMs: number;
-  lastPosition: string | null;
+  /** Last position seen (applied or not); its text is built once, when the batch is taken. */
+  lastPosition: Position | null;
   /** Records per source transaction (only with `trackTransactions`); `notes` not yet folded in. */
   txns: Map<string, TxnSpan> | null;
   notes: TxnNotes | null;
@@ -232,7 +233,7 @@ export class BufferSet {
     const { topic, partition, offset } = event.origin;
     const split = this.splitOf(topic, partition);
     this.cover(b, split, offset, offset + 1n);
-    b.lastPosition = event.position.text;
+    b.lastPosition = event.position;
     b.waiting = false;
     const notes = b.notes;
     const tx = notes === null ? null : txOf(event);
@@ -389,7 +390,7 @@ export class BufferSet {
     for (const e of [...(out.truncate ? [out.truncate] : []), ...out.keyed.values(), ...out.keyless]) {
       if (last === undefined || e.event.position.ordering > last.position.ordering) last = e.event;
     }
-    out.lastPosition = last?.position.text ?? null;
+    out.lastPosition = last?.position ?? null;
     this.total -= out.bytes;
     this.open.set(b.table, keep);
     return batchOf(out, keep.keyed.size + keep.keyless.length + (keep.truncate ? 1 : 0));
@@ -470,7 +471,7 @@ function batchOf(b: OpenBatch, held: number): TableBatch {
     rows: events.length + (b.truncate ? 1 : 0),
     bytes: b.bytes,
     openedAtMs: b.openedAtMs,
-    lastPosition: b.lastPosition,
+    lastPosition: b.lastPosition?.text ?? null,
     held,
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { isNewer, mysqlPosition, parsePgSequence, pgPosition } from '../../../src/debezium/position.js';
+import { flattenedPosition, isNewer, mysqlPosition, parsePgSequence, pgPosition } from '../../../src/debezium/position.js';
 
 const pg = (op: string, snapshot: string | null, seq: [number | null, number] | null, lsn: number | null = null) =>
   pgPosition(op, { snapshot, sequence: seq === null ? null : JSON.stringify(seq.map((x) => (x === null ? null : String(x)))), lsn });
@@ -44,6 +44,16 @@ describe('positions', () => {
     const p = mysqlPosition('u', { file: 'mysql-bin.000001', pos: 10, row: 9000 });
     assert.equal(p.ordering & 4095n, 4095n);
     assert.match(mysqlPosition('u', { file: 'mysql-bin.9999999', pos: 10, row: 0 }).text, /clamped/);
+  });
+  it('texts name phase and source coordinates (built from the ordering when asked)', () => {
+    assert.equal(pg('u', 'false', [24023128, 24023184]).text, 'pg:1/24023128/24023184');
+    assert.equal(pg('r', 'true', [null, 900]).text, 'pg:0/null/900');
+    assert.equal(pg('c', null, null, 77).text, 'pg:1/null/77');
+    assert.equal(pg('r', 'incremental', null).text, 'pg:incremental');
+    assert.equal(mysqlPosition('u', { file: 'mysql-bin.000003', pos: 154, row: 2, gtid: '3E11FA47-71CA-11E1-9E33-C80AA9429562:23' }).text, 'mysql:1/mysql-bin.000003:154:2 gtid=3E11FA47-71CA-11E1-9E33-C80AA9429562:23');
+    assert.equal(mysqlPosition('r', { snapshot: 'true', file: 'mysql-bin.000003', pos: 154 }).text, 'mysql:0/mysql-bin.000003:154:0');
+    assert.equal(flattenedPosition('u', 4096).text, 'lsn:1/4096');
+    assert.equal(flattenedPosition('r', '4096').text, 'lsn:0/4096');
   });
   it('PostgreSQL: ordering is monotone in (phase, lsn)', () => {
     fc.assert(
