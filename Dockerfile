@@ -13,7 +13,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+# Executable: the entrypoint runs it by its shebang, which carries the node flags (src/cli/main.ts).
+RUN npm run build && chmod +x dist/cli/main.js
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
@@ -34,5 +35,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.CDC_LAKE_SERVER__PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM → stop fetching, flush, commit, leave the group, exit 0 within shutdown.deadlineMs.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/cli/main.js"]
+ENTRYPOINT ["/app/dist/cli/main.js"]
 CMD ["run", "--config", "/etc/cdc-lake/config.yaml"]

@@ -3,7 +3,8 @@
  *  (a) raw consume rate of the topic (bench/ingest/consume.ts, run as a child);
  *  (b) cdc-lake Pipeline + KafkaSource to a local folder and to the S3 server, each in a
  *      fresh child process, until the table's checkpoint covers the topic end;
- *  (c) peak RSS of those children (process.resourceUsage().maxRSS), default settings;
+ *  (c) peak RSS of those children (process.resourceUsage().maxRSS), default settings and
+ *      the CLI's node flags;
  *  (d) freshness: produce at a steady rate, p50/p99 from produce to visible in a query
  *      of the table (polled from this process), vs the flush age;
  *  (e) FileSource path (ingestFile) on the same records vs bare JSON.parse of the file.
@@ -110,8 +111,15 @@ async function produceAll(topic: string): Promise<void> {
 
 // --- children -----------------------------------------------------------------
 
+/** The node flags the CLI runs with (its shebang line), so the children's memory is the daemon's. */
+function cliNodeFlags(): string[] {
+  const first = readFileSync(path.join(root, 'src', 'cli', 'main.ts'), 'utf8').split('\n', 1)[0] ?? '';
+  const words = first.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1);
+}
+
 function runChild(argv: string[], env: NodeJS.ProcessEnv = {}): { done: Promise<string>; kill: () => void; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...cliNodeFlags(), '--import', 'tsx', ...argv], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const done = new Promise<string>((resolve, reject) => {
