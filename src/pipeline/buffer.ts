@@ -226,12 +226,12 @@ export class BufferSet {
 
   /**
    * Buffers a decoded event under `table` (the routed id; defaults to `event.table`).
-   * `bytes` is the caller's size estimate (e.g. the record value's length).
+   * `bytes` is the caller's size estimate (e.g. the record value's length); `split` is the
+   * event's origin split, when the caller has its id at hand.
    */
-  add(event: ChangeEvent, bytes: number, nowMs: number, table: string = event.table): AddOutcome {
+  add(event: ChangeEvent, bytes: number, nowMs: number, table: string = event.table, split: SplitId = this.splitOf(event.origin.topic, event.origin.partition)): AddOutcome {
     const b = this.batchOf(table, nowMs);
-    const { topic, partition, offset } = event.origin;
-    const split = this.splitOf(topic, partition);
+    const offset = event.origin.offset;
     this.cover(b, split, offset, offset + 1n);
     b.lastPosition = event.position;
     b.waiting = false;

@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import { createDecodeContext, decodeRecord, decodeRecordAsync, InvalidRecord, SchemaTracker, type DecodeContext, type DecodeContextOptions, type Decoded } from '../debezium/index.js';
 import type { ChangeEvent } from '../debezium/change-event.js';
 import type { KafkaRecordIn, RecordBatch, Source, SourceHooks, SplitId } from '../source/source.js';
-import { parseSplitId, splitId } from '../source/record.js';
+import { parseSplitId } from '../source/record.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { HudiTable, SCHEMA_KEY } from '../table/table.js';
 import { CompactionThread } from '../table/compaction-thread.js';
@@ -321,9 +321,10 @@ export class Pipeline {
 
   async consume(batch: RecordBatch): Promise<void> {
     const now = this.now();
+    // A batch holds one split's records: one id for all of them, not a new string per record.
+    const split = batch.split;
     for (const rec of batch.records) {
       this.summary.records++;
-      const split = splitId(rec.topic, rec.partition);
       // JSON decodes synchronously: awaiting only the Avro promises saves a microtask per record.
       const pending = this.decode(rec);
       const decoded = pending instanceof Promise ? await pending : pending;
@@ -376,7 +377,7 @@ export class Pipeline {
     // from there), but at least half the flush age is left to a consumer catching up.
     const ts = rec.timestamp;
     const at = ts === undefined || ts >= now ? now : Math.max(ts, now - this.halfAge);
-    this.buffers.add(event, rec.value?.byteLength ?? 64, at, id);
+    this.buffers.add(event, rec.value?.byteLength ?? 64, at, id, split);
   }
 
   private deadLetter(letter: DeadLetter): void {
