@@ -1,7 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
-// The daemon buffers records for seconds, so most of what the young generation holds
-// survives into the old one: a nursery of 8 MiB (Node's default is 16) holds ~40 MiB less
-// at the same throughput (1M-record ingest: peak RSS 450–531 vs 479–584 MiB; bench/RESULTS.md).
+#!/usr/bin/env -S node --max-semi-space-size=8 --no-wasm-tier-up --no-wasm-dynamic-tiering
+// Node flags for the daemon's memory (bench/RESULTS.md, 1M-record ingest):
+// - The daemon buffers records for seconds, so most of what the young generation holds
+//   survives into the old one: a nursery of 8 MiB (Node's default is 16) holds ~40 MiB
+//   less at the same throughput.
+// - Parquet is arrow-rs compiled to wasm (5 MB): V8's optimizing tier recompiled its hot
+//   functions in the background at a cost of 20–40 MiB and measurable CPU, for no measured
+//   gain in compactions or reads; the baseline compiler (Liftoff) runs them.
 // Runs started as `node dist/cli/main.js` skip this line: the image runs the file itself.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
