@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --no-wasm-tier-up --no-wasm-dynamic-tiering
+#!/usr/bin/env -S node --max-semi-space-size=8 --no-wasm-tier-up --no-wasm-dynamic-tiering --expose-gc
 // Node flags for the daemon's memory (bench/RESULTS.md, 1M-record ingest):
 // - The daemon buffers records for seconds, so most of what the young generation holds
 //   survives into the old one: a nursery of 8 MiB (Node's default is 16) holds ~40 MiB
@@ -6,6 +6,8 @@
 // - Parquet is arrow-rs compiled to wasm (5 MB): V8's optimizing tier recompiled its hot
 //   functions in the background at a cost of 20–40 MiB and measurable CPU, for no measured
 //   gain in compactions or reads; the baseline compiler (Liftoff) runs them.
+// - `gc` for compactions, which collect a file group's merge garbage before writing its
+//   base file (src/table/compact-slice.ts): −40–80 MiB at a compaction's peak.
 // Runs started as `node dist/cli/main.js` skip this line: the image runs the file itself.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';

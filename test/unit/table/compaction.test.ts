@@ -105,3 +105,23 @@ test('compaction builds the rows of winning log records wherever they sit in the
   assert.deepEqual(names((await readSnapshot(t)).rows), before);
   assert.deepEqual(names((await readSnapshot(t, { readOptimized: true })).rows), before);
 });
+
+test('where gc is exposed, each file group is collected between its merge and its base-file write', async () => {
+  const { t } = await seeded();
+  const calls: unknown[] = [];
+  const exposed = globalThis.gc;
+  // What `--expose-gc` installs (the CLI's flags); the write's rows must still be intact after it.
+  globalThis.gc = ((options?: unknown) => {
+    calls.push(options);
+    return Promise.resolve();
+  }) as NodeJS.GCFunction;
+  try {
+    const before = names((await readSnapshot(t)).rows);
+    const r = await compact(t);
+    assert.equal(calls.length, r.fileGroups);
+    assert.ok(calls.every((o) => JSON.stringify(o) === JSON.stringify({ type: 'major', execution: 'async' })), JSON.stringify(calls));
+    assert.deepEqual(names((await readSnapshot(t, { readOptimized: true })).rows), before);
+  } finally {
+    globalThis.gc = exposed;
+  }
+});
