@@ -318,7 +318,7 @@ export class BufferSet {
 
   /** Which size limit the batch reached ('rows' or 'bytes'), if any. */
   private full(b: OpenBatch): 'rows' | 'bytes' | undefined {
-    if (b.keyed.size + b.keyless.length + (b.truncate ? 1 : 0) >= this.limits.maxRows) return 'rows';
+    if (rowsOf(b) >= this.limits.maxRows) return 'rows';
     return b.bytes >= this.limits.maxBytes ? 'bytes' : undefined;
   }
 
@@ -393,7 +393,7 @@ export class BufferSet {
     out.lastPosition = last?.position ?? null;
     this.total -= out.bytes;
     this.open.set(b.table, keep);
-    return batchOf(out, keep.keyed.size + keep.keyless.length + (keep.truncate ? 1 : 0));
+    return batchOf(out, rowsOf(keep));
   }
 
   /** A held batch may now be complete (its transaction's END arrived): make it due again. */
@@ -424,7 +424,7 @@ export class BufferSet {
 
   /** Per table: what is buffered and since when (metrics, /readyz). */
   stats(): Array<{ table: string; bytes: number; rows: number; openedAtMs: number }> {
-    return [...this.open.values()].map((b) => ({ table: b.table, bytes: b.bytes, rows: b.keyed.size + b.keyless.length + (b.truncate ? 1 : 0), openedAtMs: b.openedAtMs }));
+    return [...this.open.values()].map((b) => ({ table: b.table, bytes: b.bytes, rows: rowsOf(b), openedAtMs: b.openedAtMs }));
   }
 
   /** Drops a table's batch without flushing (its splits were revoked; the new owner re-reads them). */
@@ -457,6 +457,11 @@ export class BufferSet {
     for (const s of resume) this.paused.delete(s);
     return { pause, resume };
   }
+}
+
+/** Rows a batch holds: its newest event per key, its keyless events and a truncate. */
+function rowsOf(b: OpenBatch): number {
+  return b.keyed.size + b.keyless.length + (b.truncate ? 1 : 0);
 }
 
 function batchOf(b: OpenBatch, held: number): TableBatch {
