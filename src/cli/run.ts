@@ -17,7 +17,7 @@ export async function runCommand(flags: { config?: string }): Promise<void> {
       logger.error({ deadlineMs: config.shutdown.deadlineMs }, 'graceful stop exceeded its deadline; exiting');
       process.exit(1);
     }, config.shutdown.deadlineMs).unref();
-    void daemon.stop();
+    daemon.stop();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -194,9 +194,9 @@ export class Daemon {
     }
   }
 
-  /** Graceful stop: the source ends its batches, `start()` flushes and commits, then resolves. */
-  async stop(): Promise<void> {
-    await this.source.close();
+  /** Graceful stop: fetching stops; `start()` flushes, commits, leaves the group, then resolves. */
+  stop(): void {
+    this.source.stop();
   }
 }
 

@@ -141,7 +141,10 @@ export class Pipeline {
   }
 
   /**
-   * Runs until the source ends (file) or is closed (Kafka), then flushes everything.
+   * Opens the source and runs until it ends (file) or is stopped (`Source.stop`, SIGTERM), then
+   * flushes and commits everything, waits for maintenance, and closes the source last: a
+   * Kafka member leaves its group only after its final commits (and their group offsets),
+   * so no other replica is handed its tables while they are still being written.
    * With `tickMs`, a timer flushes tables whose batch reached its age even when no
    * records arrive (idle partitions, quiet tables); it fires when the oldest batch comes
    * due (at most `tickMs` apart), so a batch is not left waiting for the next tick.
@@ -181,16 +184,17 @@ export class Pipeline {
       if (timer !== undefined) clearTimeout(timer);
       await this.idle().catch(() => undefined);
       await this.compactor?.close();
+      await source.close();
     }
     return this.summary;
   }
 
   private failure: unknown;
 
-  /** A background stage failed: remember it and end the source so `run` rethrows it. */
+  /** A background stage failed: remember it and stop the source so `run` rethrows it. */
   private fail(e: unknown): void {
     if (this.failure === undefined) this.failure = e;
-    void this.source?.close();
+    this.source?.stop();
   }
 
   /** True once the source has its assignment (for /readyz). */

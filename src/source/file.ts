@@ -47,7 +47,7 @@ export class FileSource implements Source {
   private readonly next = new Map<SplitId, bigint>();
   private readonly paused = new Set<SplitId>();
   private resumeWaiters: Array<() => void> = [];
-  private closed = false;
+  private stopped = false;
   private started = false;
   private stream: ReturnType<typeof createReadStream> | undefined;
   private readonly committed = new Map<SplitId, bigint>();
@@ -104,10 +104,15 @@ export class FileSource implements Source {
     for (const [s, o] of offsets) this.committed.set(s, o);
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
+  /** A file has no group to stay in: stopping releases it at once. */
+  stop(): void {
+    this.stopped = true;
     this.stream?.destroy();
     this.resume([...this.paused]);
+  }
+
+  async close(): Promise<void> {
+    this.stop();
   }
 
   async *batches(): AsyncIterable<RecordBatch> {
@@ -139,8 +144,8 @@ export class FileSource implements Source {
       if (!records || records.length === 0) return undefined;
       pendingCount -= records.length;
       // a paused split holds the whole file back: the file is one sequential stream
-      while (this.paused.has(id) && !this.closed) await new Promise<void>((r) => this.resumeWaiters.push(r));
-      if (this.closed) return undefined;
+      while (this.paused.has(id) && !this.stopped) await new Promise<void>((r) => this.resumeWaiters.push(r));
+      if (this.stopped) return undefined;
       return { split: id, records, nextOffset: (records[records.length - 1] as KafkaRecordIn).offset + 1n };
     };
 
@@ -172,7 +177,7 @@ export class FileSource implements Source {
     this.stream = createReadStream(this.path, { highWaterMark: this.chunkBytes });
     try {
       for await (const chunkAny of this.stream) {
-        if (this.closed) return;
+        if (this.stopped) return;
         const chunk = chunkAny as Buffer;
         bytesRead += chunk.length;
         const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
@@ -192,7 +197,7 @@ export class FileSource implements Source {
             const b = await take(full);
             if (b) yield b;
           }
-          if (this.closed) return;
+          if (this.stopped) return;
         }
         if (start < buf.length) carry = buf.subarray(start);
         if (pendingCount >= this.batchSize) {

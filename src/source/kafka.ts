@@ -200,8 +200,11 @@ export class KafkaSource implements Source {
   private readonly queue: QueuedBatch[] = [];
   /** Key and value bytes of the queued batches. */
   private queuedBytes = 0;
-  /** Resolvers of everyone waiting for news (new batches, resume, assignment, close). */
+  /** Resolvers of everyone waiting for news (new batches, resume, assignment, stop). */
   private readonly waiters = new Set<() => void>();
+  /** Set by stop(): nothing more is fetched and batches() ends, but the member stays in the group. */
+  private stopped = false;
+  /** Set by close(): the member left the group. */
   private closed = false;
   private failure: Error | undefined;
   /** A dropped broker connection or a failed heartbeat; cleared by the next heartbeat or fetch. */
@@ -210,8 +213,8 @@ export class KafkaSource implements Source {
   private fetchProblem: string | undefined;
   /** The last failed attempt to join the group at start-up; cleared once joined. */
   private joinProblem: string | undefined;
-  /** Aborted by close(): a join attempt in flight must not hold up a stop. */
-  private readonly closing = new AbortController();
+  /** Aborted by stop(): a join attempt in flight must not hold up a stop. */
+  private readonly stopping = new AbortController();
   private refreshTimer: NodeJS.Timeout | undefined;
   private assignmentChain: Promise<void> = Promise.resolve();
   /** The group's latest assignment to this member (a local re-assignment never adds beyond it). */
@@ -270,13 +273,13 @@ export class KafkaSource implements Source {
     if (this.pattern) this.admin = new Admin(this.base());
     let joined: boolean;
     try {
-      joined = await this.joinUntilJoinedOrClosed();
+      joined = await this.joinUntilJoinedOrStopped();
     } catch (e) {
       await this.close().catch(() => undefined); // its connections would keep the process alive
       throw e;
     }
     await this.assignmentChain;
-    if (!joined || this.closed) return; // stopped while waiting for the brokers: nothing to fetch
+    if (!joined || this.stopped) return; // stopped while waiting for the brokers: nothing to fetch
     if (this.pattern) {
       this.refreshTimer = setInterval(() => void this.refreshTopics(), this.opts.metadataRefreshMs ?? 30_000);
       this.refreshTimer.unref();
@@ -289,13 +292,13 @@ export class KafkaSource implements Source {
 
   /**
    * Subscribes and joins the group, retrying with backoff while the brokers cannot be
-   * reached (a broker restarting as the daemon starts); false when closed meanwhile.
+   * reached (a broker restarting as the daemon starts); false when stopped meanwhile.
    * A configuration error fails at once.
    */
-  private async joinUntilJoinedOrClosed(): Promise<boolean> {
+  private async joinUntilJoinedOrStopped(): Promise<boolean> {
     const group = this.opts.groupId;
     try {
-      const outcome = await retryWithBackoff(() => this.untilClosed(this.subscribeAndJoin()), {
+      const outcome = await retryWithBackoff(() => this.untilStopped(this.subscribeAndJoin()), {
         backoff: new Backoff(),
         permanent: permanentKafkaProblem,
         onFailure: (f) => {
@@ -304,7 +307,7 @@ export class KafkaSource implements Source {
           this.opts.onJoinFailed?.({ attempt: f.attempt, reason, retryInMs: f.delayMs });
         },
         wait: (ms) => this.sleep(ms),
-        stopped: () => this.closed,
+        stopped: () => this.stopped,
       });
       return outcome.done;
     } catch (e) {
@@ -329,13 +332,13 @@ export class KafkaSource implements Source {
     return added.length > 0;
   }
 
-  /** `p`, or a rejection as soon as close() is called. */
-  private async untilClosed<T>(p: Promise<T>): Promise<T> {
+  /** `p`, or a rejection as soon as stop() is called. */
+  private async untilStopped<T>(p: Promise<T>): Promise<T> {
     p.catch(() => undefined); // a late failure after a stop is of no interest
-    const signal = this.closing.signal;
+    const signal = this.stopping.signal;
     let onAbort = (): void => {};
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new SourceError(this.name, 'closed while joining the group'));
+      onAbort = () => reject(new SourceError(this.name, 'stopped while joining the group'));
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -355,7 +358,7 @@ export class KafkaSource implements Source {
   }
 
   private async refreshTopics(): Promise<void> {
-    if (this.closed || !this.consumer) return;
+    if (this.stopped || !this.consumer) return;
     try {
       if (await this.subscribeNew()) await this.consumer.joinGroup({}); // rejoin so the group assigns the new topics
     } catch {
@@ -418,7 +421,7 @@ export class KafkaSource implements Source {
     const maxQueue = this.opts.queueBatches ?? 32;
     const maxQueueBytes = this.opts.queueBytes ?? 4 << 20;
     const backoff = new Backoff();
-    while (!this.closed) {
+    while (!this.stopped) {
       const active = [...this.positions.keys()].filter((s) => !this.paused.has(s));
       if (active.length === 0 || this.queue.length >= maxQueue || this.queuedBytes >= maxQueueBytes) {
         if (active.length === 0) this.fetchProblem = undefined; // nothing to fetch, nothing failing
@@ -430,7 +433,7 @@ export class KafkaSource implements Source {
       try {
         meta = await c.metadata({ topics });
       } catch (e) {
-        if (this.closed) return;
+        if (this.stopped) return;
         await this.backoff(backoff, e);
         continue;
       }
@@ -453,7 +456,7 @@ export class KafkaSource implements Source {
         this.fetchProblem = undefined;
         this.brokerProblem = undefined;
       } catch (e) {
-        if (this.closed) return;
+        if (this.stopped) return;
         await this.backoff(backoff, e);
       }
     }
@@ -567,7 +570,7 @@ export class KafkaSource implements Source {
 
   async *batches(): AsyncIterable<RecordBatch> {
     if (!this.consumer) throw new SourceError(this.name, 'batches() called before open(); call open(hooks) first');
-    while (!this.closed) {
+    while (!this.stopped) {
       if (this.failure) throw this.failure;
       const q = this.queue.shift();
       if (q) {
@@ -593,6 +596,8 @@ export class KafkaSource implements Source {
 
   /** Revokes `splits` locally and assigns them again, so the owner re-reads their start offsets. */
   async reassign(splits: SplitId[]): Promise<void> {
+    // Stopping, nothing more is fetched: the group gives the splits' tables to their next owner.
+    if (this.stopped) return;
     // A refused commit may mean this member was dropped while paused (a zombie): wait until a
     // heartbeat confirms the membership, or the rejoin reports the new assignment, first.
     await this.membershipConfirmed();
@@ -605,7 +610,7 @@ export class KafkaSource implements Source {
 
   private membershipConfirmed(): Promise<void> {
     const c = this.consumer;
-    if (!c || this.closed) return Promise.resolve();
+    if (!c || this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -653,8 +658,8 @@ export class KafkaSource implements Source {
 
   async commitOffsets(offsets: Map<SplitId, bigint>): Promise<void> {
     const c = this.consumer;
-    // After close() (graceful stop flushes after the source is closed) there is no group to commit to;
-    // the offsets are informational, the tables hold the real positions.
+    // After close() there is no group to commit to (after stop() there still is: a graceful stop's
+    // last table commits are reported before the member leaves); the tables hold the real positions.
     if (!c || this.closed) return;
     const list = [...offsets]
       .filter(([s]) => this.assigned.has(s))
@@ -668,12 +673,23 @@ export class KafkaSource implements Source {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.closing.abort();
+  /**
+   * Stops fetching and ends batches(); the member stays in the group (heartbeats go on), so
+   * its owner can flush and commit what it buffered before close() hands the splits on.
+   */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopping.abort();
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.notify();
+  }
+
+  /** Leaves the group (after stop(), if not stopped yet) and closes the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.stop();
+    this.closed = true;
     await this.loop?.catch(() => {});
     try {
       await this.consumer?.close(true);

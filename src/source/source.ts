@@ -29,7 +29,7 @@ export interface Source {
   open(hooks: SourceHooks): Promise<void>;
   /**
    * Batches of ONE split each, in offset order per split. Ends when the source is
-   * exhausted (file) or closed (Kafka).
+   * exhausted (file) or stopped.
    */
   batches(): AsyncIterable<RecordBatch>;
   /** Stop fetching these splits (memory budget); already delivered batches stay delivered. */
@@ -37,6 +37,13 @@ export interface Source {
   resume(splits: SplitId[]): void;
   /** Informational consumer-group offsets (next offset to read), after a table commit. */
   commitOffsets(offsets: Map<SplitId, bigint>): Promise<void>;
+  /**
+   * Stops fetching: batches() ends after what it already delivered. The source keeps its
+   * assignment (a Kafka member stays in its group), so the owner can still flush, commit
+   * and commitOffsets before close() (graceful stop: stop fetching, flush, commit, leave).
+   */
+  stop(): void;
+  /** Releases the source (a Kafka member leaves its group); stops it first if needed. */
   close(): Promise<void>;
   /**
    * Optional, for the consumer-lag metric: per assigned split, the end offset (Kafka's high

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cli, DaemonProcess, type DaemonSpec } from '../support/daemon.js';
+import { cli, DaemonProcess, endOffsets, groupOffsets, type DaemonSpec } from '../support/daemon.js';
 import { deleteConnector, registerPostgresConnector, waitForConnectorRunning, waitForTopic } from '../support/debezium.js';
 import { parseJsonExact, selectRows, sql, type JsonRow } from '../support/postgres.js';
 import { stackEnv } from '../support/stack-env.js';
@@ -60,6 +60,9 @@ test('SIGTERM commits buffered changes and exits 0; a restart reads nothing twic
     } finally {
       await first.kill();
     }
+    // The stop's commits were reported to the group before it left (monitoring sees no lag).
+    const ends = (await endOffsets([topic])).filter((o) => o.includes('='));
+    assert.deepEqual(await groupOffsets(spec.groupId, [topic]), ends.sort(), 'group offsets of the last commits were written before leaving');
     const want = await selectRows(`public.${table}`, 'id, v, n', 'id');
     assert.deepEqual(await rowsOf(), want, 'the buffered changes were committed on SIGTERM');
     const commits = await completedCommits();

@@ -267,6 +267,22 @@ export async function endOffsets(topics: readonly string[]): Promise<string[]> {
   }
 }
 
+/** `topic:partition=offset` the group committed for the topics (as `endOffsets` spells them). */
+export async function groupOffsets(groupId: string, topics: readonly string[]): Promise<string[]> {
+  const admin = new Admin({ clientId: 'cdc-lake-e2e', bootstrapBrokers: [stackEnv().kafkaBootstrap] });
+  try {
+    const [group] = await admin.listConsumerGroupOffsets({ groups: [groupId] });
+    const out: string[] = [];
+    for (const t of group?.topics ?? []) {
+      if (!topics.includes(t.name)) continue;
+      for (const p of t.partitions) if (p.committedOffset >= 0n) out.push(`${t.name}:${p.partitionIndex}=${String(p.committedOffset)}`);
+    }
+    return out.sort();
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
 /** Runs the CLI (`node --import tsx src/cli/main.ts …`) with the stack's env. */
 export async function cli(args: readonly string[]): Promise<ProcessResult> {
   const env = stackEnv();

@@ -187,3 +187,31 @@ test('a second member triggers a rebalance: whole topics move, the first gets on
     await drain;
   }
 });
+
+test('stop() ends batches() but keeps the membership: group offsets still commit; close() then leaves the group', async () => {
+  const topic = `${run}.s`;
+  await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
+  await produce(topic, 0, 5);
+  const groupId = `${run}-g5`;
+  const src = new KafkaSource({ brokers, groupId, topics: [topic], maxWaitMs: 100 });
+  await src.open({ onAssigned: async () => new Map(), onRevoked: async () => {} });
+  const members = async (): Promise<number> => (await admin.describeGroups({ groups: [groupId] })).get(groupId)?.members.size ?? 0;
+  try {
+    const it = src.batches()[Symbol.asyncIterator]();
+    let got = 0;
+    while (got < 5) {
+      const r = await it.next();
+      assert.ok(!r.done, 'the topic has 5 records');
+      got += r.value.records.length;
+    }
+    src.stop();
+    assert.deepEqual(await it.next(), { done: true, value: undefined }, 'batches() ends at the stop');
+    assert.equal(await members(), 1, 'a stopped member is still in the group');
+    await src.commitOffsets(new Map([[`${topic}:0`, 5n]]));
+    const [g] = await admin.listConsumerGroupOffsets({ groups: [groupId] });
+    assert.equal(g?.topics.find((t) => t.name === topic)?.partitions[0]?.committedOffset, 5n, 'offsets commit after the stop');
+  } finally {
+    await src.close();
+  }
+  assert.equal(await members(), 0, 'close() left the group');
+});

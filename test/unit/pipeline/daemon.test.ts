@@ -7,6 +7,10 @@ import { parseConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/logging.js';
 import { Daemon } from '../../../src/pipeline/daemon.js';
 import { FileSource } from '../../../src/source/file.js';
+import { parseLineSlow } from '../../../src/source/line.js';
+import { splitId, type RecordBatch, type SplitId } from '../../../src/source/record.js';
+import type { Source, SourceHooks } from '../../../src/source/source.js';
+import { HudiTable } from '../../../src/table/table.js';
 import { tempDir } from '../../support/temp.js';
 
 const scenario = resolve(import.meta.dirname, '../../../../shared/fixtures/debezium/scenario-two-tables.jsonl');
@@ -41,4 +45,88 @@ test('the daemon reports what it did in /metrics: records in/out, commits, files
   assert.equal(total(text, 'cdc_lake_dead_letters_total'), 1);
   // Nothing stays buffered after the run (the gauge appears once a tick saw data, and then reads 0).
   assert.equal(total(text, 'cdc_lake_buffer_rows'), 0);
+});
+
+/**
+ * A consumer-group member as the daemon sees it: it delivers the scenario, then waits
+ * (like Kafka) until stopped; it logs what the daemon asks of it and, when the daemon
+ * closes it (leaves the group), what the lake holds by then.
+ */
+class MemberSource implements Source {
+  readonly log: string[] = [];
+  private hooks: SourceHooks | undefined;
+  private stopped = false;
+  private wake: () => void = () => undefined;
+  private deliveredAll: () => void = () => undefined;
+  private readonly delivered = new Promise<void>((r) => (this.deliveredAll = r));
+  constructor(
+    private readonly batchesToDeliver: RecordBatch[],
+    private readonly atClose: () => Promise<string>,
+  ) {}
+  async open(hooks: SourceHooks): Promise<void> {
+    this.hooks = hooks;
+    await hooks.onAssigned([...new Set(this.batchesToDeliver.map((b) => b.split))]);
+  }
+  async *batches(): AsyncIterable<RecordBatch> {
+    for (const b of this.batchesToDeliver) yield b;
+    this.deliveredAll();
+    while (!this.stopped) await new Promise<void>((r) => (this.wake = r));
+  }
+  /** Resolves once every batch was handed over (and the one before it consumed). */
+  allDelivered(): Promise<void> {
+    return this.delivered;
+  }
+  pause(): void {}
+  resume(): void {}
+  async commitOffsets(offsets: Map<SplitId, bigint>): Promise<void> {
+    this.log.push(`offsets ${[...offsets.keys()].sort().join(',')}`);
+  }
+  stop(): void {
+    this.log.push('stop');
+    this.stopped = true;
+    this.wake();
+  }
+  async close(): Promise<void> {
+    assert.ok(this.hooks, 'opened before closed');
+    this.log.push(`close (lake: ${await this.atClose()})`);
+    if (!this.stopped) this.stop();
+  }
+}
+
+test('a graceful stop stops fetching, flushes and commits (and reports group offsets), and only then leaves the group', async () => {
+  const dir = await tempDir('cdc-lake-daemon-stop-');
+  const bySplit = new Map<SplitId, RecordBatch>();
+  for (const line of (await readFile(scenario, 'utf8')).split('\n')) {
+    if (line.trim() === '') continue;
+    const r = parseLineSlow(line);
+    const s = splitId(r.topic, r.partition);
+    const b = bySplit.get(s) ?? { split: s, records: [], nextOffset: 0n };
+    b.records.push(r);
+    b.nextOffset = r.offset + 1n;
+    bySplit.set(s, b);
+  }
+  // Nothing is due before the stop: what the lake holds at close() was committed by the stop.
+  const config = parseConfig({ lake: { uri: join(dir, 'lake') }, buffer: { maxAgeMs: 600_000 }, server: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' } }, {});
+  const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  let daemon: Daemon | undefined;
+  const source = new MemberSource([...bySplit.values()], async () => {
+    const tables = [];
+    for (const t of ['public/customers', 'public/orders']) {
+      if (await HudiTable.exists((daemon as Daemon).store, t)) tables.push(`${t} ${(await HudiTable.open((daemon as Daemon).store, t)).timeline.completed().length}`);
+    }
+    return tables.join(', ') || 'empty';
+  });
+  daemon = new Daemon({ config, logger, source });
+  const running = daemon.start();
+  await source.allDelivered();
+  assert.equal(daemon.pipeline.summary.commits, 0, 'nothing committed before the stop');
+  daemon.stop();
+  const summary = await running;
+  assert.equal(summary.commits, 2);
+  assert.deepEqual(source.log, [
+    'stop',
+    'offsets shop.public.orders:0,shop.public.orders:1',
+    'offsets shop.public.customers:0',
+    'close (lake: public/customers 1, public/orders 1)',
+  ]);
 });

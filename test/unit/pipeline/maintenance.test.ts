@@ -129,6 +129,7 @@ test("a table's full batch waiting for its compaction pauses its splits (it does
       if (splits.includes(split)) resumed();
     },
     commitOffsets: async () => undefined,
+    stop: () => undefined,
     close: async () => undefined,
   };
   await pipeline.run(source, { tickMs: 100 });

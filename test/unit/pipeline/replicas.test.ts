@@ -82,6 +82,7 @@ class FakeMember {
       pause: () => undefined,
       resume: () => undefined,
       commitOffsets: async () => undefined,
+      stop: () => undefined,
       close: async () => undefined,
       reassign: async (splits) => {
         this.reassigned.push(splits);
