@@ -6,6 +6,7 @@ import { consumerLag, createMetrics, startOpsServer, type DecodeErrorReason, typ
 import type { InvalidReason } from '../debezium/invalid-record.js';
 import { KafkaSource } from '../source/kafka.js';
 import { KafkaDeadLetterSink } from '../source/kafka-dead-letters.js';
+import { kafkaConnection } from '../source/kafka-connection.js';
 import { parseSplitId, type Source } from '../source/source.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { lakeStore } from './lake.js';
@@ -61,7 +62,7 @@ export class Daemon {
         ...(registry ? { registry: new SchemaRegistryClient(registryOptions(registry)) } : {}),
       },
       ...(config.deadLetters.kafkaTopic && config.kafka
-        ? { deadLetterSink: new KafkaDeadLetterSink(config.deadLetters.kafkaTopic, { brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-dead-letters` }) }
+        ? { deadLetterSink: new KafkaDeadLetterSink(config.deadLetters.kafkaTopic, kafkaConnection(config.kafka, `${config.kafka.clientId}-dead-letters`)) }
         : {}),
       events: {
         onCommit: (table, _instant, rows, ms) => {
@@ -228,18 +229,15 @@ function kafkaSource(config: Config, logger: Logger): Source {
   const k = config.kafka;
   if (k === undefined) throw new Error('config has no kafka section: `run` reads Debezium topics from Kafka (see config/local-stack.yaml)');
   return new KafkaSource({
-    brokers: k.brokers,
+    ...kafkaConnection(k),
     groupId: k.groupId,
-    ...(k.clientId ? { clientId: k.clientId } : {}),
     ...(k.topics && k.topics.length > 0 ? { topics: k.topics } : {}),
     ...(k.topicPattern ? { topicPattern: k.topicPattern } : {}),
-    ...(k.sasl ? { sasl: k.sasl } : {}),
-    ...(k.tls ? { tls: k.tls } : {}),
     sessionTimeoutMs: k.sessionTimeoutMs,
     heartbeatIntervalMs: k.heartbeatIntervalMs,
     // The daemon waits for the brokers at start-up (a supervisor need not restart it); each failed try is logged once.
     onJoinFailed: (f) => logger.warn({ groupId: k.groupId, attempt: f.attempt, retryInMs: f.retryInMs, reason: f.reason }, `cannot join consumer group ${k.groupId} yet; retrying`),
-  } as ConstructorParameters<typeof KafkaSource>[0]);
+  });
 }
 
 function sourceProblemOf(source: Source): { sourceProblem?: string } {

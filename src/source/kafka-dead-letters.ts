@@ -1,5 +1,6 @@
 import { Producer } from '@platformatic/kafka';
 import type { DeadLetter, DeadLetterSink } from '../pipeline/dead-letters.js';
+import { clientOptions, type KafkaConnection } from './kafka-connection.js';
 
 /**
  * Dead letters to a Kafka topic: the original key and value, with headers that
@@ -9,11 +10,12 @@ import type { DeadLetter, DeadLetterSink } from '../pipeline/dead-letters.js';
 export class KafkaDeadLetterSink implements DeadLetterSink {
   private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
 
+  /** `connection`: the source's brokers, TLS and SASL (a secured cluster admits both the same way). */
   constructor(
     private readonly topic: string,
-    opts: { brokers: string[]; clientId?: string },
+    connection: KafkaConnection,
   ) {
-    this.producer = new Producer({ clientId: opts.clientId ?? 'cdc-lake-dead-letters', bootstrapBrokers: opts.brokers, autocreateTopics: true });
+    this.producer = new Producer({ ...clientOptions(connection, 'cdc-lake-dead-letters'), autocreateTopics: true });
   }
 
   async send(letters: readonly DeadLetter[]): Promise<void> {

@@ -12,33 +12,21 @@
  * callback, a revoked owner can still be mid-commit: table commits are fenced by the
  * object store (design §3.4), not by this module.
  */
-import { Admin, Consumer, type ClusterMetadata, type fetchV17, type GroupPartitionsAssigner, type SASLOptions } from '@platformatic/kafka';
+import { Admin, Consumer, type ClusterMetadata, type fetchV17, type GroupPartitionsAssigner } from '@platformatic/kafka';
 import { assignWholeTopics } from './assignor.js';
 import { Backoff, backoffCeiling, PermanentFailure, retryWithBackoff, SOURCE_BACKOFF } from './backoff.js';
+import { clientOptions, type KafkaConnection } from './kafka-connection.js';
 
 type FetchResponse = fetchV17.FetchResponse;
-import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { KafkaRecordIn, RecordBatch, SplitId } from './record.js';
 import { parseSplitId, splitId } from './record.js';
 import { SourceError, type Source, type SourceHooks, type SplitOffsets } from './source.js';
 
-export interface KafkaSaslOptions {
-  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-  username: string;
-  password: string;
-}
-
-export interface KafkaSourceOptions {
-  /** `host:port` list. */
-  brokers: string[];
-  clientId?: string;
+export interface KafkaSourceOptions extends KafkaConnection {
   groupId: string;
   topics?: string[];
   /** Topics matching it are subscribed, also ones created later (checked every `metadataRefreshMs`). */
   topicPattern?: string | RegExp;
-  sasl?: KafkaSaslOptions;
-  /** true for TLS with system CAs, or node:tls options (ca, cert, key, rejectUnauthorized). */
-  tls?: boolean | TlsOptions;
   /** Topic-pattern refresh period (default 30 s). */
   metadataRefreshMs?: number;
   /** Broker long-poll wait when a partition has no data (default 500 ms). */
@@ -91,12 +79,6 @@ const wholeTopicAssigner: GroupPartitionsAssigner = (_current, members, topics, 
 const IS_CONTROL = 0x20;
 const EARLIEST = -2n;
 const LATEST = -1n;
-
-function saslOf(s: KafkaSaslOptions | undefined): SASLOptions | undefined {
-  if (!s) return undefined;
-  const mechanism = s.mechanism === 'plain' ? 'PLAIN' : s.mechanism === 'scram-sha-256' ? 'SCRAM-SHA-256' : 'SCRAM-SHA-512';
-  return { mechanism, username: s.username, password: s.password };
-}
 
 /** A fetched batch waiting to be taken, with its key and value bytes (counted once, when queued). */
 interface QueuedBatch {
@@ -230,15 +212,7 @@ export class KafkaSource implements Source {
   }
 
   private base() {
-    const o = this.opts;
-    const tls = o.tls === true ? {} : o.tls === false ? undefined : o.tls;
-    return {
-      clientId: o.clientId ?? 'cdc-lake',
-      bootstrapBrokers: o.brokers,
-      ...(tls ? { tls } : {}),
-      ...(o.sasl ? { sasl: saslOf(o.sasl) } : {}),
-      retries: 5,
-    };
+    return { ...clientOptions(this.opts, 'cdc-lake'), retries: 5 };
   }
 
   async open(hooks: SourceHooks): Promise<void> {

@@ -44,16 +44,32 @@ export function kraftClusterId(): string {
   }
 }
 
-export function brokerProperties(dataDir: string, port: number, controllerPort: number): string {
+/** A SASL_SSL listener beside the plaintext one: its port, the broker's PKCS12 keystore, the users. */
+export interface SecureListener {
+  port: number;
+  keystore: string;
+  keystorePassword: string;
+  user: BrokerUser;
+}
+
+/** One user for every mechanism: PLAIN from the JAAS config, SCRAM from credentials stored at format time. */
+export interface BrokerUser {
+  name: string;
+  password: string;
+}
+
+export function brokerProperties(dataDir: string, port: number, controllerPort: number, secure?: SecureListener): string {
+  const sasl = secure ? `,SASL_SSL://127.0.0.1:${secure.port}` : '';
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${sasl}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}${sasl}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL' : ''}`,
+    ...(secure ? secureListenerProperties(secure) : []),
     `log.dirs=${dataDir}`,
     'num.partitions=1',
     'auto.create.topics.enable=false',
@@ -70,6 +86,21 @@ export function brokerProperties(dataDir: string, port: number, controllerPort: 
   ].join('\n');
 }
 
+function secureListenerProperties(l: SecureListener): string[] {
+  const scram = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  return [
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${l.user.name}="${l.user.password}";`,
+    `listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=${scram}`,
+    `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=${scram}`,
+    'ssl.keystore.type=PKCS12',
+    `ssl.keystore.location=${l.keystore}`,
+    `ssl.keystore.password=${l.keystorePassword}`,
+    `ssl.key.password=${l.keystorePassword}`,
+    'ssl.client.auth=none',
+  ];
+}
+
 export class KafkaBroker {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -81,11 +112,19 @@ export class KafkaBroker {
     readonly dir: string,
     readonly port: number,
     readonly controllerPort: number,
+    /** With `create({ secure: true })`: the SASL_SSL listener. */
+    readonly secure?: SecureListener & { caFile: string },
   ) {}
 
-  /** `host:port` for clients. */
+  /** `host:port` for clients (the plaintext listener). */
   get bootstrap(): string {
     return `127.0.0.1:${this.port}`;
+  }
+
+  /** `host:port` of the SASL_SSL listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; the server certificate is `secure.caFile`). */
+  get secureBootstrap(): string {
+    if (!this.secure) throw new KafkaBrokerError('this broker has no SASL_SSL listener: create it with { secure: true }');
+    return `127.0.0.1:${this.secure.port}`;
   }
 
   get logFile(): string {
@@ -96,16 +135,22 @@ export class KafkaBroker {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Formats a fresh data dir on free ports and starts the broker; resolves when it serves metadata. */
-  static async create(timeoutMs = 120_000): Promise<KafkaBroker> {
+  /**
+   * Formats a fresh data dir on free ports and starts the broker; resolves when it serves metadata.
+   * `secure` adds a SASL_SSL listener: a self-signed certificate for 127.0.0.1 made with keytool,
+   * and one user (`secure.user`) for PLAIN and both SCRAM mechanisms.
+   */
+  static async create(opts: { timeoutMs?: number; secure?: boolean } = {}): Promise<KafkaBroker> {
     const dir = await mkdtemp(join(tmpdir(), 'cdc-lake-kafka-'));
-    const broker = new KafkaBroker(dir, await freePort(), await freePort());
+    const secure = opts.secure ? await selfSignedListener(dir, await freePort()) : undefined;
+    const broker = new KafkaBroker(dir, await freePort(), await freePort(), secure);
     await mkdir(join(dir, 'data'));
-    await writeFile(broker.propsFile, brokerProperties(join(dir, 'data'), broker.port, broker.controllerPort));
+    await writeFile(broker.propsFile, brokerProperties(join(dir, 'data'), broker.port, broker.controllerPort, secure));
     const clusterId = kraftClusterId();
-    const fmt = await run('java', ['-Xmx128m', '-cp', broker.classpath, quietLog(), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', broker.propsFile]);
+    const scram = secure ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${secure.user.name},password=${secure.user.password}]`]) : [];
+    const fmt = await run('java', ['-Xmx128m', '-cp', broker.classpath, quietLog(), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', broker.propsFile, ...scram]);
     if (fmt.code !== 0) throw new KafkaBrokerError(`kafka storage format in ${dir} failed (exit ${fmt.code}): ${fmt.stderr || fmt.stdout}`);
-    await broker.start(timeoutMs);
+    await broker.start(opts.timeoutMs);
     return broker;
   }
 
@@ -193,6 +238,19 @@ export class KafkaBroker {
     this.logStream?.end();
     if (!process.env['KEEP_KAFKA_DIR']) await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A PKCS12 keystore with a self-signed certificate for 127.0.0.1/localhost, and that certificate as PEM (the clients' CA). */
+async function selfSignedListener(dir: string, port: number): Promise<SecureListener & { caFile: string }> {
+  const keystore = join(dir, 'broker.p12');
+  const caFile = join(dir, 'ca.pem');
+  const keystorePassword = randomBytes(12).toString('hex');
+  const pass = ['-storepass', keystorePassword];
+  const gen = await run('keytool', ['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '2', '-dname', 'CN=localhost', '-ext', 'SAN=ip:127.0.0.1,dns:localhost', '-keystore', keystore, '-storetype', 'PKCS12', ...pass, '-keypass', keystorePassword]);
+  if (gen.code !== 0) throw new KafkaBrokerError(`keytool -genkeypair failed (exit ${gen.code}): ${gen.stderr || gen.stdout}`);
+  const exp = await run('keytool', ['-exportcert', '-rfc', '-alias', 'broker', '-keystore', keystore, ...pass, '-file', caFile]);
+  if (exp.code !== 0) throw new KafkaBrokerError(`keytool -exportcert failed (exit ${exp.code}): ${exp.stderr || exp.stdout}`);
+  return { port, keystore, keystorePassword, caFile, user: { name: 'cdc', password: randomBytes(9).toString('hex') } };
 }
 
 function quietLog(): string {
