@@ -188,6 +188,8 @@ export class KafkaSource implements Source {
   private stopped = false;
   /** Set by close(): the member left the group. */
   private closed = false;
+  /** A group-offset commit failed after stop(): the stop's later commits fail at once instead of retrying each. */
+  private unanswered: string | undefined;
   private failure: Error | undefined;
   /** A dropped broker connection or a failed heartbeat; cleared by the next heartbeat or fetch. */
   private brokerProblem: string | undefined;
@@ -639,9 +641,12 @@ export class KafkaSource implements Source {
       .filter(([s]) => this.assigned.has(s))
       .map(([s, offset]) => ({ ...parseSplitId(s), offset, leaderEpoch: -1 }));
     if (list.length === 0) return;
+    // A stop must end within its deadline: with the brokers gone, one commit's retries (~5 s) are enough.
+    if (this.stopped && this.unanswered !== undefined) throw new SourceError(this.name, `group offsets not committed: the brokers did not answer an earlier commit during this stop (${this.unanswered}); informational, the tables hold the positions`);
     try {
       await c.commit({ offsets: list });
     } catch (e) {
+      if (this.stopped) this.unanswered = errText(e);
       // informational only: the tables hold the real positions
       throw new SourceError(this.name, `committing group offsets failed (informational, safe to ignore once): ${errText(e)}`, { cause: e });
     }

@@ -8,6 +8,7 @@ import { Admin, Producer } from '@platformatic/kafka';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KafkaSource } from '../../../src/source/kafka.js';
+import { KafkaBroker } from '../../support/kafka-broker.js';
 import { parseEnvFile, repoRoot } from '../../support/stack-env.js';
 import type { RecordBatch, SplitId } from '../../../src/source/record.js';
 
@@ -214,4 +215,23 @@ test('stop() ends batches() but keeps the membership: group offsets still commit
     await src.close();
   }
   assert.equal(await members(), 0, 'close() left the group');
+});
+
+test('stopping with the brokers gone: the first group-offset commit tries and fails, the later ones fail at once', { timeout: 180_000 }, async () => {
+  // A broker of its own: the stack's is shared.
+  const broker = await KafkaBroker.create();
+  try {
+    const topic = `${run}.gone`;
+    await broker.createTopic(topic, 2);
+    const src = new KafkaSource({ brokers: [broker.bootstrap], groupId: `${run}-g6`, topics: [topic], maxWaitMs: 100 });
+    await src.open({ onAssigned: async () => new Map(), onRevoked: async () => {} });
+    await broker.kill();
+    src.stop();
+    await assert.rejects(src.commitOffsets(new Map([[`${topic}:0`, 1n]])), /committing group offsets failed/);
+    // (a stop with many tables would otherwise spend the client's retries on each)
+    await assert.rejects(src.commitOffsets(new Map([[`${topic}:1`, 1n]])), /did not answer an earlier commit during this stop/);
+    await src.close().catch(() => undefined); // cannot leave a group whose broker is gone
+  } finally {
+    await broker.destroy();
+  }
 });

@@ -93,8 +93,8 @@ class MemberSource implements Source {
   }
 }
 
-test('a graceful stop stops fetching, flushes and commits (and reports group offsets), and only then leaves the group', async () => {
-  const dir = await tempDir('cdc-lake-daemon-stop-');
+/** The scenario as one batch per split. */
+async function scenarioBatches(): Promise<RecordBatch[]> {
   const bySplit = new Map<SplitId, RecordBatch>();
   for (const line of (await readFile(scenario, 'utf8')).split('\n')) {
     if (line.trim() === '') continue;
@@ -105,11 +105,16 @@ test('a graceful stop stops fetching, flushes and commits (and reports group off
     b.nextOffset = r.offset + 1n;
     bySplit.set(s, b);
   }
+  return [...bySplit.values()];
+}
+
+test('a graceful stop stops fetching, flushes and commits (and reports group offsets), and only then leaves the group', async () => {
+  const dir = await tempDir('cdc-lake-daemon-stop-');
   // Nothing is due before the stop: what the lake holds at close() was committed by the stop.
   const config = parseConfig({ lake: { uri: join(dir, 'lake') }, buffer: { maxAgeMs: 600_000 }, server: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' } }, {});
   const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   let daemon: Daemon | undefined;
-  const source = new MemberSource([...bySplit.values()], async () => {
+  const source = new MemberSource(await scenarioBatches(), async () => {
     const tables = [];
     for (const t of ['public/customers', 'public/orders']) {
       if (await HudiTable.exists((daemon as Daemon).store, t)) tables.push(`${t} ${(await HudiTable.open((daemon as Daemon).store, t)).timeline.completed().length}`);
@@ -129,4 +134,20 @@ test('a graceful stop stops fetching, flushes and commits (and reports group off
     'offsets shop.public.customers:0',
     'close (lake: public/customers 1, public/orders 1)',
   ]);
+});
+
+test('a source that cannot leave its group (brokers gone) after the final commits does not fail the stop: a warning says so', async () => {
+  const dir = await tempDir('cdc-lake-daemon-stop-');
+  const config = parseConfig({ lake: { uri: join(dir, 'lake') }, buffer: { maxAgeMs: 600_000 }, server: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' } }, {});
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'warn', destination: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
+  const source = new MemberSource(await scenarioBatches(), async () => {
+    throw new Error('metadata failed 6 times');
+  });
+  const daemon = new Daemon({ config, logger, source });
+  const running = daemon.start();
+  await source.allDelivered();
+  daemon.stop();
+  assert.equal((await running).commits, 2, 'the run resolves with its commits');
+  assert.ok(lines.some((l) => l.includes('closing the source failed') && l.includes('metadata failed 6 times')), lines.join(''));
 });
