@@ -148,6 +148,11 @@ export const TableOverrideSchema = z
       .strict()
       .optional(),
     retention: z.object({ commits: z.number().int().min(1).optional() }).strict().optional(),
+    ordering: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A column that decides which change of a row wins (a version counter, a timestamp each update sets) instead of the source position; see docs/configuration.md'),
   })
   .strict();
 
@@ -220,7 +225,8 @@ export const ConfigSchema = z
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
-export type TableOptions = z.output<typeof TableOptionsSchema>;
+/** A table's effective options: the defaults with its override merged in (only an override names an ordering column). */
+export type TableOptions = z.output<typeof TableOptionsSchema> & { ordering?: string };
 
 function isValidRegex(s: string): boolean {
   try {

@@ -14,5 +14,6 @@ export function tableOptions(config: Pick<Config, 'tables'>, table: string): Tab
       logToBaseRatio: o.compaction?.logToBaseRatio ?? d.compaction.logToBaseRatio,
     },
     retention: { commits: o.retention?.commits ?? d.retention.commits },
+    ...(o.ordering === undefined ? {} : { ordering: o.ordering }),
   };
 }

@@ -32,6 +32,13 @@ export interface ChangeEvent {
   /** Full row after the change (`after`); for deletes the key columns (and partition value if known). */
   row: Row | null;
   position: Position;
+  /**
+   * Set by the pipeline for a table ordered by a column (`tables.overrides.<t>.ordering`):
+   * that column's value, which then decides instead of `position` (0 for deletes: natural order).
+   */
+  order?: bigint;
+  /** With `order`: a delete of this key came before this change in its batch, after changes ordered up to this. */
+  afterDelete?: bigint;
   sourceTsMs: number | null;
   txId: string | null;
   schema: TableSchema;

@@ -25,7 +25,9 @@ export type InvalidReason =
   | 'no-primary-key'
   | 'bad-key'
   | 'bad-transaction'
-  | 'incompatible-schema-change';
+  | 'incompatible-schema-change'
+  /** A table ordered by a column (`tables.overrides.<t>.ordering`) got a change without a usable value in it. */
+  | 'no-ordering-value';
 
 /**
  * A Kafka record that cannot become a change event. Never thrown by the decoder: it is

@@ -29,6 +29,7 @@ import type { ChangeEvent, Position } from '../debezium/change-event.js';
 import type { Value } from '../table/schema.js';
 import type { SplitId } from '../source/record.js';
 import { splitId } from '../source/record.js';
+import { foldByColumn } from './ordering.js';
 import { alignCut, type AlignEntry, type TxnSpan } from './transaction.js';
 
 export interface BufferLimits {
@@ -270,7 +271,9 @@ export class BufferSet {
     // The entry carries this record's transaction whichever change wins: a replaced change
     // and a stale one alike must not pass the checkpoint while the entry is held.
     if (notes !== null && txOf(cur.event) !== tx) cur.txIds = mergedTxIds(cur, tx);
-    if (!supersedes(event.position, cur.event.position)) {
+    if (event.order !== undefined) {
+      if (foldByColumn(cur.event, event) === cur.event) return 'stale';
+    } else if (!supersedes(event.position, cur.event.position)) {
       return event.position.ordering === cur.event.position.ordering && !event.position.unordered ? 'duplicate' : 'stale';
     }
     b.bytes += bytes - cur.bytes;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.js';
+import { ConfigError, type Config } from '../config/index.js';
 import { createDecodeContext, decodeRecord, decodeRecordAsync, InvalidRecord, SchemaTracker, type DecodeContext, type DecodeContextOptions, type Decoded } from '../debezium/index.js';
 import type { ChangeEvent } from '../debezium/change-event.js';
 import type { KafkaRecordIn, RecordBatch, Source, SourceHooks, SplitId } from '../source/source.js';
@@ -8,7 +8,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { HudiTable, SCHEMA_KEY } from '../table/table.js';
 import { CompactionThread } from '../table/compaction-thread.js';
 import { PROPERTIES_PATH, parseTableConfig } from '../table/config.js';
-import type { TableSchema } from '../table/schema.js';
+import { ORDERING_FIELD, type TableSchema } from '../table/schema.js';
 import { InstantConflict, Timeline, WRITER_KEY, joinPath } from '../table/timeline.js';
 export { WRITER_KEY } from '../table/timeline.js';
 import { withoutMetaFields } from '../table/meta-fields.js';
@@ -18,7 +18,8 @@ import { DEAD_LETTER_SCHEMA, DEAD_LETTER_TABLE, deadLetterMutation, type DeadLet
 import { discoverTables } from './lake.js';
 import { maintain, policyOf, type MaintenanceReport } from './maintenance.js';
 import { Router, type Route } from './router.js';
-import { toMutation, withCdcColumns, CDC_COLUMNS } from './rows.js';
+import { isCdcColumn, toMutation, withCdcColumns } from './rows.js';
+import { COLUMN_ORDERING_FIELD, orderByColumn } from './ordering.js';
 import { TransactionLog, type TxnSpan } from './transaction.js';
 
 /**
@@ -278,11 +279,10 @@ export class Pipeline {
       const schemaText = await timeline.latestExtraMetadata(SCHEMA_KEY);
       if (schemaText !== undefined) {
         // The decoder evolves from what the table already holds, not from scratch.
-        const cdc = new Set(CDC_COLUMNS.map((f) => f.name));
         const data = withoutMetaFields(JSON.parse(schemaText) as TableSchema);
         const propsPath = joinPath(id.path, PROPERTIES_PATH);
         const keys = parseTableConfig(Buffer.from(await this.opts.store.get(propsPath)).toString('utf8'), propsPath).recordKeyFields;
-        this.tracker.seed(id.id, { ...data, fields: data.fields.filter((f) => !cdc.has(f.name)) }, keys);
+        this.tracker.seed(id.id, { ...data, fields: data.fields.filter((f) => !isCdcColumn(f.name)) }, keys);
       }
     }
     for (const t of this.tablesReadingSplits(splits)) this.lost.delete(t);
@@ -378,6 +378,13 @@ export class Pipeline {
       this.buffers.advance(id, split, rec.offset, now);
       return;
     }
+    const column = route.options.ordering;
+    const unusable = column === undefined ? undefined : orderByColumn(event, column);
+    if (unusable !== undefined) {
+      const detail = `table ${id} is ordered by column ${column} (tables.overrides.${id}.ordering), but this ${event.op} change has ${unusable}; give the column a value in every change (an integer or a timestamp), or order the table by source position`;
+      this.deadLetter({ error: new InvalidRecord(event.origin, 'no-ordering-value', detail, event.table), record: rec, atMs: now });
+      return;
+    }
     this.summary.changes++;
     this.opts.events?.onChange?.(id);
     // A batch's age counts from when its oldest record was produced (freshness is measured
@@ -427,14 +434,21 @@ export class Pipeline {
     let t = this.tables.get(route.identity.id);
     if (t === undefined) {
       const id = route.identity;
+      const orderingField = route.options.ordering === undefined ? ORDERING_FIELD : COLUMN_ORDERING_FIELD;
       const table = await HudiTable.create(this.opts.store, id.path, {
         tableName: id.hudiTableName,
         database: id.database,
         recordKeyFields: route.options.recordKey ?? keyFields,
         ...(partitionField === undefined ? {} : { partitionField }),
-        orderingField: '_cdc_position',
+        orderingField,
         buckets: route.options.buckets,
       }, { onFileWritten: (path, bytes) => this.opts.events?.onFileWritten?.(id.id, path.includes('.log.') ? 'log' : 'base', bytes) });
+      if (table.config.orderingField !== orderingField) {
+        // Its stored orderings are of the other kind: comparing them with these would be meaningless.
+        const was = table.config.orderingField === ORDERING_FIELD ? 'by source position' : `by a column (precombine field ${table.config.orderingField})`;
+        const now = route.options.ordering === undefined ? 'none' : `column ${route.options.ordering}`;
+        throw new ConfigError([{ path: `tables.overrides.${id.id}.ordering`, message: `table ${id.id} was created ordered ${was}, but the config now says ${now}: an existing table keeps its order; restore the setting or write this table anew` }]);
+      }
       t = { route, table, checkpoint: this.checkpoints.get(id.id) ?? emptyCheckpoint() };
       this.tables.set(id.id, t);
     }
@@ -482,7 +496,7 @@ export class Pipeline {
     try {
       if (batch.truncate !== null) await open.table.truncate(batch.events.length === 0 ? extraMetadata : this.writerMetadata());
       if (batch.events.length > 0) {
-        const schema = withCdcColumns(this.tracker.schemaOf(first.table) ?? first.schema);
+        const schema = withCdcColumns(this.tracker.schemaOf(first.table) ?? first.schema, open.route.options.ordering !== undefined);
         const result = await open.table.commit({ schema, mutations: batch.events.map(toMutation), extraMetadata });
         instant = result.instant;
       }

@@ -1,6 +1,7 @@
 import type { ChangeEvent } from '../debezium/change-event.js';
 import type { Mutation } from '../table/write-plan.js';
 import type { AvroField, Row, TableSchema } from '../table/schema.js';
+import { COLUMN_ORDERING, COLUMN_ORDERING_FIELD } from './ordering.js';
 
 /**
  * Change events → table mutations: the source row plus the CDC columns every
@@ -14,17 +15,23 @@ export const CDC_COLUMNS: AvroField[] = [
   { name: '_cdc_tx_id', type: ['null', 'string'], default: null },
 ];
 
-const CDC_NAMES = new Set(CDC_COLUMNS.map((f) => f.name));
+const CDC_NAMES = new Set([...CDC_COLUMNS.map((f) => f.name), COLUMN_ORDERING_FIELD]);
 
-/** The table's data schema: the source columns, then the CDC columns. */
-export function withCdcColumns(schema: TableSchema): TableSchema {
-  return { ...schema, fields: [...schema.fields.filter((f) => !CDC_NAMES.has(f.name)), ...CDC_COLUMNS] };
+/** Whether a column is one the pipeline adds (CDC columns, a column-ordered table's `_cdc_ordering`). */
+export function isCdcColumn(name: string): boolean {
+  return CDC_NAMES.has(name);
+}
+
+/** The table's data schema: the source columns, then the CDC columns (and `_cdc_ordering` for a table ordered by a column). */
+export function withCdcColumns(schema: TableSchema, orderedByColumn = false): TableSchema {
+  const cdc = orderedByColumn ? [...CDC_COLUMNS, COLUMN_ORDERING] : CDC_COLUMNS;
+  return { ...schema, fields: [...schema.fields.filter((f) => !CDC_NAMES.has(f.name)), ...cdc] };
 }
 
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-function ordering(v: bigint): number | bigint {
+function longValue(v: bigint): number | bigint {
   return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
 }
 
@@ -50,11 +57,15 @@ export function toMutation(e: ChangeEvent): Mutation {
   }
   row._cdc_op = e.op;
   row._cdc_source_ts_ms = e.sourceTsMs;
-  row._cdc_position = ordering(e.position.ordering);
+  row._cdc_position = longValue(e.position.ordering);
   row._cdc_tx_id = e.txId;
-  if (e.op === 'd') return e.position.unordered === true ? { kind: 'delete', ordering: e.position.ordering, row, unordered: true } : { kind: 'delete', ordering: e.position.ordering, row };
-  const m: Mutation = { kind: 'upsert', ordering: e.position.ordering, row };
+  // A column-ordered table's changes all have an order (incremental-snapshot reads too).
+  const ordering = e.order ?? e.position.ordering;
+  const unordered = e.order === undefined && e.position.unordered === true;
+  if (e.op === 'd') return unordered ? { kind: 'delete', ordering, row, unordered: true } : { kind: 'delete', ordering, row };
+  const m: Mutation = { kind: 'upsert', ordering, row };
+  if (e.afterDelete !== undefined) m.afterDelete = e.afterDelete;
   if (e.unavailable.length > 0) m.unavailable = e.unavailable;
-  if (e.position.unordered === true) m.unordered = true;
+  if (unordered) m.unordered = true;
   return m;
 }

@@ -57,10 +57,7 @@ export type Value = null | boolean | number | bigint | string | Uint8Array | Val
 
 export type Row = Record<string, Value>;
 
-/** Field order of the CDC columns each row carries after the source columns. */
-export const CDC_FIELDS = ['_cdc_op', '_cdc_source_ts_ms', '_cdc_position', '_cdc_tx_id'] as const;
-
-/** The Hudi ordering (precombine) field: one long derived from the source position. */
+/** The Hudi ordering (precombine) field of a table ordered by source position (the default): one long derived from it. */
 export const ORDERING_FIELD = '_cdc_position';
 
 export function nullable(type: AvroType): AvroType {

@@ -15,10 +15,10 @@ import { writeBaseFile, type MetaColumns, type WriteColumns } from './base-file.
 import { partitionPath } from './partition.js';
 import { bucketFileIdPrefix, bucketOf, bucketOfFileId, recordKey } from './record-key.js';
 import { evolveSchema } from './schema-evolution.js';
-import type { Row, TableSchema, Value } from './schema.js';
+import { ORDERING_FIELD, type Row, type TableSchema, type Value } from './schema.js';
 import { readMergedSlice } from './slice-reader.js';
 import { InstantConflict, Timeline, joinPath, readFenceClaims, type TimelineInstant } from './timeline.js';
-import { applies, fillUnavailable, latestPerKey, writtenOrdering, type Mutation } from './write-plan.js';
+import { applies, decidePrecombine, fillUnavailable, latestPerKey, writtenOrdering, type Mutation, type OrderingRule } from './write-plan.js';
 import { FileGroupKeys } from './key-index.js';
 import { rollbackInstant } from './rollback.js';
 import { carriedDeletes } from './tombstone.js';
@@ -216,13 +216,19 @@ export class HudiTable {
 
   // --- the write path -----------------------------------------------------
 
+  /** Source positions are unique per change; any other ordering field merges as Hudi's precombine field does. */
+  private orderingRule(): OrderingRule {
+    return this.config.orderingField === ORDERING_FIELD ? 'position' : 'precombine';
+  }
+
   async commit(req: CommitRequest): Promise<CommitResult> {
     await this.ensureRecovered();
     const result: CommitResult = { upserts: 0, deletes: 0, skipped: 0, filesWritten: 0, bytesWritten: 0 };
     if (req.mutations.length === 0 && req.extraMetadata === undefined) return result;
     const evolution = evolveSchema(this.schema, req.schema, this.name);
     const schema = evolution.schema;
-    const latest = latestPerKey(req.mutations, (m) => recordKey(m.row, this.config.recordKeyFields));
+    const rule = this.orderingRule();
+    const latest = latestPerKey(req.mutations, (m) => recordKey(m.row, this.config.recordKeyFields), rule);
     result.skipped += req.mutations.length - latest.size;
 
     // Group by file group (partition + bucket) and apply the guard against stored state.
@@ -241,16 +247,17 @@ export class HudiTable {
         groups.set(gk, g);
       }
       const stored = g.keys.get(key);
-      if (!applies(m, stored)) {
+      const decided = rule === 'precombine' ? decidePrecombine(m, stored) : applies(m, stored) ? { kind: m.kind, ordering: writtenOrdering(m, stored) } : undefined;
+      if (decided === undefined) {
         result.skipped++;
         continue;
       }
-      const ordering = writtenOrdering(m, stored);
-      if (m.kind === 'delete') {
+      const ordering = decided.ordering;
+      if (decided.kind === 'delete') {
         // Written even when the key is absent: the delete block keeps its position, so a stale
         // older upsert arriving later (another partition, a replay) cannot resurrect the key.
         g.deletes.push({ key, ordering });
-      } else {
+      } else if (m.kind === 'upsert') {
         const storedRow = m.unavailable?.length ? await this.storedRow(partition, bucket, key) : undefined;
         g.upserts.push(fillUnavailable(m.row, m.unavailable, storedRow));
         g.upsertKeys.push(key);

@@ -6,7 +6,15 @@ import type { Row } from './schema.js';
  */
 
 export type Mutation =
-  | { kind: 'upsert'; row: Row; ordering: bigint; unavailable?: readonly string[]; unordered?: boolean }
+  | {
+      kind: 'upsert';
+      row: Row;
+      ordering: bigint;
+      unavailable?: readonly string[];
+      unordered?: boolean;
+      /** Precombine: a delete of the key came first in the batch, after changes ordered up to this. */
+      afterDelete?: bigint;
+    }
   | { kind: 'delete'; row: Row; ordering: bigint; unordered?: boolean };
 
 /** What the table holds for a key: the ordering of its latest change, and whether that was a delete. */
@@ -22,15 +30,83 @@ function newer(incoming: Mutation, current: { ordering: bigint; unordered?: bool
   return incoming.ordering > current.ordering;
 }
 
-/** Keeps the newest mutation per key within one batch (equal positions: the first one wins — a duplicate). */
-export function latestPerKey(mutations: readonly Mutation[], keyOf: (m: Mutation) => string): Map<string, Mutation> {
+/**
+ * How a table's orderings decide. `position` (ordered by `_cdc_position`): every change has
+ * its own source position, so only a strictly newer one applies — an equal one is a replay.
+ * `precombine` (any other ordering field): Hudi's event-time merge, which every engine must
+ * read the same way; see `foldPrecombine` and `decidePrecombine`. Its orderings are ≥ 0.
+ */
+export type OrderingRule = 'position' | 'precombine';
+
+/** Keeps the newest mutation per key within one batch (`position`: equal positions keep the first — a duplicate). */
+export function latestPerKey(mutations: readonly Mutation[], keyOf: (m: Mutation) => string, rule: OrderingRule = 'position'): Map<string, Mutation> {
   const out = new Map<string, Mutation>();
   for (const mutation of mutations) {
     const key = keyOf(mutation);
     const current = out.get(key);
-    if (newer(mutation, current)) out.set(key, carryUnavailable(mutation, current));
+    if (rule === 'precombine' && current !== undefined) out.set(key, foldMutation(current, mutation));
+    else if (newer(mutation, current)) out.set(key, carryUnavailable(mutation, current));
   }
   return out;
+}
+
+/** One change of a key as the precombine fold sees it. */
+export interface OrderedChange {
+  deleted: boolean;
+  ordering: bigint;
+  afterDelete?: bigint | undefined;
+}
+
+/**
+ * Precombine: folds the next change of a key (in source order) into the one kept so far.
+ * A delete always applies: it removes everything ordered up to the highest value seen, and
+ * carries that value. An upsert after it must beat that value when written
+ * (`decidePrecombine`); between upserts the larger value wins, an equal one the later.
+ * Pure; the pipeline's buffer and the table writer fold with it alike.
+ */
+export function foldPrecombine(kept: OrderedChange, next: OrderedChange): { keep: 'kept' | 'next'; ordering: bigint; afterDelete: bigint | undefined } {
+  if (next.deleted) {
+    const highest = kept.deleted ? kept.ordering : max(kept.ordering, kept.afterDelete ?? kept.ordering);
+    return { keep: 'next', ordering: max(highest, next.ordering), afterDelete: undefined };
+  }
+  if (kept.deleted) return { keep: 'next', ordering: next.ordering, afterDelete: kept.ordering };
+  if (next.ordering >= kept.ordering) return { keep: 'next', ordering: next.ordering, afterDelete: kept.afterDelete };
+  return { keep: 'kept', ordering: kept.ordering, afterDelete: kept.afterDelete };
+}
+
+function foldMutation(kept: Mutation, next: Mutation): Mutation {
+  const f = foldPrecombine(orderedChange(kept), orderedChange(next));
+  if (f.keep === 'kept') return kept;
+  if (next.kind === 'delete') return { ...next, ordering: f.ordering };
+  const { afterDelete: _, ...upsert } = carryUnavailable(next, kept) as Extract<Mutation, { kind: 'upsert' }>;
+  return f.afterDelete === undefined ? upsert : { ...upsert, afterDelete: f.afterDelete };
+}
+
+function orderedChange(m: Mutation): OrderedChange {
+  return { deleted: m.kind === 'delete', ordering: m.ordering, afterDelete: m.kind === 'upsert' ? m.afterDelete : undefined };
+}
+
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+/**
+ * Precombine: what a folded mutation writes given the stored state of its key, so that every
+ * Hudi engine reads the same row (hudi-rs merges a slice's records before its deletes; Spark
+ * merges log into base with `DefaultHoodieRecordPayload`). A delete is written at the highest
+ * ordering of what it removes (0 when nothing): a delete at least as high as a record removes
+ * it in every engine. An upsert applies over a record with an equal or larger value, over a
+ * delete only with a larger one (an equal one: hudi-rs deletes it, Spark keeps it); an upsert
+ * that follows a delete but does not beat it leaves the delete. Undefined: skip.
+ */
+export function decidePrecombine(m: Mutation, stored: KeyState | undefined): { kind: 'upsert' | 'delete'; ordering: bigint } | undefined {
+  const floor = stored?.ordering ?? 0n;
+  if (m.kind === 'delete') return { kind: 'delete', ordering: max(floor, m.ordering) };
+  if (m.afterDelete !== undefined) {
+    const ceiling = max(floor, m.afterDelete);
+    return m.ordering > ceiling ? { kind: 'upsert', ordering: m.ordering } : { kind: 'delete', ordering: ceiling };
+  }
+  if (stored === undefined) return { kind: 'upsert', ordering: m.ordering };
+  const wins = stored.deleted ? m.ordering > stored.ordering : m.ordering >= stored.ordering;
+  return wins ? { kind: 'upsert', ordering: m.ordering } : undefined;
 }
 
 /** An upsert replacing another in the same batch takes the values Debezium did not send (TOAST) from it. */
