@@ -61,6 +61,15 @@ export const COMMITS: KafkaRecordIn[][] = [
 /** `id:v:name` of the rows after all commits. */
 export const FINAL = ['1:6:new', '2:9:x', '5:7:again', '6:4:h'];
 
+/** One more commit, for after a compaction (which drops deleted rows from base files: the writer then knows them by their tombstones). */
+export const AFTER_COMPACTION: KafkaRecordIn[] = [
+  change('c', 3, 500, { v: 3, name: 'equal' }), // equal to the deleted row's 3: stays deleted
+  change('c', 7, 510, { v: 6, name: 'above' }), // above the deleted row's 5: back
+  change('u', 6, 520, { v: 4, name: 'tie' }), // equal to the stored 4: the later change wins
+];
+
+export const FINAL_AFTER_COMPACTION = ['1:6:new', '2:9:x', '5:7:again', '6:4:tie', '7:6:above'];
+
 const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
 /** The config of the scenario; `ordering` null: the table ordered by source position. */
@@ -68,14 +77,13 @@ export function columnOrderedConfig(dir: string, ordering: string | null = 'v') 
   return parseConfig({ lake: { uri: join(dir, 'lake') }, log: { level: 'silent' }, deadLetters: { table: false }, ...(ordering ? { tables: { overrides: { [ITEMS]: { ordering } } } } : {}) }, {});
 }
 
-/** Writes the commits into `<dir>/lake`; returns the store and the pipeline's summary. */
-export async function writeColumnOrdered(dir: string): Promise<{ store: ObjectStore; deadLetters: number; commits: number }> {
-  offset = 0n;
+/** Writes `commits` (default: the scenario) into `<dir>/lake`, one commit each; returns the store and the pipeline's summary. */
+export async function writeColumnOrdered(dir: string, commits = COMMITS): Promise<{ store: ObjectStore; deadLetters: number; commits: number }> {
   const config = columnOrderedConfig(dir);
   const store = lakeStore(config.lake);
   const pipeline = new Pipeline({ store, config, logger: silent });
   const split = splitId(TOPIC, 0);
-  for (const records of COMMITS) {
+  for (const records of commits) {
     await pipeline.consume({ split, records, nextOffset: (records.at(-1) as KafkaRecordIn).offset + 1n });
     await pipeline.flushAll();
   }
