@@ -5,7 +5,8 @@
  * `_cdc_ordering` column (long), the table's precombine field, so every Hudi engine merges
  * the same way. Deletes apply in source order: their column value is not trustworthy (a
  * DEFAULT replica identity sends only the key), so they enter with 0 and the writer gives
- * them the value of the row they remove (table/write-plan.ts). Pure.
+ * them the value of the row they remove (table/write-plan.ts). No I/O; `orderByColumn` and
+ * `foldByColumn` set the event's `order` and `afterDelete`.
  */
 import type { ChangeEvent } from '../debezium/change-event.js';
 import type { AvroField, Value } from '../table/schema.js';
