@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Producer, stringSerializers } from '@platformatic/kafka';
-import { cli, DaemonProcess } from '../support/daemon.js';
+import { cli, DaemonProcess, e2eNames } from '../support/daemon.js';
 import { deleteConnector, registerPostgresConnector, waitForConnectorRunning, waitForTopic } from '../support/debezium.js';
 import { parseJsonExact, selectRows, sql, type JsonRow } from '../support/postgres.js';
 import { stackEnv } from '../support/stack-env.js';
@@ -17,11 +17,7 @@ async function jsonl(args: string[]): Promise<JsonRow[]> {
 }
 
 test('malformed records go to the dead-letters table; good records land; the daemon stays up', { timeout: 180_000 }, async () => {
-  const tag = `bad_${Date.now().toString(36)}`;
-  const table = `e2e_${tag}`;
-  const prefix = `e2e${tag}`;
-  const topic = `${prefix}.public.${table}`;
-  const lake = `s3://${stackEnv().s3.bucket}/e2e/${tag}`;
+  const { tag, table, prefix, topic, lake } = e2eNames('bad');
   await sql(`create table public.${table} (id int primary key, v text); insert into public.${table} values (1, 'a'), (2, 'b');`);
   try {
     await registerPostgresConnector({ name: `e2e_${tag}`, tables: [`public.${table}`], topicPrefix: prefix, schemas: true });

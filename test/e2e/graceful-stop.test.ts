@@ -5,10 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cli, DaemonProcess, endOffsets, groupOffsets, type DaemonSpec } from '../support/daemon.js';
+import { cli, DaemonProcess, type DaemonSpec, e2eNames, endOffsets, groupOffsets } from '../support/daemon.js';
 import { deleteConnector, registerPostgresConnector, waitForConnectorRunning, waitForTopic } from '../support/debezium.js';
 import { parseJsonExact, selectRows, sql, type JsonRow } from '../support/postgres.js';
-import { stackEnv } from '../support/stack-env.js';
 
 async function jsonl(args: string[]): Promise<JsonRow[]> {
   const res = await cli(args);
@@ -30,11 +29,7 @@ async function waitBuffered(d: DaemonProcess, rows: number, timeoutMs = 60_000):
 }
 
 test('SIGTERM commits buffered changes and exits 0; a restart reads nothing twice', { timeout: 240_000 }, async () => {
-  const tag = `stop_${Date.now().toString(36)}`;
-  const table = `e2e_${tag}`;
-  const prefix = `e2e${tag}`;
-  const topic = `${prefix}.public.${table}`;
-  const lake = `s3://${stackEnv().s3.bucket}/e2e/${tag}`;
+  const { tag, table, prefix, topic, lake } = e2eNames('stop');
   const spec: DaemonSpec = { lake, topics: [topic], groupId: `cdc-lake-${tag}`, buffer: { maxAgeMs: 600_000 } };
   const snapshot = ['query', 'snapshot', '--lake', lake, '--table', `public.${table}`, '--format', 'jsonl'];
   const completedCommits = async (): Promise<string[]> =>

@@ -5,17 +5,12 @@
 // loses to the row already in the lake (the column decides, not the read order).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cli, DaemonProcess, type DaemonSpec } from '../support/daemon.js';
+import { cli, DaemonProcess, type DaemonSpec, e2eNames } from '../support/daemon.js';
 import { deleteConnector, registerPostgresConnector, waitForConnectorRunning, waitForTopic } from '../support/debezium.js';
 import { parseJsonExact, selectRows, sql, type JsonRow } from '../support/postgres.js';
-import { stackEnv } from '../support/stack-env.js';
 
 test('ordering by updated_at: the lake equals PostgreSQL, except where updated_at went back in time', { timeout: 300_000 }, async () => {
-  const tag = `ord_${Date.now().toString(36)}`;
-  const table = `e2e_${tag}`;
-  const prefix = `e2e${tag}`;
-  const topic = `${prefix}.public.${table}`;
-  const lake = `s3://${stackEnv().s3.bucket}/e2e/${tag}`;
+  const { tag, table, prefix, topic, lake } = e2eNames('ord');
   const spec: DaemonSpec = { lake, topics: [topic], groupId: `cdc-lake-${tag}`, overrides: { [`public.${table}`]: { ordering: 'updated_at' } } };
   const rowsOf = async (): Promise<JsonRow[]> => {
     const res = await cli(['query', 'snapshot', '--lake', lake, '--table', `public.${table}`, '--format', 'jsonl']);

@@ -239,6 +239,14 @@ export class DaemonProcess {
   }
 }
 
+/** Names for one e2e test: its PostgreSQL table, Debezium topic prefix and topic, and lake (unique per run). */
+export function e2eNames(kind: string): { tag: string; table: string; prefix: string; topic: string; lake: string } {
+  const tag = `${kind}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
+  const table = `e2e_${tag}`;
+  const prefix = `e2e${tag}`;
+  return { tag, table, prefix, topic: `${prefix}.public.${table}`, lake: `s3://${stackEnv().s3.bucket}/e2e/${tag}` };
+}
+
 /** `topic:partition=endOffset` for every partition of the topics (missing topics are skipped). */
 export async function endOffsets(topics: readonly string[]): Promise<string[]> {
   const admin = new Admin({ clientId: 'cdc-lake-e2e', bootstrapBrokers: [stackEnv().kafkaBootstrap] });
