@@ -207,13 +207,20 @@ test('two replicas in one group split the tables; kill -9 one → the other take
   const r = await rig('rep_kill');
   try {
     const { a, b, split, joinMs } = await startPair(r);
-    const bStatus = await b.status();
-    assert.ok(split.b.every((t) => t in bStatus.lastCommits), `B's /status names its tables: ${JSON.stringify(bStatus.lastCommits)}`);
-    const aStatus = await a.status();
-    assert.ok(split.a.every((t) => t in aStatus.lastCommits), `A's /status names its tables: ${JSON.stringify(aStatus.lastCommits)}`);
-    // /status shows the assignment: each replica's tables, and no table held by both.
-    const held = [...aStatus.assignment.tables, ...bStatus.assignment.tables].filter((t) => r.tables.includes(t)).sort();
-    assert.deepEqual(held, [...r.tables].sort(), `the assignments split the tables: A ${JSON.stringify(aStatus.assignment)} B ${JSON.stringify(bStatus.assignment)}`);
+    // /status shows the assignment: each replica's tables, and no table held by both. A commit
+    // of the old owner still in flight at the rebalance can win the fence over the new owner's
+    // first one, which loses the table until its re-assignment re-reads the checkpoint (seconds).
+    let transient = '';
+    await eventually(async () => {
+      const [aStatus, bStatus] = [await a.status(), await b.status()];
+      assert.ok(split.b.every((t) => t in bStatus.lastCommits), `B's /status names its tables: ${JSON.stringify(bStatus.lastCommits)}`);
+      assert.ok(split.a.every((t) => t in aStatus.lastCommits), `A's /status names its tables: ${JSON.stringify(aStatus.lastCommits)}`);
+      const lost = [...aStatus.assignment.lost, ...bStatus.assignment.lost];
+      if (lost.length > 0) transient = `lost for a while: ${lost.join(',')}`;
+      const held = [...aStatus.assignment.tables, ...bStatus.assignment.tables].filter((t) => r.tables.includes(t)).sort();
+      assert.deepEqual(held, [...r.tables].sort(), `the assignments split the tables: A ${JSON.stringify(aStatus.assignment)} B ${JSON.stringify(bStatus.assignment)}`);
+    }, 60_000, 1000);
+    if (transient !== '') console.log(`replicas (kill): ${transient} (a commit raced the rebalance)`);
 
     const killAt = Date.now();
     await a.kill();
