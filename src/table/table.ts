@@ -18,7 +18,7 @@ import { evolveSchema } from './schema-evolution.js';
 import { ORDERING_FIELD, type Row, type TableSchema, type Value } from './schema.js';
 import { readMergedSlice } from './slice-reader.js';
 import { InstantConflict, Timeline, joinPath, readFenceClaims, type TimelineInstant } from './timeline.js';
-import { applies, decidePrecombine, fillUnavailable, latestPerKey, writtenOrdering, type Mutation, type OrderingRule } from './write-plan.js';
+import { decide, fillUnavailable, latestPerKey, type Mutation, type OrderingRule } from './write-plan.js';
 import { FileGroupKeys } from './key-index.js';
 import { rollbackInstant } from './rollback.js';
 import { carriedDeletes } from './tombstone.js';
@@ -247,7 +247,7 @@ export class HudiTable {
         groups.set(gk, g);
       }
       const stored = g.keys.get(key);
-      const decided = rule === 'precombine' ? decidePrecombine(m, stored) : applies(m, stored) ? { kind: m.kind, ordering: writtenOrdering(m, stored) } : undefined;
+      const decided = decide(m, stored, rule);
       if (decided === undefined) {
         result.skipped++;
         continue;

@@ -97,7 +97,7 @@ const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
  * delete only with a larger one (an equal one: hudi-rs deletes it, Spark keeps it); an upsert
  * that follows a delete but does not beat it leaves the delete. Undefined: skip.
  */
-export function decidePrecombine(m: Mutation, stored: KeyState | undefined): { kind: 'upsert' | 'delete'; ordering: bigint } | undefined {
+export function decidePrecombine(m: Mutation, stored: KeyState | undefined): Decision | undefined {
   const floor = stored?.ordering ?? 0n;
   if (m.kind === 'delete') return { kind: 'delete', ordering: max(floor, m.ordering) };
   if (m.afterDelete !== undefined) {
@@ -107,6 +107,18 @@ export function decidePrecombine(m: Mutation, stored: KeyState | undefined): { k
   if (stored === undefined) return { kind: 'upsert', ordering: m.ordering };
   const wins = stored.deleted ? m.ordering > stored.ordering : m.ordering >= stored.ordering;
   return wins ? { kind: 'upsert', ordering: m.ordering } : undefined;
+}
+
+/** What a mutation writes: an upsert or a delete, at this ordering value. */
+export interface Decision {
+  kind: 'upsert' | 'delete';
+  ordering: bigint;
+}
+
+/** What a mutation writes given the stored state of its key under the table's rule; undefined: skip it. */
+export function decide(m: Mutation, stored: KeyState | undefined, rule: OrderingRule): Decision | undefined {
+  if (rule === 'precombine') return decidePrecombine(m, stored);
+  return applies(m, stored) ? { kind: m.kind, ordering: writtenOrdering(m, stored) } : undefined;
 }
 
 /** An upsert replacing another in the same batch takes the values Debezium did not send (TOAST) from it. */
@@ -134,7 +146,7 @@ export function applies(m: Mutation, stored: KeyState | undefined): boolean {
 }
 
 /** The ordering value to write: unordered reads keep the stored position so later changes still win. */
-export function writtenOrdering(m: Mutation, stored: KeyState | undefined): bigint {
+function writtenOrdering(m: Mutation, stored: KeyState | undefined): bigint {
   if (m.unordered && stored !== undefined && stored.ordering > m.ordering) return stored.ordering;
   return m.ordering;
 }
