@@ -10,14 +10,11 @@
  */
 import type { ChangeEvent } from '../debezium/change-event.js';
 import type { AvroField, Value } from '../table/schema.js';
-import { foldPrecombine, type OrderedChange } from '../table/write-plan.js';
+import { foldPrecombine, PRECOMBINE_FLOOR, type OrderedChange } from '../table/write-plan.js';
 
 export const COLUMN_ORDERING_FIELD = '_cdc_ordering';
 
 export const COLUMN_ORDERING: AvroField = { name: COLUMN_ORDERING_FIELD, type: ['null', 'long'], default: null };
-
-/** A delete's ordering before the writer knows what it removes (and of a delete of nothing). */
-export const DELETE_ORDER = 0n;
 
 const ISO = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
 
@@ -44,13 +41,13 @@ export function orderingValue(v: Value | undefined): bigint | string {
 
 /**
  * Sets `event.order` for a table ordered by `column`: the column's value for inserts,
- * updates and reads, `DELETE_ORDER` for deletes. Returns why not when the change has no
+ * updates and reads, `PRECOMBINE_FLOOR` for deletes. Returns why not when the change has no
  * usable value (the caller dead-letters it).
  */
 export function orderByColumn(event: ChangeEvent, column: string): string | undefined {
   if (event.op === 't') return undefined;
   if (event.op === 'd') {
-    event.order = DELETE_ORDER;
+    event.order = PRECOMBINE_FLOOR;
     return undefined;
   }
   const v = orderingValue(event.row?.[column]);

@@ -88,6 +88,9 @@ function orderedChange(m: Mutation): OrderedChange {
 
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
+/** The lowest precombine ordering: a delete's before it is folded, and what a delete of nothing is written at. */
+export const PRECOMBINE_FLOOR = 0n;
+
 /**
  * Precombine: what a folded mutation writes given the stored state of its key, so that every
  * Hudi engine reads the same row (hudi-rs merges a slice's records before its deletes; Spark
@@ -98,7 +101,7 @@ const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
  * that follows a delete but does not beat it leaves the delete. Undefined: skip.
  */
 export function decidePrecombine(m: Mutation, stored: KeyState | undefined): Decision | undefined {
-  const floor = stored?.ordering ?? 0n;
+  const floor = stored?.ordering ?? PRECOMBINE_FLOOR;
   if (m.kind === 'delete') return { kind: 'delete', ordering: max(floor, m.ordering) };
   if (m.afterDelete !== undefined) {
     const ceiling = max(floor, m.afterDelete);
