@@ -170,6 +170,16 @@ export function permanentKafkaProblem(e: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The client's wait before it retries an operation. It retries a refused login too (the
+ * authentication error arrives wrapped in a retriable connection error), 1 s apart; a
+ * failure no retry can change is retried at once, so start-up reports it in well under a
+ * second instead of after ~6 s of waiting.
+ */
+export function retryDelayMs(_client: object, _operation: string, _attempt: number, _retries: number, error: Error): number {
+  return permanentKafkaProblem(error) === undefined ? 1000 : 0;
+}
+
 export class KafkaSource implements Source {
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
   private admin: Admin | undefined;
@@ -214,7 +224,7 @@ export class KafkaSource implements Source {
   }
 
   private base() {
-    return { ...clientOptions(this.opts, 'cdc-lake'), retries: 5 };
+    return { ...clientOptions(this.opts, 'cdc-lake'), retries: 5, retryDelay: retryDelayMs };
   }
 
   async open(hooks: SourceHooks): Promise<void> {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationError, MultipleErrors, NetworkError, ResponseError, TimeoutError, UserError } from '@platformatic/kafka';
 import { freePort } from '../../support/kafka-broker.js';
-import { KafkaSource, kafkaErrorText, permanentKafkaProblem, type JoinFailure } from '../../../src/source/kafka.js';
+import { KafkaSource, kafkaErrorText, permanentKafkaProblem, retryDelayMs, type JoinFailure } from '../../../src/source/kafka.js';
 
 /** The shape the client throws when no broker answers: one aggregate per retry, each over one NetworkError. */
 function refused(port: number): MultipleErrors {
@@ -33,6 +33,16 @@ test('configuration errors fail fast, each with what to fix', () => {
   assert.match(permanentKafkaProblem(new ResponseError(3, 12, { '/topics/0': [29, null] }, {})) ?? '', /Describe and Read/); // TOPIC_AUTHORIZATION_FAILED
   const tls = new NetworkError('Connection to b:9093 failed.', { cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }) });
   assert.match(permanentKafkaProblem(tls) ?? '', /kafka\.tls/);
+});
+
+test('the client retries a refused login or certificate at once and waits a second before other retries', () => {
+  const client = {};
+  const login = new NetworkError('Connection to 127.0.0.1:9093 failed.', { cause: new AuthenticationError('SASL authentication failed.') });
+  const certificate = new NetworkError('Connection to b:9093 failed.', { cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }) });
+  assert.equal(retryDelayMs(client, 'findGroupCoordinator', 1, 5, login), 0);
+  assert.equal(retryDelayMs(client, 'findGroupCoordinator', 1, 5, certificate), 0);
+  assert.equal(retryDelayMs(client, 'findGroupCoordinator', 1, 5, refused(9092)), 1000);
+  assert.equal(retryDelayMs(client, 'fetch', 2, 5, new TimeoutError('Request timed out.')), 1000);
 });
 
 test('the error text names the operation and the distinct underlying failure once', () => {
