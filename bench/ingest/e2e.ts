@@ -3,24 +3,28 @@
  *  (a) raw consume rate of the topic (bench/ingest/consume.ts, run as a child);
  *  (b) cdc-lake Pipeline + KafkaSource to a local folder and to the S3 server, each in a
  *      fresh child process, until the table's checkpoint covers the topic end;
- *  (c) peak RSS of those children (process.resourceUsage().maxRSS), default settings and
- *      the CLI's node flags;
+ *  (c) peak RSS of the daemon as shipped: `cdc-lake run` from dist/ (built first) with its
+ *      node flags and a config of defaults (local folder), VmHWM once it has read the topic
+ *      and flushed everything (polled on /status); the (b) children print theirs too (they
+ *      carry tsx's loader on top);
  *  (d) freshness: produce at a steady rate, p50/p99 from produce to visible in a query
  *      of the table (polled from this process), vs the flush age;
  *  (e) FileSource path (ingestFile) on the same records vs bare JSON.parse of the file.
  *
- *   node --import tsx bench/ingest/e2e.ts [--records 100000] [--partitions 16] [--rate 3000] [--seconds 30] [--only a,b,d,e]
+ *   node --import tsx bench/ingest/e2e.ts [--records 100000] [--partitions 16] [--rate 3000] [--seconds 30] [--only a,b,c,d,e]
  *
  * Needs the stack (KAFKA_BOOTSTRAP, AWS_ENDPOINT_URL_S3, CDC_LAKE_TEST_BUCKET; read from .stack/env if unset).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, promises as fs } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Admin, Producer } from '@platformatic/kafka';
 import pino from 'pino';
+import { stringify } from 'yaml';
 import { ingestFile } from '../../src/cli/ingest.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging.js';
@@ -42,7 +46,7 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '16' },
     rate: { type: 'string', default: '3000' },
     seconds: { type: 'string', default: '30' },
-    only: { type: 'string', default: 'a,b,d,e' },
+    only: { type: 'string', default: 'a,b,c,d,e' },
     child: { type: 'string' },
     topic: { type: 'string' },
     lake: { type: 'string' },
@@ -236,6 +240,75 @@ async function childFile(): Promise<void> {
   console.log(JSON.stringify({ bareMs: b.map(Math.round), ingestMs: o.map(Math.round), barePerSec: Math.round((M / bm) * 1000), ingestPerSec: Math.round((M / om) * 1000), ratio: +(bm / om).toFixed(2), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), load: loadAvg() }));
 }
 
+// --- the daemon as shipped ---------------------------------------------------------
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const { port } = srv.address() as { port: number };
+  await new Promise((ok) => srv.close(ok));
+  return port;
+}
+
+/** Records in the topic: the sum of its partitions' end offsets (a reused topic may hold more than M). */
+async function topicRecords(topic: string): Promise<number> {
+  const admin = new Admin({ clientId: 'bench', bootstrapBrokers: brokers });
+  try {
+    const [t] = await admin.listOffsets({ topics: [{ name: topic, partitions: Array.from({ length: P }, (_, i) => ({ partitionIndex: i, timestamp: -1n })) }] });
+    return (t?.partitions ?? []).reduce((n, p) => n + Number(p.offset), 0);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Peak RSS (VmHWM, MiB) of a running process; Linux only. */
+async function peakRssMiB(pid: number): Promise<number> {
+  const m = /VmHWM:\s+(\d+) kB/.exec(await fs.readFile(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Math.round(Number(m[1]) / 1024);
+}
+
+/**
+ * (c): `cdc-lake run` compiled (dist/, built here) under its own node flags with a config
+ * that sets only where to read and write; polls /status until every record of the topic is
+ * read (its end offsets) and nothing is buffered, reads the process's VmHWM, then SIGTERM (exit 0 expected).
+ */
+async function daemonPeakRss(topic: string): Promise<Record<string, unknown>> {
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed: (c) measures the compiled daemon');
+  const total = await topicRecords(topic);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cdc-lake-bench-daemon-'));
+  const port = await freePort();
+  const configFile = path.join(dir, 'config.yaml');
+  await fs.writeFile(configFile, stringify({
+    lake: { uri: path.join(dir, 'lake') },
+    kafka: { brokers, topics: [topic], groupId: `bench-daemon-${process.pid}-${Date.now()}` },
+    server: { host: '127.0.0.1', port },
+    log: { level: 'warn' },
+  }));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...cliNodeFlags(), path.join(root, 'dist', 'cli', 'main.js'), 'run', '--config', configFile], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
+  let status: { summary: { records: number; commits: number }; buffers: { rows: number }[] } | undefined;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 200));
+    if (child.exitCode !== null) throw new Error(`cdc-lake run exited with ${child.exitCode} before reading the topic; its log is above`);
+    try {
+      status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as typeof status;
+    } catch {
+      continue; // not listening yet
+    }
+    if (status && status.summary.records >= total && status.buffers.every((b) => b.rows === 0)) break;
+  }
+  const ms = performance.now() - t0;
+  const peak = await peakRssMiB(child.pid as number);
+  child.kill('SIGTERM');
+  const code = await exited;
+  await fs.rm(dir, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`cdc-lake run exited with ${code} after SIGTERM`);
+  return { records: status.summary.records, commits: status.summary.commits, msFromStartToCaughtUp: Math.round(ms), perSecIncludingStartup: Math.round((status.summary.records / ms) * 1000), peakRssMiB: peak, target: 'peak RSS <= 512 MiB', load: loadAvg() };
+}
+
 // --- freshness ------------------------------------------------------------------
 
 const quantile = (xs: number[], q: number): number => {
@@ -318,7 +391,7 @@ async function main(): Promise<void> {
   const only = new Set((args.only as string).split(','));
   const topic = `bench.e2e.${M}.${P}`;
   const result: Record<string, unknown> = { bench: 'ingest/e2e', records: M, partitions: P, node: process.version, cpus: os.cpus().length, loadAtStart: loadAvg() };
-  if (only.has('a') || only.has('b')) await produceAll(topic);
+  if (only.has('a') || only.has('b') || only.has('c')) await produceAll(topic);
   if (only.has('a')) {
     log('(a) raw consume rate');
     const out = await runChild(['bench/ingest/consume.ts', '--topic', topic, '--records', String(M), '--partitions', String(P), '--rounds', '1']).done;
@@ -335,6 +408,10 @@ async function main(): Promise<void> {
       log('(b) pipeline → S3 server');
       result.s3 = lastJson(await runChild(['bench/ingest/e2e.ts', '--child', 'run', '--topic', topic, '--lake', `s3://${bucket}/bench-e2e-${process.pid}-${Date.now()}`, '--records', String(M)]).done);
     } else result.s3 = 'not measured: CDC_LAKE_TEST_BUCKET / AWS_ENDPOINT_URL_S3 unset';
+  }
+  if (only.has('c')) {
+    log('(c) peak RSS of cdc-lake run (compiled, default settings)');
+    result.daemon = await daemonPeakRss(topic);
   }
   if (only.has('e')) {
     log('(e) file source vs bare JSON.parse');
