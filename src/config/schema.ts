@@ -165,7 +165,7 @@ export const TablesSchema = z
 
 export const BufferSchema = z
   .object({
-    maxRows: z.number().int().min(1).default(100_000),
+    maxRows: z.number().int().min(1).default(50_000),
     maxBytes: z.number().int().min(1024).default(64 * MiB),
     maxAgeMs: z.number().int().min(1).default(5000),
     memoryBudgetBytes: z.number().int().min(1024).default(256 * MiB),

@@ -14,6 +14,6 @@ test('JSON schema documents defaults and required keys', () => {
     properties: Record<string, { properties?: Record<string, { default?: unknown }> }>;
   };
   assert.deepEqual(js.required, ['lake']);
-  assert.equal(js.properties['buffer']?.properties?.['maxRows']?.default, 100000);
+  assert.equal(js.properties['buffer']?.properties?.['maxRows']?.default, 50000);
   assert.equal(js.properties['server']?.properties?.['port']?.default, 8080);
 });
