@@ -173,8 +173,8 @@ export function permanentKafkaProblem(e: unknown): string | undefined {
 /**
  * The client's wait before it retries an operation. It retries a refused login too (the
  * authentication error arrives wrapped in a retriable connection error), 1 s apart; a
- * failure no retry can change is retried at once, so start-up reports it in well under a
- * second instead of after ~6 s of waiting.
+ * failure no retry can change is retried at once, so start-up reports it after ~2 s (the
+ * broker's own delay on failed logins) instead of ~7 s.
  */
 export function retryDelayMs(_client: object, _operation: string, _attempt: number, _retries: number, error: Error): number {
   return permanentKafkaProblem(error) === undefined ? 1000 : 0;
