@@ -1,7 +1,7 @@
 import type { ObjectStore } from '../storage/object-store.js';
 import { writeBaseFile } from './base-file.js';
 import type { FileSlice } from './fs-view.js';
-import { applyDeletes, latestRecords, type SliceDelete, type SliceRecord } from './merge.js';
+import { LogFold, mergeSlice } from './merge.js';
 import type { Row, TableSchema } from './schema.js';
 import { decodedBlocks, readSlice, sliceLogBlocks, type SliceReadOptions } from './slice-reader.js';
 import { toBig } from './table.js';
@@ -71,26 +71,26 @@ async function latestRows(store: ObjectStore, input: SliceCompactionInput): Prom
   const { slice, readOpts, baseName, carried } = input;
   const base = await readSlice(store, { ...slice, logs: [] }, readOpts);
   const baseKeys = new Set<string>();
-  for (const r of base.records) baseKeys.add(r.key);
+  for (const r of base.base) baseKeys.add(r.key);
   const { blocks } = await sliceLogBlocks(store, slice.logs, readOpts);
   let logRecords = 0;
-  const logDeletes: SliceDelete[] = [];
+  let logDeletes = 0;
   const instants = new Set<string>();
-  // Folded block by block: one block's decoded rows and the latest row per key are in memory, not every log record.
-  function* records(): Generator<SliceRecord> {
-    yield* base.records;
-    for (const b of decodedBlocks(blocks, readOpts.orderingField)) {
-      logRecords += b.records.length;
-      for (const r of b.records) instants.add(r.commitTime);
-      for (const d of b.deletes) {
-        logDeletes.push(d);
-        instants.add(d.instant);
-      }
-      yield* b.records;
+  // Folded block by block, in log order: one block's decoded rows and what each key holds are in memory, not every log record.
+  const log = new LogFold();
+  for (const b of decodedBlocks(blocks, readOpts.orderingField)) {
+    logRecords += b.records.length;
+    logDeletes += b.deletes.length;
+    for (const r of b.records) {
+      instants.add(r.commitTime);
+      log.record(r);
+    }
+    for (const d of b.deletes) {
+      instants.add(d.instant);
+      log.delete(d);
     }
   }
-  // The records are all folded (and the deletes gathered) before the deletes apply.
-  const merged = applyDeletes(latestRecords(records()), logDeletes);
+  const merged = mergeSlice(base.base, log.states);
   const deletes: [string, bigint][] = [];
   for (const [key, d] of merged.deletes) deletes.push([key, toBig(d.ordering)]);
   const kept = carryForward(carried, merged.records, deletes);
@@ -107,6 +107,6 @@ async function latestRows(store: ObjectStore, input: SliceCompactionInput): Prom
   return {
     rows,
     tombstones: kept.size > 0 ? encodeTombstones(kept) : null,
-    counts: { deletesOfBaseKeys, updates, inserts: rows.length - updates, logRecords, logDeletes: logDeletes.length, logBlocks: instants.size },
+    counts: { deletesOfBaseKeys, updates, inserts: rows.length - updates, logRecords, logDeletes, logBlocks: instants.size },
   };
 }

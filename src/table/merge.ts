@@ -2,13 +2,15 @@ import { compareKeys, inKeyOrder } from './record-key.js';
 import type { Row, Value } from './schema.js';
 
 /**
- * Merging one file slice (base rows + log records + log deletes) into the latest
- * record per key, with the rules hudi-rs applies for an ordering field
- * (event-time ordering, `DefaultHoodieRecordPayload`):
- * - records: the highest (ordering value, `_hoodie_commit_seqno`) wins;
- * - a delete with ordering value 0 ("natural order") removes the key when it was
- *   written at or after the winning record's commit; any other delete removes it
- *   when its ordering value is at least the record's.
+ * Merging one file slice (base rows + log records + log deletes) into the latest record per
+ * key, as hudi-rs 0.5 and Spark 0.15 read a table with an ordering field
+ * (`DefaultHoodieRecordPayload`; measured in docs/table-format.md):
+ * - the logs are folded first, in log order: a record or a delete replaces what a key holds
+ *   unless that has a larger ordering value (an equal value goes to the later one); a delete
+ *   with ordering value 0 ("natural order") replaces whatever the key holds, and whatever
+ *   comes after it replaces it;
+ * - then the base row stays only if its ordering value is larger than that of the logs'
+ *   record or delete for its key (a natural-order delete always removes it).
  * Pure: values in, values out.
  */
 
@@ -20,14 +22,16 @@ export interface SliceRecord {
   row: Row;
 }
 
-/** What a merge compares: a record without its row (base rows are built only for the winners). */
-export type RecordVersion = Omit<SliceRecord, 'row'>;
-
 export interface SliceDelete {
   key: string;
   ordering: Value;
   instant: string;
 }
+
+/** What a key's log folds to: its winning record, or the delete that stands. */
+export type LogState = SliceRecord | SliceDelete;
+
+const isRecord = (s: LogState): s is SliceRecord => 'row' in s;
 
 /** Total order over ordering values: numbers and bigints numerically, strings lexically, null lowest. */
 export function compareOrdering(a: Value | undefined, b: Value | undefined): number {
@@ -49,16 +53,30 @@ function isNaturalOrder(ordering: Value): boolean {
   return ordering === 0 || ordering === 0n || ordering === null;
 }
 
-/** Whether `candidate` replaces `current` as the latest version of a key. */
-export function supersedes(candidate: RecordVersion, current: RecordVersion): boolean {
-  const c = compareOrdering(candidate.ordering, current.ordering);
-  if (c !== 0) return c > 0;
-  return candidate.seqno > current.seqno || (candidate.seqno === current.seqno && candidate.commitTime >= current.commitTime);
+/** Whether a later record or delete with this ordering value replaces what a key holds. */
+function replaces(ordering: Value, held: LogState): boolean {
+  return (!isRecord(held) && isNaturalOrder(held.ordering)) || compareOrdering(ordering, held.ordering) >= 0;
 }
 
-export function deleteApplies(del: SliceDelete, record: RecordVersion): boolean {
-  if (isNaturalOrder(del.ordering)) return del.instant >= record.commitTime;
-  return compareOrdering(del.ordering, record.ordering) >= 0;
+/** Whether a key's base row stays over what its logs fold to. */
+export function baseStays(baseOrdering: Value, log: LogState): boolean {
+  if (!isRecord(log) && isNaturalOrder(log.ordering)) return false;
+  return compareOrdering(baseOrdering, log.ordering) > 0;
+}
+
+/** A slice's log records and deletes, folded per key in the order they are added (log order). */
+export class LogFold {
+  readonly states = new Map<string, LogState>();
+
+  record(r: SliceRecord): void {
+    const held = this.states.get(r.key);
+    if (held === undefined || replaces(r.ordering, held)) this.states.set(r.key, r);
+  }
+
+  delete(d: SliceDelete): void {
+    const held = this.states.get(d.key);
+    if (held === undefined || isNaturalOrder(d.ordering) || replaces(d.ordering, held)) this.states.set(d.key, d);
+  }
 }
 
 export interface MergedSlice {
@@ -67,66 +85,47 @@ export interface MergedSlice {
   deletes: Map<string, SliceDelete>;
 }
 
-/** Later deletes of the same key win; among equals the later instant. */
-function laterDelete(a: SliceDelete, b: SliceDelete): SliceDelete {
-  const c = compareOrdering(a.ordering, b.ordering);
-  if (c !== 0) return c > 0 ? a : b;
-  return a.instant >= b.instant ? a : b;
-}
-
-/** A slice's latest record per key, with the deletes applied. */
-export function mergeSlice(records: Iterable<SliceRecord>, deletes: Iterable<SliceDelete>): MergedSlice {
-  return applyDeletes(latestRecords(records), deletes);
-}
-
-/**
- * The deletes applied to already-folded latest records (`latest` is updated in place): a
- * caller that folds records as they are decoded (compaction) gathers the deletes meanwhile
- * and applies them once the records are all in.
- */
-export function applyDeletes(latest: Map<string, SliceRecord>, deletes: Iterable<SliceDelete>): MergedSlice {
-  const remaining = new Map<string, SliceDelete>();
-  for (const [key, del] of latestDeletes(deletes)) {
-    const rec = latest.get(key);
-    if (rec === undefined) remaining.set(key, del);
-    else if (deleteApplies(del, rec)) {
-      latest.delete(key);
-      remaining.set(key, del);
-    }
+/** A slice's latest record per key: base keys in base order, then keys only in the logs. */
+export function mergeSlice(base: Iterable<SliceRecord>, log: ReadonlyMap<string, LogState>): MergedSlice {
+  const records = new Map<string, SliceRecord>();
+  const deletes = new Map<string, SliceDelete>();
+  const seen = new Set<string>();
+  for (const b of base) {
+    seen.add(b.key);
+    const s = log.get(b.key);
+    if (s === undefined || baseStays(b.ordering, s)) records.set(b.key, b);
+    else if (isRecord(s)) records.set(b.key, s);
+    else deletes.set(b.key, s);
   }
-  return { records: latest, deletes: remaining };
+  for (const [key, s] of log) {
+    if (seen.has(key)) continue;
+    if (isRecord(s)) records.set(key, s);
+    else deletes.set(key, s);
+  }
+  return { records, deletes };
 }
 
 /**
- * How a base file (unique keys) and its logs merge into the latest rows of a slice, decided
- * before any base row is built: `sources[j]` is output row j's base row index, or the log
- * record that wins it, and `keys[j]` its key. Only keys that also occur in the logs pay for a
- * version and a map entry. Same winner as `mergeSlice` over base-then-log records: folding the
- * logs first and comparing the result with the base version picks the same last maximum.
- * Order: base keys in file order, then keys only in the logs.
+ * How a base file (unique keys) and its folded logs merge into the latest rows of a slice,
+ * decided before any base row is built: `sources[j]` is output row j's base row index, or the
+ * log record that wins it, and `keys[j]` its key. Only keys the logs touch read a base
+ * ordering value. Same result as `mergeSlice`. Order: base keys in file order, then keys only
+ * in the logs.
  */
 export interface BaseLogMerge {
   sources: (number | SliceRecord)[];
   keys: string[];
 }
 
-export function mergeBaseWithLogs(
-  baseKeys: readonly string[],
-  baseVersion: (index: number) => RecordVersion,
-  logRecords: Iterable<SliceRecord>,
-  logDeletes: Iterable<SliceDelete>,
-): BaseLogMerge {
-  const logLatest = latestRecords(logRecords);
-  const lastDelete = latestDeletes(logDeletes);
+export function mergeBaseWithLogs(baseKeys: readonly string[], baseOrdering: (index: number) => Value, log: ReadonlyMap<string, LogState>): BaseLogMerge {
   const sources: (number | SliceRecord)[] = [];
   const keys: string[] = [];
+  const logOnly = new Map(log);
   // Base files cdc-lake writes hold their rows in key order: then walking them beside the sorted
   // keys the logs touch costs a string comparison per base row, where a map lookup hashed every
   // key (~1 s at 1M rows). Base files in another order (Spark's) look every key up.
-  const touched = inKeyOrder(baseKeys) ? touchedKeys(logLatest, lastDelete) : undefined;
+  const touched = inKeyOrder(baseKeys) ? [...log.keys()].sort(compareKeys) : undefined;
   let next = 0;
-  // Most slices have no deletes: then a base row costs one map lookup, not two.
-  const anyDelete = lastDelete.size > 0;
   for (let i = 0; i < baseKeys.length; i++) {
     const k = baseKeys[i] as string;
     if (touched !== undefined) {
@@ -137,53 +136,22 @@ export function mergeBaseWithLogs(
         continue;
       }
     }
-    const log = logLatest.get(k);
-    const del = anyDelete ? lastDelete.get(k) : undefined;
-    if (log === undefined && del === undefined) {
+    const s = log.get(k);
+    if (s === undefined) {
       sources.push(i);
       keys.push(k);
       continue;
     }
-    const base = baseVersion(i);
-    const winner = log !== undefined && supersedes(log, base) ? log : base;
-    logLatest.delete(k);
-    if (del === undefined || !deleteApplies(del, winner)) {
-      sources.push(winner === base ? i : (log as SliceRecord));
-      keys.push(k);
-    }
+    logOnly.delete(k);
+    if (baseStays(baseOrdering(i), s)) sources.push(i);
+    else if (isRecord(s)) sources.push(s);
+    else continue;
+    keys.push(k);
   }
-  for (const [k, rec] of logLatest) {
-    const del = lastDelete.get(k);
-    if (del === undefined || !deleteApplies(del, rec)) {
-      sources.push(rec);
-      keys.push(k);
-    }
+  for (const [k, s] of logOnly) {
+    if (!isRecord(s)) continue;
+    sources.push(s);
+    keys.push(k);
   }
   return { sources, keys };
-}
-
-/** Every key a log record or delete names, sorted. */
-function touchedKeys(records: ReadonlyMap<string, SliceRecord>, deletes: ReadonlyMap<string, SliceDelete>): string[] {
-  const out = [...records.keys()];
-  for (const k of deletes.keys()) if (!records.has(k)) out.push(k);
-  return out.sort(compareKeys);
-}
-
-/** The latest record per key (`supersedes`). */
-export function latestRecords(records: Iterable<SliceRecord>): Map<string, SliceRecord> {
-  const latest = new Map<string, SliceRecord>();
-  for (const r of records) {
-    const cur = latest.get(r.key);
-    if (cur === undefined || supersedes(r, cur)) latest.set(r.key, r);
-  }
-  return latest;
-}
-
-function latestDeletes(deletes: Iterable<SliceDelete>): Map<string, SliceDelete> {
-  const lastDelete = new Map<string, SliceDelete>();
-  for (const d of deletes) {
-    const cur = lastDelete.get(d.key);
-    lastDelete.set(d.key, cur === undefined ? d : laterDelete(d, cur));
-  }
-  return lastDelete;
 }

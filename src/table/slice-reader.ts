@@ -6,7 +6,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { UnsupportedColumnType, columnKind } from './arrow-schema.js';
 import { arrowToRows, columnCells, columnValues, readParquet, readParquetColumns } from './parquet.js';
 import type { FileSlice, LogFile } from './fs-view.js';
-import { mergeBaseWithLogs, mergeSlice, type MergedSlice, type RecordVersion, type SliceDelete, type SliceRecord } from './merge.js';
+import { LogFold, mergeBaseWithLogs, mergeSlice, type MergedSlice, type SliceDelete, type SliceRecord } from './merge.js';
 import type { Row, TableSchema, Value } from './schema.js';
 
 /**
@@ -48,8 +48,10 @@ export function joinFields(a: RowFields, b: RowFields): RowFields {
 }
 
 export interface SliceContents {
-  records: SliceRecord[];
-  deletes: SliceDelete[];
+  /** The base file's records. */
+  base: SliceRecord[];
+  /** The log blocks' records and deletes, folded in log order. */
+  log: LogFold;
   bytesRead: number;
   /** The fields of every record's row. */
   fields: RowFields;
@@ -176,8 +178,8 @@ export async function sliceLogBlocks(store: ObjectStore, logs: readonly LogFile[
 }
 
 export async function readSlice(store: ObjectStore, slice: FileSlice, opts: SliceReadOptions): Promise<SliceContents> {
-  const records: SliceRecord[] = [];
-  const deletes: SliceDelete[] = [];
+  const base: SliceRecord[] = [];
+  const log = new LogFold();
   let bytesRead = 0;
   let fields: RowFields;
   if (slice.base !== undefined) {
@@ -188,17 +190,17 @@ export async function readSlice(store: ObjectStore, slice: FileSlice, opts: Slic
     for (const row of rows) {
       const rec = toRecord(row, opts.orderingField, slice.base.instant);
       if (opts.since !== undefined && !(rec.commitTime > opts.since && rec.commitTime <= opts.asOf)) continue;
-      records.push(rec);
+      base.push(rec);
     }
   }
   const { blocks, bytes } = await sliceLogBlocks(store, slice.logs, opts);
   bytesRead += bytes;
   for (const b of decodedBlocks(blocks, opts.orderingField, opts.fields)) {
     fields = joinFields(fields, b.fields);
-    for (const r of b.records) records.push(r);
-    for (const d of b.deletes) deletes.push(d);
+    for (const r of b.records) log.record(r);
+    for (const d of b.deletes) log.delete(d);
   }
-  return { records, deletes, bytesRead, fields };
+  return { base, log, bytesRead, fields };
 }
 
 /** One log block's records (data blocks) or deletes (delete blocks). */
@@ -266,16 +268,13 @@ export async function readLatestRows(store: ObjectStore, slice: FileSlice, opts:
   const base = slice.base;
   const bytes = await store.get(base.path);
   // With asked fields only those, the key and the ordering are decoded (the other `_hoodie_*`
-  // columns, unique strings among them, cost a third of the decode); the rest of the file is
-  // decoded only if a merge needs it (a tie between base and log, a natural-order delete).
+  // columns, unique strings among them, cost a third of the decode): the merge needs no more.
   const file = opts.fields === undefined
     ? readParquet(bytes, { fileName: base.path })
     : await readParquetColumns(bytes, { columns: [...new Set([...opts.fields, '_hoodie_record_key', opts.orderingField])], fileName: base.path });
-  let whole: Table | undefined = opts.fields === undefined ? file : undefined;
-  const wholeFile = (): Table => (whole ??= readParquet(bytes, { fileName: base.path }));
   const logs = await readSlice(store, { partition: slice.partition, fileId: slice.fileId, baseInstant: slice.baseInstant, logs: slice.logs }, opts);
   const baseKeys = columnValues(file, '_hoodie_record_key').map(str);
-  const { sources, keys } = mergeBaseWithLogs(baseKeys, baseVersionAt(file, wholeFile, baseKeys, opts, base.instant), logs.records, logs.deletes);
+  const { sources, keys } = mergeBaseWithLogs(baseKeys, baseOrderingAt(file, opts), logs.log.states);
   // Base rows are built only for the base versions that won (a fifth of them lose at 20 % updates).
   const won = new Uint8Array(baseKeys.length);
   for (const s of sources) if (typeof s === 'number') won[s] = 1;
@@ -288,31 +287,9 @@ export async function readLatestRows(store: ObjectStore, slice: FileSlice, opts:
   return { rows, keys, bytesRead: bytes.byteLength + logs.bytesRead, fields: shape === undefined ? both : fields };
 }
 
-/**
- * The merge version of base row `i`, built only for rows a log touches, from the file's columns
- * — from `wholeFile()` for those the projected `file` lacks. Commit time and seqno only break
- * ties, so they are getters: most merges never read them.
- */
-function baseVersionAt(file: Table, wholeFile: () => Table, keys: readonly string[], opts: SliceReadOptions, instant: string): (i: number) => RecordVersion {
-  const cell = (name: string): ((i: number) => Value) => {
-    const type = opts.schema?.fields.find((f) => f.name === name)?.type;
-    if (file.schema.fields.some((f) => f.name === name)) return columnCells(file, name, type);
-    let read: ((i: number) => Value) | undefined;
-    return (i) => (read ??= columnCells(wholeFile(), name, type))(i);
-  };
-  const commitTime = cell('_hoodie_commit_time');
-  const seqno = cell('_hoodie_commit_seqno');
-  const ordering = cell(opts.orderingField);
-  return (i) => ({
-    key: keys[i] as string,
-    ordering: ordering(i),
-    get commitTime() {
-      return str(commitTime(i)) || instant;
-    },
-    get seqno() {
-      return str(seqno(i));
-    },
-  });
+/** Base row `i`'s ordering value, read from the file's column only for the rows a log touches. */
+function baseOrderingAt(file: Table, opts: SliceReadOptions): (i: number) => Value {
+  return columnCells(file, opts.orderingField, opts.schema?.fields.find((f) => f.name === opts.orderingField)?.type);
 }
 
 /** A copy of a row with exactly `fields`, in order (null for those it lacks). */
@@ -326,5 +303,5 @@ export function withFields(fields: readonly string[]): (row: Row) => Row {
 
 export async function readMergedSlice(store: ObjectStore, slice: FileSlice, opts: SliceReadOptions): Promise<MergedSlice & { bytesRead: number; fields: RowFields }> {
   const c = await readSlice(store, slice, opts);
-  return { ...mergeSlice(c.records, c.deletes), bytesRead: c.bytesRead, fields: c.fields };
+  return { ...mergeSlice(c.base, c.log.states), bytesRead: c.bytesRead, fields: c.fields };
 }
