@@ -27,11 +27,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
-import { Admin } from '@platformatic/kafka';
 import { createDecodeContext, decodeRecord, SchemaTracker, type KafkaRecordIn } from '../../src/debezium/index.js';
 import { encodeAvroDataContent } from '../../src/hudi/log-content.js';
 import { toMutation, withCdcColumns } from '../../src/pipeline/rows.js';
-import { KafkaSource } from '../../src/source/kafka.js';
 import { parseLine } from '../../src/source/line.js';
 import type { RecordBatch } from '../../src/source/source.js';
 import type { Row } from '../../src/table/schema.js';
@@ -312,7 +310,11 @@ async function fileViaWorkers(file: string, workers: number, outDir: string): Pr
   return asm;
 }
 
+/** The Kafka client, loaded by the main thread only (workers would start slower with it). */
+const kafkaSource = async (): Promise<typeof import('../../src/source/kafka.js').KafkaSource> => (await import('../../src/source/kafka.js')).KafkaSource;
+
 async function kafkaViaWorkers(brokers: string[], topic: string, total: number, workers: number, outDir: string): Promise<Assembler> {
+  const KafkaSource = await kafkaSource();
   const asm = new Assembler(outDir);
   let inFlight = 0;
   let wake: (() => void) | undefined;
@@ -361,6 +363,7 @@ async function bare(file: string): Promise<number> {
 }
 
 async function raw(brokers: string[], topic: string, total: number): Promise<number> {
+  const KafkaSource = await kafkaSource();
   const src = new KafkaSource({ brokers, groupId: `bench-handover-raw-${process.pid}-${Date.now()}`, topics: [topic], maxWaitMs: 100 });
   await src.open({ onAssigned: async () => new Map(), onRevoked: async () => {} });
   let n = 0;
@@ -374,6 +377,7 @@ async function raw(brokers: string[], topic: string, total: number): Promise<num
 
 /** Records in the topic: the sum of its partitions' end offsets. */
 async function topicRecords(brokers: string[], topic: string): Promise<number> {
+  const { Admin } = await import('@platformatic/kafka');
   const admin = new Admin({ clientId: 'bench', bootstrapBrokers: brokers });
   try {
     const [meta] = (await admin.metadata({ topics: [topic] })).topics.values();
