@@ -89,16 +89,15 @@ export interface MergedSlice {
 export function mergeSlice(base: Iterable<SliceRecord>, log: ReadonlyMap<string, LogState>): MergedSlice {
   const records = new Map<string, SliceRecord>();
   const deletes = new Map<string, SliceDelete>();
-  const seen = new Set<string>();
   for (const b of base) {
-    seen.add(b.key);
     const s = log.get(b.key);
     if (s === undefined || baseStays(b.ordering, s)) records.set(b.key, b);
     else if (isRecord(s)) records.set(b.key, s);
     else deletes.set(b.key, s);
   }
+  // Every base key is in one of the two maps by now: what is in neither is only in the logs.
   for (const [key, s] of log) {
-    if (seen.has(key)) continue;
+    if (records.has(key) || deletes.has(key)) continue;
     if (isRecord(s)) records.set(key, s);
     else deletes.set(key, s);
   }
