@@ -17,7 +17,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, promises as fs } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +34,9 @@ import { KafkaSource } from '../../src/source/kafka.js';
 import { LocalStore } from '../../src/storage/local-store.js';
 import { readIncremental } from '../../src/table/reader.js';
 import { HudiTable } from '../../src/table/table.js';
+import { freePort } from '../../test/support/kafka-broker.js';
 import { changeRecord, writeBenchJsonl } from './records.js';
+import { topicRecords } from './topic.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -242,25 +243,6 @@ async function childFile(): Promise<void> {
 
 // --- the daemon as shipped ---------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
-  const { port } = srv.address() as { port: number };
-  await new Promise((ok) => srv.close(ok));
-  return port;
-}
-
-/** Records in the topic: the sum of its partitions' end offsets (a reused topic may hold more than M). */
-async function topicRecords(topic: string): Promise<number> {
-  const admin = new Admin({ clientId: 'bench', bootstrapBrokers: brokers });
-  try {
-    const [t] = await admin.listOffsets({ topics: [{ name: topic, partitions: Array.from({ length: P }, (_, i) => ({ partitionIndex: i, timestamp: -1n })) }] });
-    return (t?.partitions ?? []).reduce((n, p) => n + Number(p.offset), 0);
-  } finally {
-    await admin.close();
-  }
-}
-
 /** Peak RSS (VmHWM, MiB) of a running process; Linux only. */
 async function peakRssMiB(pid: number): Promise<number> {
   const m = /VmHWM:\s+(\d+) kB/.exec(await fs.readFile(`/proc/${pid}/status`, 'utf8'));
@@ -276,7 +258,7 @@ async function peakRssMiB(pid: number): Promise<number> {
 async function daemonPeakRss(topic: string): Promise<Record<string, unknown>> {
   const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('npm run build failed: (c) measures the compiled daemon');
-  const total = await topicRecords(topic);
+  const total = await topicRecords(brokers, topic);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cdc-lake-bench-daemon-'));
   const port = await freePort();
   const configFile = path.join(dir, 'config.yaml');

@@ -375,20 +375,6 @@ async function raw(brokers: string[], topic: string, total: number): Promise<num
   return n;
 }
 
-/** Records in the topic: the sum of its partitions' end offsets. */
-async function topicRecords(brokers: string[], topic: string): Promise<number> {
-  const { Admin } = await import('@platformatic/kafka');
-  const admin = new Admin({ clientId: 'bench', bootstrapBrokers: brokers });
-  try {
-    const [meta] = (await admin.metadata({ topics: [topic] })).topics.values();
-    const partitions = [...(meta?.partitions.keys() ?? [])];
-    const [t] = await admin.listOffsets({ topics: [{ name: topic, partitions: partitions.map((p) => ({ partitionIndex: p, timestamp: -1n })) }] });
-    return (t?.partitions ?? []).reduce((n, p) => n + Number(p.offset), 0);
-  } finally {
-    await admin.close();
-  }
-}
-
 async function main(): Promise<void> {
   const { values: args } = parseArgs({ options: { from: { type: 'string', default: 'file' }, records: { type: 'string', default: '1000000' }, workers: { type: 'string', default: '1,2' }, rounds: { type: 'string', default: '2' } } });
   const M = Number(args.records);
@@ -402,7 +388,7 @@ async function main(): Promise<void> {
     if (!bootstrap) throw new Error('KAFKA_BOOTSTRAP is not set: run npm run stack:up first (and bench/ingest/e2e.ts --only a once, which produces the topic)');
     brokers = bootstrap.split(',');
     input = `bench.e2e.${M}.16`;
-    total = await topicRecords(brokers, input);
+    total = await (await import('./topic.js')).topicRecords(brokers, input);
     if (total < M) throw new Error(`topic ${input} holds ${total} records: produce it with bench/ingest/e2e.ts --records ${M} --only a`);
     baseline = 'raw';
   } else {
