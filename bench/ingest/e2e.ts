@@ -16,7 +16,7 @@
  * Needs the stack (KAFKA_BOOTSTRAP, AWS_ENDPOINT_URL_S3, CDC_LAKE_TEST_BUCKET; read from .stack/env if unset).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, promises as fs } from 'node:fs';
+import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,7 @@ import { LocalStore } from '../../src/storage/local-store.js';
 import { readIncremental } from '../../src/table/reader.js';
 import { HudiTable } from '../../src/table/table.js';
 import { freePort } from '../../test/support/kafka-broker.js';
-import { changeRecord, writeBenchJsonl } from './records.js';
+import { bareParse, changeRecord, writeBenchJsonl } from './records.js';
 import { topicRecords } from './topic.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -192,31 +192,12 @@ async function childPipeline(follow: boolean): Promise<void> {
   }));
 }
 
-const NL = 0x0a;
-
 /** Child: the file path (ingestFile) next to bare JSON.parse of every line, alternating, twice. */
 async function childFile(): Promise<void> {
   const file = args.file as string;
-  // Streamed in 1 MiB chunks, one string per line (as ingestFile reads): a 1M-record file is
-  // larger than the longest string V8 makes, so it cannot be read as one.
   const bare = async (): Promise<number> => {
     const t0 = performance.now();
-    let n = 0;
-    let carry: Buffer | undefined;
-    const parseLines = (buf: Buffer): number => {
-      let start = 0;
-      for (let nl = buf.indexOf(NL); nl >= 0; nl = buf.indexOf(NL, start)) {
-        if (nl > start && JSON.parse(buf.toString('utf8', start, nl)) !== null) n++;
-        start = nl + 1;
-      }
-      return start;
-    };
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-      const buf = carry ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
-      const rest = parseLines(buf);
-      carry = rest < buf.length ? buf.subarray(rest) : undefined;
-    }
-    if (carry) parseLines(Buffer.concat([carry, Buffer.from('\n')]));
+    const n = await bareParse(file);
     if (n !== M) throw new Error(`bare parse saw ${n} lines of ${file}, expected ${M}`);
     return performance.now() - t0;
   };

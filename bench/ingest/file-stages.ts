@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { ingestFile } from '../../src/cli/ingest.js';
 import { createDecodeContext, decodeRecord, SchemaTracker } from '../../src/debezium/index.js';
 import { FileSource } from '../../src/source/file.js';
-import { writeBenchJsonl } from './records.js';
+import { bareParse, writeBenchJsonl } from './records.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,13 +33,6 @@ const P = Number(args.partitions);
 const loadAvg = (): string => os.loadavg().map((l) => l.toFixed(1)).join(' ');
 
 const noHooks = { onAssigned: async () => new Map<string, bigint>(), onRevoked: async () => {} };
-
-async function bare(file: string): Promise<number> {
-  const text = await fs.readFile(file, 'utf8');
-  let n = 0;
-  for (const line of text.split('\n')) if (line.length > 0 && JSON.parse(line) !== null) n++;
-  return n;
-}
 
 async function read(file: string): Promise<number> {
   const src = new FileSource(file);
@@ -70,7 +63,7 @@ async function main(): Promise<void> {
   const file = path.join(dir, 'records.jsonl');
   await writeBenchJsonl(file, M, P, `bench.stages.${M}`);
   const stages: Record<string, (round: number) => Promise<number>> = {
-    bare: () => bare(file),
+    bare: () => bareParse(file),
     read: () => read(file),
     decode: () => decode(file),
     ingest: async (round) => {

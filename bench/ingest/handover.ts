@@ -22,7 +22,7 @@
  *
  *   node --import tsx bench/ingest/handover.ts [--from file|kafka] [--records 1000000] [--workers 1,2] [--rounds 2]
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,7 +33,7 @@ import { toMutation, withCdcColumns } from '../../src/pipeline/rows.js';
 import { parseLine } from '../../src/source/line.js';
 import type { RecordBatch } from '../../src/source/source.js';
 import type { Row } from '../../src/table/schema.js';
-import { writeBenchJsonl } from './records.js';
+import { bareParse, eachLine, writeBenchJsonl } from './records.js';
 
 const NL = 0x0a;
 /** Rows per hand-over message from a file worker; at most IN_FLIGHT messages wait per worker. */
@@ -41,21 +41,6 @@ const HANDOVER_ROWS = 2000;
 const IN_FLIGHT = 8;
 /** Keys per assembled block (the daemon's default `buffer.maxRows`). */
 const BLOCK_KEYS = 50_000;
-
-/** Calls `line(buf, start, end)` for every line of the byte range [start, end) of a file. */
-async function eachLine(file: string, start: number, end: number, line: (b: Buffer, s: number, e: number) => Promise<void> | void): Promise<void> {
-  let carry: Buffer | undefined;
-  for await (const chunk of createReadStream(file, { start, end: end - 1, highWaterMark: 1 << 20 })) {
-    const buf = carry ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
-    let s = 0;
-    for (let nl = buf.indexOf(NL); nl >= 0; nl = buf.indexOf(NL, s)) {
-      if (nl > s) await line(buf, s, nl);
-      s = nl + 1;
-    }
-    carry = s < buf.length ? Buffer.from(buf.subarray(s)) : undefined;
-  }
-  if (carry && carry.length > 0) await line(carry, 0, carry.length);
-}
 
 /** Decoded rows on their way to the main thread. */
 interface Handover {
@@ -159,10 +144,14 @@ async function fileWorker(port: MessagePort, file: string, start: number, end: n
     inFlight++;
     enc.send();
   };
-  await eachLine(file, start, end, async (b, s, e) => {
-    enc.add(parseLine(b, s, e));
-    if (enc.size >= HANDOVER_ROWS) await send();
-  });
+  await eachLine(
+    file,
+    (b, s, e) => {
+      enc.add(parseLine(b, s, e));
+      return enc.size >= HANDOVER_ROWS ? send() : undefined;
+    },
+    { start, end },
+  );
   if (enc.size > 0) await send();
   port.postMessage({ done: enc.events });
   port.close();
@@ -354,14 +343,6 @@ async function kafkaViaWorkers(brokers: string[], topic: string, total: number, 
   return asm;
 }
 
-async function bare(file: string): Promise<number> {
-  let n = 0;
-  await eachLine(file, 0, (await fs.stat(file)).size, (b, s, e) => {
-    if (JSON.parse(b.toString('utf8', s, e)) !== null) n++;
-  });
-  return n;
-}
-
 async function raw(brokers: string[], topic: string, total: number): Promise<number> {
   const KafkaSource = await kafkaSource();
   const src = new KafkaSource({ brokers, groupId: `bench-handover-raw-${process.pid}-${Date.now()}`, topics: [topic], maxWaitMs: 100 });
@@ -403,7 +384,7 @@ async function main(): Promise<void> {
     for (const side of sides) {
       const t0 = performance.now();
       let n: number;
-      if (side === 'bare') n = await bare(input);
+      if (side === 'bare') n = await bareParse(input);
       else if (side === 'raw') n = await raw(brokers, input, total);
       else {
         const w = Number(side.slice('workers-'.length));
