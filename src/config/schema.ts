@@ -113,13 +113,17 @@ export const KeylessSchema = z.union([
 
 export const SourceSchema = z
   .object({
-    format: z.enum(['auto', 'json', 'avro']).default('auto'),
+    format: z.enum(['auto', 'json', 'avro']).default('auto').describe('The encoding of record values: auto (detected per record), json (with or without schema), or avro (Confluent wire format; needs schemaRegistry); keys are always detected'),
     schemaRegistry: SchemaRegistrySchema.optional(),
     keyless: KeylessSchema.default('reject').describe('Tables without a primary key: reject, key on all columns, or name the columns'),
     binaryHandling: z.enum(['bytes', 'base64', 'hex']).default('bytes').describe("Must match the connector's binary.handling.mode"),
     unavailableValuePlaceholder: z.string().default('__debezium_unavailable_value'),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.format !== 'avro' || s.schemaRegistry !== undefined, {
+    message: 'source.format avro needs a schema registry: set source.schemaRegistry.url, or use format auto',
+    path: ['schemaRegistry'],
+  });
 
 export const TableOptionsSchema = z
   .object({

@@ -244,11 +244,14 @@ function decodeInner(rec: KafkaRecordIn, ctx: DecodeContext, origin: RecordOrigi
   const buf = asBuffer(value);
   let payload: unknown;
   let shape: ValueShape | null;
+  const format = ctx.env.opts.format;
   if (buf[0] === 0) {
+    if (format === 'json') return fail('unknown-format', 'value is Confluent Avro (magic byte 0x00), but source.format is json: set it to avro or auto');
     const entry = avroEntryOf(buf, ctx);
     payload = avroBody(buf, entry);
     shape = entry.shape ?? (entry.shape = valueShape(entry.compiled, ctx.env));
   } else {
+    if (format === 'avro') return fail('unknown-format', `value is not Confluent Avro (its first byte is 0x${(buf[0] as number).toString(16)}, not the magic 0x00), but source.format is avro: set it to json or auto`);
     const c = firstNonSpace(buf);
     if (c !== 0x7b && c !== 0x6e && c !== 0x5b && c !== 0x22 && !(c >= 0x30 && c <= 0x39) && c !== 0x2d && c !== 0x74 && c !== 0x66) {
       return fail('unknown-format', `value starts with byte 0x${(buf[0] as number).toString(16)}: neither JSON nor Confluent Avro`);

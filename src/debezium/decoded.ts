@@ -44,6 +44,8 @@ export type Decoded =
 export type KeylessPolicy = 'reject' | 'all-columns' | { columns: string[] };
 
 export interface DecodeOptions {
+  /** The encoding record values must have: `json`, `avro` (Confluent wire format), or `auto` (the default: detected per record). Keys are always detected. */
+  format?: 'auto' | 'json' | 'avro';
   /** Default 'reject' (→ InvalidRecord `no-primary-key`). */
   keyless?: KeylessPolicy;
   /** Per-table override of `keyless` (`<schema>.<table>` → policy). */

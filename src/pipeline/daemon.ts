@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging.js';
-import { SchemaRegistryClient, type SchemaRegistryOptions } from '../debezium/schema-registry.js';
 import { consumerLag, createMetrics, startOpsServer, type DecodeErrorReason, type Lag, type Metrics, type OpsServer } from '../server/index.js';
 import type { InvalidReason } from '../debezium/invalid-record.js';
 import { KafkaSource } from '../source/kafka.js';
@@ -46,7 +45,6 @@ export class Daemon {
     const { config, logger } = parts;
     this.store = parts.store ?? lakeStore(config.lake);
     this.source = parts.source ?? kafkaSource(config, logger);
-    const registry = config.source.schemaRegistry;
     this.pipeline = new Pipeline({
       store: this.store,
       config,
@@ -54,12 +52,6 @@ export class Daemon {
       writer: () => {
         const member = this.source.memberId?.();
         return { host: hostname(), pid: process.pid, ...(member ? { member } : {}) };
-      },
-      decode: {
-        keyless: config.source.keyless,
-        binaryHandling: config.source.binaryHandling,
-        ...(config.source.unavailableValuePlaceholder ? { unavailablePlaceholder: config.source.unavailableValuePlaceholder } : {}),
-        ...(registry ? { registry: new SchemaRegistryClient(registryOptions(registry)) } : {}),
       },
       ...(config.deadLetters.kafkaTopic && config.kafka
         ? { deadLetterSink: new KafkaDeadLetterSink(config.deadLetters.kafkaTopic, kafkaConnection(config.kafka, `${config.kafka.clientId}-dead-letters`)) }
@@ -199,12 +191,6 @@ export class Daemon {
   stop(): void {
     this.source.stop();
   }
-}
-
-function registryOptions(r: NonNullable<Config['source']['schemaRegistry']>): SchemaRegistryOptions {
-  if (r.basicAuth) return { url: r.url, auth: r.basicAuth };
-  if (r.bearerToken) return { url: r.url, auth: { bearerToken: r.bearerToken } };
-  return { url: r.url };
 }
 
 /** The metric's coarse reason for a dead letter's specific one. */

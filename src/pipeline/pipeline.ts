@@ -13,6 +13,7 @@ import { InstantConflict, Timeline, WRITER_KEY, joinPath } from '../table/timeli
 export { WRITER_KEY } from '../table/timeline.js';
 import { withoutMetaFields } from '../table/meta-fields.js';
 import { BufferSet, type TableBatch } from './buffer.js';
+import { decodeOptions } from './decode-options.js';
 import { CHECKPOINT_KEY, checkpointForCommit, decodeCheckpoint, emptyCheckpoint, encodeCheckpoint, isUnconsumed, startOffsets, type Checkpoint } from './checkpoint.js';
 import { DEAD_LETTER_SCHEMA, DEAD_LETTER_TABLE, deadLetterMutation, type DeadLetter, type DeadLetterSink } from './dead-letters.js';
 import { discoverTables } from './lake.js';
@@ -50,6 +51,7 @@ export interface PipelineOptions {
   store: ObjectStore;
   config: Config;
   logger: Logger;
+  /** Overrides of the decode options the config's `source` section gives (`decode-options.ts`). */
   decode?: Omit<DecodeContextOptions, 'tracker'>;
   deadLetterSink?: DeadLetterSink;
   events?: PipelineEvents;
@@ -127,7 +129,7 @@ export class Pipeline {
     this.buffers = new BufferSet({ ...opts.config.buffer, trackTransactions: this.align });
     // Subscribing to Debezium's `<prefix>.transaction` topic says the metadata is on, before its first record arrives.
     if ((opts.config.kafka?.topics ?? []).some((t) => t.endsWith('.transaction'))) this.txLog.seenMetadata = true;
-    this.ctx = createDecodeContext({ ...(opts.decode ?? {}), tracker: this.tracker });
+    this.ctx = createDecodeContext({ ...decodeOptions(opts.config.source), ...(opts.decode ?? {}), tracker: this.tracker });
     this.now = opts.now ?? Date.now;
     this.halfAge = Math.floor(opts.config.buffer.maxAgeMs / 2);
   }

@@ -76,6 +76,21 @@ test('the scenario ingested in many small files, one commit each, gives the same
   assert.deepEqual(await snapshot(lake, 'public.orders'), want['public.orders']);
 });
 
+test('ingest reads the source section of --config like the daemon: a keyless table lands with keyless all-columns', async () => {
+  const file = join(fixtures, 'pg-no-primary-key.jsonl');
+  const bare = await cli('ingest', '--from-file', file, '--lake', join(await tempDir('cli-keyless-'), 'lake'));
+  assert.equal(bare.code, 0, bare.stderr);
+  assert.match(bare.stdout, /4 records, 0 changes, 0 already in the lake, 3 dead letters/);
+  const dir = await tempDir('cli-keyless-');
+  const config = join(dir, 'config.yaml');
+  await writeFile(config, 'lake:\n  uri: unused\nsource:\n  keyless: all-columns\n');
+  const lake = join(dir, 'lake');
+  const r = await cli('ingest', '--from-file', file, '--lake', lake, '--config', config);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /4 records, 3 changes, 0 already in the lake, 0 dead letters/);
+  assert.ok((await snapshot(lake, 'inventory.audit_log')).length > 0);
+});
+
 test('output formats: csv, arrow and parquet carry the same rows', async () => {
   const lake = await tempDir('cdc-lake-cli-');
   assert.equal((await cli('ingest', '--from-file', scenario, '--lake', lake)).code, 0);

@@ -134,6 +134,7 @@ const invalid: Array<[string, Record<string, unknown>, string, RegExp?]> = [
   ['sasl without password', { lake: { uri: '/l' }, kafka: { brokers: ['k:1'], topics: ['t'], sasl: { mechanism: 'plain', username: 'u' } } }, 'kafka.sasl.password', /required/],
   ['tls flag type', { lake: { uri: '/l' }, kafka: { brokers: ['k:1'], topics: ['t'], tls: { rejectUnauthorized: 'yes' } } }, 'kafka.tls.rejectUnauthorized', /boolean/],
   ['bad format', { lake: { uri: '/l' }, source: { format: 'xml' } }, 'source.format', /"auto", "json", "avro"/],
+  ['avro without a registry', { lake: { uri: '/l' }, source: { format: 'avro' } }, 'source.schemaRegistry', /format avro needs a schema registry/],
   ['bad registry url', { lake: { uri: '/l' }, source: { schemaRegistry: { url: 'nope' } } }, 'source.schemaRegistry.url', /URL/],
   ['bad keyless', { lake: { uri: '/l' }, source: { keyless: 'first' } }, 'source.keyless'],
   ['bad binary handling', { lake: { uri: '/l' }, source: { binaryHandling: 'utf8' } }, 'source.binaryHandling', /"hex"/],
