@@ -167,9 +167,11 @@ function parseText(text: string, what: string): unknown {
 }
 
 function isEnvelopeObject(v: unknown): v is { schema: unknown; payload: unknown } {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const keys = Object.keys(v);
-  return keys.length === 2 && 'schema' in v && 'payload' in v;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !('schema' in v) || !('payload' in v)) return false;
+  // counted only for a candidate: every schemaless value passes here, and a key array per record is garbage
+  let n = 0;
+  for (const _k in v) n++;
+  return n === 2;
 }
 
 /** JSON value bytes → {payload, shape}. */
