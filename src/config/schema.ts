@@ -134,6 +134,12 @@ export const TableOptionsSchema = z
       .object({
         everyDeltaCommits: z.number().int().min(1).default(10),
         logToBaseRatio: z.number().positive().optional().describe('Also compact a file group when log bytes / base bytes exceeds this'),
+        maxBytesPerRun: z
+          .number()
+          .int()
+          .min(0)
+          .default(64 * MiB)
+          .describe('Base and log bytes one compaction run may read (0: no limit); it bounds how long a compaction holds back the table\'s next flush. The due file groups with the most log bytes go first, the rest after the next commits'),
       })
       .strict()
       .prefault({}),
@@ -148,7 +154,7 @@ export const TableOverrideSchema = z
     partitionField: z.string().min(1).optional(),
     buckets: z.number().int().min(1).max(4096).optional(),
     compaction: z
-      .object({ everyDeltaCommits: z.number().int().min(1).optional(), logToBaseRatio: z.number().positive().optional() })
+      .object({ everyDeltaCommits: z.number().int().min(1).optional(), logToBaseRatio: z.number().positive().optional(), maxBytesPerRun: z.number().int().min(0).optional() })
       .strict()
       .optional(),
     retention: z.object({ commits: z.number().int().min(1).optional() }).strict().optional(),

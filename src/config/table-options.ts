@@ -12,6 +12,7 @@ export function tableOptions(config: Pick<Config, 'tables'>, table: string): Tab
     compaction: {
       everyDeltaCommits: o.compaction?.everyDeltaCommits ?? d.compaction.everyDeltaCommits,
       logToBaseRatio: o.compaction?.logToBaseRatio ?? d.compaction.logToBaseRatio,
+      maxBytesPerRun: o.compaction?.maxBytesPerRun ?? d.compaction.maxBytesPerRun,
     },
     retention: { commits: o.retention?.commits ?? d.retention.commits },
     ...(o.ordering === undefined ? {} : { ordering: o.ordering }),

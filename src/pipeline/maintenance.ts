@@ -23,7 +23,7 @@ export interface MaintenanceReport {
 }
 
 export function policyOf(options: TableOptions): MaintenancePolicy {
-  return { everyDeltaCommits: options.compaction.everyDeltaCommits, logToBaseRatio: options.compaction.logToBaseRatio ?? 0, retainCommits: options.retention.commits };
+  return { everyDeltaCommits: options.compaction.everyDeltaCommits, logToBaseRatio: options.compaction.logToBaseRatio ?? 0, maxBytesPerRun: options.compaction.maxBytesPerRun, retainCommits: options.retention.commits };
 }
 
 export async function compactTable(table: HudiTable, only?: ReadonlySet<string>, onProgress?: CompactionOptions['onProgress'], compactor?: SliceCompactor): Promise<CompactionResult> {

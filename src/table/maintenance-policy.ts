@@ -7,10 +7,19 @@ import { WRITE_ACTIONS, type TimelineInstant } from './timeline.js';
  */
 
 export interface MaintenancePolicy {
-  /** Compact every file group with logs after this many deltacommits since the last compaction (0: never by count). */
+  /**
+   * Compact every file group with logs after this many deltacommits since the last compaction,
+   * and any file group with this many log files (0: never by count).
+   */
   everyDeltaCommits: number;
   /** Compact a file group early when its log bytes exceed this multiple of its base bytes (0: never by size). */
   logToBaseRatio: number;
+  /**
+   * The base and log bytes one compaction run may read (0: no limit): the due file groups with
+   * the most log bytes go first, at least one per run, the rest at the next commit. It bounds
+   * how long a compaction holds back the table's next flush.
+   */
+  maxBytesPerRun: number;
   /** Clean once more than this many completed write instants exist (see `clean`). */
   retainCommits: number;
 }
@@ -20,6 +29,7 @@ export interface FileGroupSize {
   fileId: string;
   baseBytes: number;
   logBytes: number;
+  logFiles: number;
 }
 
 export interface MaintenanceDecision {
@@ -38,6 +48,7 @@ export function groupSizes(slices: readonly FileSlice[]): FileGroupSize[] {
     fileId: s.fileId,
     baseBytes: s.base?.size ?? 0,
     logBytes: s.logs.reduce((n, l) => n + l.size, 0),
+    logFiles: s.logs.length,
   }));
 }
 
@@ -53,6 +64,21 @@ export function deltaCommitsSinceCompaction(instants: readonly TimelineInstant[]
   return n;
 }
 
+/** The groups with the most log bytes first, while their base and log bytes fit `budget` (0: all); at least one. */
+export function withinBudget(groups: readonly FileGroupSize[], budget: number): FileGroupSize[] {
+  if (budget <= 0) return [...groups];
+  const byLogs = [...groups].sort((a, b) => b.logBytes - a.logBytes || a.partition.localeCompare(b.partition) || a.fileId.localeCompare(b.fileId));
+  const out: FileGroupSize[] = [];
+  let bytes = 0;
+  for (const g of byLogs) {
+    const size = g.baseBytes + g.logBytes;
+    if (out.length > 0 && bytes + size > budget) continue;
+    out.push(g);
+    bytes += size;
+  }
+  return out;
+}
+
 export function decideMaintenance(instants: readonly TimelineInstant[], groups: readonly FileGroupSize[], policy: MaintenancePolicy): MaintenanceDecision {
   const reasons: string[] = [];
   if (instants.some((i) => i.state !== 'completed')) {
@@ -62,13 +88,21 @@ export function decideMaintenance(instants: readonly TimelineInstant[], groups: 
   const withLogs = groups.filter((g) => g.logBytes > 0);
   let compactGroups: FileGroupSize[] = [];
   const deltas = deltaCommitsSinceCompaction(instants);
-  if (policy.everyDeltaCommits > 0 && deltas >= policy.everyDeltaCommits && withLogs.length > 0) {
+  const every = policy.everyDeltaCommits;
+  if (every > 0 && deltas >= every && withLogs.length > 0) {
     compactGroups = withLogs;
-    reasons.push(`${deltas} deltacommits since the last compaction (every ${policy.everyDeltaCommits})`);
+    reasons.push(`${deltas} deltacommits since the last compaction (every ${every})`);
+  } else if (every > 0 && withLogs.some((g) => g.logFiles >= every)) {
+    // groups a run capped by maxBytesPerRun left for later: they have kept their logs
+    compactGroups = withLogs.filter((g) => g.logFiles >= every);
+    reasons.push(`${compactGroups.length} file group(s) with ${every} or more log files`);
   } else if (policy.logToBaseRatio > 0) {
     compactGroups = withLogs.filter((g) => g.logBytes > policy.logToBaseRatio * g.baseBytes);
     if (compactGroups.length > 0) reasons.push(`${compactGroups.length} file group(s) with log bytes over ${policy.logToBaseRatio}× base bytes`);
   }
+  const due = compactGroups.length;
+  compactGroups = withinBudget(compactGroups, policy.maxBytesPerRun);
+  if (compactGroups.length < due) reasons.push(`compacting ${compactGroups.length} of ${due} due file groups now (compaction.maxBytesPerRun ${policy.maxBytesPerRun} bytes), the rest after the next commits`);
 
   const writes = instants.filter((i) => WRITE_ACTIONS.has(i.action));
   const lastClean = [...instants].reverse().find((i) => i.action === 'clean');

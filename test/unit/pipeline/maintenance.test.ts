@@ -136,3 +136,24 @@ test("a table's full batch waiting for its compaction pauses its splits (it does
   // (the last two deltacommits start the next compaction, which the run's end waits for)
   assert.deepEqual(log, ['commit 3', 'commit 3', `pause ${split}`, 'compacted', 'commit 3', `resume ${split}`, 'commit 1', 'compacted']);
 });
+
+test('compaction.maxBytesPerRun: a run compacts the due file groups that fit (at least one); the rest follow after the next commits', async () => {
+  const dir = await tempDir('cdc-lake-maint-budget-');
+  const config = parseConfig({ lake: { uri: dir }, buffer: { maxRows: 8, maxAgeMs: 600_000 }, tables: { defaults: { buckets: 4, compaction: { everyDeltaCommits: 2, maxBytesPerRun: 1 } } }, log: { level: 'silent' } }, {});
+  const runs: number[] = [];
+  const pipeline = new Pipeline({
+    store: lakeStore(config.lake),
+    config,
+    logger: createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
+    events: { onMaintenance: (_t, r) => void (r.compaction?.instant && runs.push(r.compaction.fileGroups)) },
+  });
+  const ids = [1, 2, 3, 4, 5, 6, 7, 8]; // keys in all four buckets
+  for (const op of ['c', 'u', 'u', 'u', 'u'] as const) {
+    await pipeline.consume(batch('q', ids, op));
+    await pipeline.flushDue();
+    await pipeline.idle();
+  }
+  // after the 2nd commit one group (the budget fits none: still one), then one after each commit
+  assert.deepEqual(runs, [1, 1, 1, 1]);
+  await pipeline.flushAll();
+});
