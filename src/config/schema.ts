@@ -139,7 +139,7 @@ export const TableOptionsSchema = z
           .int()
           .min(0)
           .default(64 * MiB)
-          .describe('Base and log bytes one compaction run may read (0: no limit); it bounds how long a compaction holds back the table\'s next flush. The due file groups with the most log bytes go first, the rest after the next commits'),
+          .describe('Base and log bytes one compaction run may read (0: no limit); it bounds how long a compaction holds back the table\'s next flush. The due file groups with the most log bytes go first; the rest follow when due again (by their log-file count: usually the next commit)'),
       })
       .strict()
       .prefault({}),

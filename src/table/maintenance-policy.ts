@@ -16,8 +16,8 @@ export interface MaintenancePolicy {
   logToBaseRatio: number;
   /**
    * The base and log bytes one compaction run may read (0: no limit): the due file groups with
-   * the most log bytes go first, at least one per run, the rest at the next commit. It bounds
-   * how long a compaction holds back the table's next flush.
+   * the most log bytes go first, at least one per run; the rest are due again by their log-file
+   * count (`everyDeltaCommits`). It bounds how long a compaction holds back the table's next flush.
    */
   maxBytesPerRun: number;
   /** Clean once more than this many completed write instants exist (see `clean`). */
