@@ -129,15 +129,21 @@ function expectedBytes(compiled: CompiledRecord | undefined, rows: number): numb
   return per === undefined ? 256 * 1024 : Math.min(MAX_GUESS, Math.ceil(rows * per * 1.1) + 1024);
 }
 
-export function decodeAvroDataContent(content: Uint8Array, schema: string, what = 'Avro data block'): Row[] {
+/** The block's records as rows; with `only`, just the records `i` where `only[i]` is 1, in order. */
+export function decodeAvroDataContent(content: Uint8Array, schema: string, what = 'Avro data block', only?: Uint8Array): Row[] {
   const decode = compiledDecoder(schema);
   const type = decode === undefined ? schemaType(schema) : undefined;
-  if (decode !== undefined) return eachDatum(content, what, (src) => decode(src) as Row);
-  return eachDatum(content, what, (src) => {
-    const row = decodeDatum(type as avro.Type, content.subarray(src.pos, src.end)) as Row;
-    src.pos = src.end;
-    return row;
-  });
+  if (decode !== undefined) return eachDatum(content, what, (src) => decode(src) as Row, only);
+  return eachDatum(
+    content,
+    what,
+    (src) => {
+      const row = decodeDatum(type as avro.Type, content.subarray(src.pos, src.end)) as Row;
+      src.pos = src.end;
+      return row;
+    },
+    only,
+  );
 }
 
 /** Which fields of a data block's records to build into rows, and which to hand over beside them. */
@@ -157,7 +163,7 @@ const MAX_PROJECTIONS = 64;
  * exactly `p.fields` and `side` the values of `p.side` (an array reused for every record): a
  * reader that wants a few columns pays neither for the others' strings nor for a row copy.
  */
-export function decodeAvroDataProjected<T>(content: Uint8Array, schema: string, p: AvroProjection, make: (row: Row, side: readonly Value[]) => T, what = 'Avro data block'): T[] {
+export function decodeAvroDataProjected<T>(content: Uint8Array, schema: string, p: AvroProjection, make: (row: Row, side: readonly Value[]) => T, what = 'Avro data block', only?: Uint8Array): T[] {
   const key = `${p.fields.join(',')}\0${p.side.join(',')}\0${schema}`;
   let decode = projections.get(key);
   if (decode === undefined) {
@@ -168,12 +174,12 @@ export function decodeAvroDataProjected<T>(content: Uint8Array, schema: string, 
   const side: Value[] = new Array<Value>(p.side.length).fill(null);
   if (decode !== null) {
     const d = decode;
-    return eachDatum(content, what, (src) => make(d(src, side) as Row, side));
+    return eachDatum(content, what, (src) => make(d(src, side) as Row, side), only);
   }
   // Schemas the compiled decoder does not cover: whole rows from avsc, then picked (own fields
   // only, and set as own: a field named `constructor` or `__proto__` is data, not Object's).
   const own = (full: Row, n: string): Value => (Object.hasOwn(full, n) ? (full[n] ?? null) : null);
-  return decodeAvroDataContent(content, schema, what).map((full) => {
+  return decodeAvroDataContent(content, schema, what, only).map((full) => {
     const row: Row = {};
     for (const n of p.fields) Object.defineProperty(row, n, { value: own(full, n), enumerable: true, writable: true, configurable: true });
     p.side.forEach((n, j) => void (side[j] = own(full, n)));
@@ -181,8 +187,12 @@ export function decodeAvroDataProjected<T>(content: Uint8Array, schema: string, 
   });
 }
 
-/** `read` of each record of an Avro data block's content, with `src` at the record's datum, which it must read to its end. */
-function eachDatum<T>(content: Uint8Array, what: string, read: (src: AvroSource) => T): T[] {
+/**
+ * `read` of each record of an Avro data block's content, with `src` at the record's datum, which
+ * it must read to its end; with `only`, of the records `i` where `only[i]` is 1 (the others are
+ * skipped by their framed length, not decoded).
+ */
+function eachDatum<T>(content: Uint8Array, what: string, read: (src: AvroSource) => T, only?: Uint8Array): T[] {
   const r = new Reader(content, what);
   const version = r.int('content version');
   if (version !== BLOCK_CONTENT_VERSION) throw new LogContentError(`${what}: content version ${version} is not supported (only ${BLOCK_CONTENT_VERSION})`);
@@ -192,6 +202,7 @@ function eachDatum<T>(content: Uint8Array, what: string, read: (src: AvroSource)
   for (let i = 0; i < count; i++) {
     const start = r.datum(i);
     const end = r.pos;
+    if (only !== undefined && only[i] !== 1) continue;
     try {
       out.push(read(src.at(start, end)));
       if (src.pos !== end) throw new RangeError(`${end - src.pos} trailing bytes in the datum`);

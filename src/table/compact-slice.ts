@@ -1,9 +1,9 @@
 import type { ObjectStore } from '../storage/object-store.js';
 import { writeBaseFile } from './base-file.js';
 import type { FileSlice } from './fs-view.js';
-import { LogFold, mergeSlice } from './merge.js';
+import { mergeSlice } from './merge.js';
 import type { Row, TableSchema } from './schema.js';
-import { decodedBlocks, readSlice, sliceLogBlocks, type SliceReadOptions } from './slice-reader.js';
+import { foldBlocks, readSlice, sliceLogBlocks, type SliceReadOptions } from './slice-reader.js';
 import { toBig } from './table.js';
 import { carryForward, encodeTombstones, type Tombstones } from './tombstone.js';
 
@@ -73,23 +73,7 @@ async function latestRows(store: ObjectStore, input: SliceCompactionInput): Prom
   const baseKeys = new Set<string>();
   for (const r of base.base) baseKeys.add(r.key);
   const { blocks } = await sliceLogBlocks(store, slice.logs, readOpts);
-  let logRecords = 0;
-  let logDeletes = 0;
-  const instants = new Set<string>();
-  // Folded block by block, in log order: one block's decoded rows and what each key holds are in memory, not every log record.
-  const log = new LogFold();
-  for (const b of decodedBlocks(blocks, readOpts.orderingField)) {
-    logRecords += b.records.length;
-    logDeletes += b.deletes.length;
-    for (const r of b.records) {
-      instants.add(r.commitTime);
-      log.record(r);
-    }
-    for (const d of b.deletes) {
-      instants.add(d.instant);
-      log.delete(d);
-    }
-  }
+  const { log, records: logRecords, deletes: logDeletes, instants } = foldBlocks(blocks, readOpts.orderingField, { winnersOnly: true });
   const merged = mergeSlice(base.base, log.states);
   const deletes: [string, bigint][] = [];
   for (const [key, d] of merged.deletes) deletes.push([key, toBig(d.ordering)]);
