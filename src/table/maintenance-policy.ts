@@ -1,4 +1,5 @@
 import type { FileSlice } from './fs-view.js';
+import { compareKeys } from './record-key.js';
 import { WRITE_ACTIONS, type TimelineInstant } from './timeline.js';
 
 /**
@@ -67,7 +68,7 @@ export function deltaCommitsSinceCompaction(instants: readonly TimelineInstant[]
 /** The groups with the most log bytes first, while their base and log bytes fit `budget` (0: all); at least one. */
 export function withinBudget(groups: readonly FileGroupSize[], budget: number): FileGroupSize[] {
   if (budget <= 0) return [...groups];
-  const byLogs = [...groups].sort((a, b) => b.logBytes - a.logBytes || a.partition.localeCompare(b.partition) || a.fileId.localeCompare(b.fileId));
+  const byLogs = [...groups].sort((a, b) => b.logBytes - a.logBytes || compareKeys(a.partition, b.partition) || compareKeys(a.fileId, b.fileId));
   const out: FileGroupSize[] = [];
   let bytes = 0;
   for (const g of byLogs) {
