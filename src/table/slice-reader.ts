@@ -213,15 +213,22 @@ const PENDING: Row = Object.freeze({}) as Row;
 
 /** A data-block record whose row is decoded only if it wins its key (`foldBlocks`). */
 class PendingRecord implements SliceRecord {
+  readonly key: string;
+  readonly ordering: Value;
+  readonly commitTime: string;
+  readonly seqno: string;
   row: Row = PENDING;
+  // One class for every pending record: the fold's checks stay monomorphic (a spread copy was ~50 % slower).
   constructor(
-    readonly key: string,
-    readonly ordering: Value,
-    readonly commitTime: string,
-    readonly seqno: string,
+    r: SliceRecord,
     readonly block: number,
     readonly index: number,
-  ) {}
+  ) {
+    this.key = r.key;
+    this.ordering = r.ordering;
+    this.commitTime = r.commitTime;
+    this.seqno = r.seqno;
+  }
 }
 
 const isPending = (s: LogState): s is PendingRecord => s instanceof PendingRecord && s.row === PENDING;
@@ -247,7 +254,7 @@ export function foldBlocks(blocks: readonly InstantBlock[], orderingField: strin
       const what = `Avro data block of ${instant} in ${file.path}`;
       if (winnersOnly) {
         let index = 0;
-        const make = (_row: Row, v: readonly Value[]): PendingRecord => new PendingRecord(str(v[0]), v[1] ?? null, str(v[2]) || instant, str(v[3]), b, index++);
+        const make = (_row: Row, v: readonly Value[]): PendingRecord => new PendingRecord(sliceRecord(PENDING, v[0], v[1], v[2], v[3], instant), b, index++);
         for (const r of decodeAvroDataProjected(block.content, schema, { fields: [], side }, make, what)) fold(out, r);
       } else if (fields !== undefined) {
         // Rows with the asked fields only; the merge's key, ordering, commit time and seqno beside them.
