@@ -163,7 +163,7 @@ const MAX_PROJECTIONS = 64;
  * exactly `p.fields` and `side` the values of `p.side` (an array reused for every record): a
  * reader that wants a few columns pays neither for the others' strings nor for a row copy.
  */
-export function decodeAvroDataProjected<T>(content: Uint8Array, schema: string, p: AvroProjection, make: (row: Row, side: readonly Value[]) => T, what = 'Avro data block', only?: Uint8Array): T[] {
+export function decodeAvroDataProjected<T>(content: Uint8Array, schema: string, p: AvroProjection, make: (row: Row, side: readonly Value[]) => T, what = 'Avro data block'): T[] {
   const key = `${p.fields.join(',')}\0${p.side.join(',')}\0${schema}`;
   let decode = projections.get(key);
   if (decode === undefined) {
@@ -174,12 +174,12 @@ export function decodeAvroDataProjected<T>(content: Uint8Array, schema: string, 
   const side: Value[] = new Array<Value>(p.side.length).fill(null);
   if (decode !== null) {
     const d = decode;
-    return eachDatum(content, what, (src) => make(d(src, side) as Row, side), only);
+    return eachDatum(content, what, (src) => make(d(src, side) as Row, side));
   }
   // Schemas the compiled decoder does not cover: whole rows from avsc, then picked (own fields
   // only, and set as own: a field named `constructor` or `__proto__` is data, not Object's).
   const own = (full: Row, n: string): Value => (Object.hasOwn(full, n) ? (full[n] ?? null) : null);
-  return decodeAvroDataContent(content, schema, what, only).map((full) => {
+  return decodeAvroDataContent(content, schema, what).map((full) => {
     const row: Row = {};
     for (const n of p.fields) Object.defineProperty(row, n, { value: own(full, n), enumerable: true, writable: true, configurable: true });
     p.side.forEach((n, j) => void (side[j] = own(full, n)));
