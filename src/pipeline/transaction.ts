@@ -76,7 +76,9 @@ export function alignCut(entries: readonly AlignEntry[], spans: ReadonlyMap<stri
       for (const t of e.txIds) {
         if (held.has(t)) continue;
         held.add(t);
-        changed = hold(t) || changed;
+        hold(t);
+        // entries already passed may carry `t`: look at them again
+        changed = true;
       }
     }
     // A transaction with any record at or above a cut (also one a newer change replaced in

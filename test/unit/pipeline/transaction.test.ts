@@ -65,6 +65,21 @@ test('alignCut: a complete transaction with a replaced record above a cut is hel
   assert.deepEqual(new Map([...cut].sort()), new Map([['p:0', 0n], ['p:1', 0n]]));
 });
 
+test('alignCut: an entry met before its transaction was held is held too, whatever the entries\' order (found by the fast-path lane property test)', () => {
+  // b is open: p:0 is cut at 0, which holds key 1 (c@2) and so c; key 2 on p:1 carries c
+  // (it replaced c's change of key 2) and must wait with it, listed first or last.
+  const spans = new Map([
+    ['b', span([['p:0', 0n]])],
+    ['c', span([['p:0', 1n]])],
+    ['a', span([['p:1', 3n]])],
+  ]);
+  const key2 = { split: 'p:1', offset: 3n, txIds: ['c', 'a'] };
+  const rest = [{ split: 'p:0', offset: 0n, txIds: ['b'] }, { split: 'p:0', offset: 2n, txIds: ['c'] }];
+  for (const entries of [[key2, ...rest], [...rest, key2]]) {
+    assert.deepEqual(new Map([...alignCut(entries, spans, (id) => id !== 'b')].sort()), new Map([['p:0', 0n], ['p:1', 3n]]));
+  }
+});
+
 test('TransactionLog: END counts by routed table id; unknown before END, 0 for an untouched table', () => {
   const log = new TransactionLog(2);
   assert.equal(log.expected('7', 'public.a'), undefined);
