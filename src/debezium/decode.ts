@@ -63,7 +63,7 @@ export class DecodeContext {
       binaryColumns: new Set(opts.binaryColumns ?? []),
       placeholder: opts.unavailablePlaceholder ?? '__debezium_unavailable_value',
     };
-    this.env = { opts, codecOpts, prefix: opts.flattenedPrefix ?? '__', tracker: opts.tracker, inferred: new Map(), tableNames: new Map(), lastKeyFields: [], scratch: [] };
+    this.env = { opts, codecOpts, prefix: opts.flattenedPrefix ?? '__', tracker: opts.tracker, inferred: new Map(), tableNames: new Map(), lastKeyFields: [], scratch: [], fast: new Map() };
     this.registry = opts.registry;
   }
 

@@ -13,6 +13,7 @@ import type { SchemaTracker } from './schema-tracker.js';
 import { tableSchemaOf } from './schema-tracker.js';
 import { declaredRow, inferRow } from './schemaless.js';
 import { toLong } from './semantic-value.js';
+import { fastLayout, type FastLayout } from './fast-layout.js';
 
 /** A value schema compiled once: the row codec of `after`/`before`, or of a flattened row. */
 export interface ValueShape {
@@ -38,10 +39,12 @@ export interface Env {
   lastTable?: TableNames;
   /** Reused for each row's unavailable columns; copied out only when a row has some. */
   scratch: string[];
+  /** Schemaless topics' row layouts, learned from decoded records, for the fast path. */
+  fast: Map<string, FastLayout>;
 }
 
 /** A table's `<schema>.<table>` id and the labels its errors use, built once per table. */
-interface TableNames {
+export interface TableNames {
   schema: string;
   table: string;
   id: string;
@@ -107,6 +110,11 @@ class RowReader {
     private readonly env: Env,
     private readonly table: string,
   ) {}
+
+  /** Rows of this reader are schemaless, their column types inferred from the values. */
+  get infers(): boolean {
+    return this.codec === null && this.declared === undefined;
+  }
 
   /** `owned`: `obj` is this record's own parsed payload, which schemaless rows may reuse in place. */
   read(obj: unknown, unavailable: string[] | null, what: string, owned = false): Row {
@@ -329,8 +337,16 @@ function track(event: ChangeEvent, env: Env): ChangeEvent {
   return event;
 }
 
-function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn: KeyIn, shape: ValueShape | null, env: Env): Decoded {
-  const source = p['source'];
+/** What a change's `source` block (and `transaction`) tell: its table, position, time and transaction. */
+export interface SourceFacts {
+  names: TableNames;
+  position: Position;
+  sourceTsMs: number | null;
+  txId: string | null;
+}
+
+/** Reads a change's source block; throws DecodeFailure naming what is missing. Shared by `change` and the fast path (`fast-json.ts`). */
+export function sourceFacts(op: Op, source: unknown, transaction: unknown, env: Env): SourceFacts {
   if (!isObject(source)) return fail('missing-source', `op=${op} envelope has no source block`);
   const connector = source['connector'];
   const mysql = connector === 'mysql' || connector === 'mariadb' || typeof source['file'] === 'string';
@@ -339,11 +355,17 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
   if (typeof schemaName !== 'string' || typeof sourceTable !== 'string' || sourceTable === '') {
     return fail('missing-table', `source has no ${mysql ? 'db' : 'schema'}/table, cannot name the table`);
   }
-  const names = tableNames(env, schemaName, sourceTable);
+  return {
+    names: tableNames(env, schemaName, sourceTable),
+    position: mysql ? mysqlPosition(op, source) : pgPosition(op, source),
+    sourceTsMs: num(source['ts_ms']),
+    txId: txIdOf(source, transaction, mysql),
+  };
+}
+
+function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn: KeyIn, shape: ValueShape | null, env: Env): Decoded {
+  const { names, position, sourceTsMs, txId } = sourceFacts(op, p['source'], p['transaction'], env);
   const table = names.id;
-  const position: Position = mysql ? mysqlPosition(op, source) : pgPosition(op, source);
-  const sourceTsMs = num(source['ts_ms']);
-  const txId = txIdOf(source, p['transaction'], mysql);
   const codec = shape?.row ?? null;
   if (shape !== null && codec !== null && op !== 't' && op !== 'd') return codecChange(origin, op, p, keyIn, shape, codec, names, position, sourceTsMs, txId, env);
   const reader = rowReader(codec, table, env);
@@ -383,7 +405,21 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
     reader.read(key.row, null, names.key);
   }
   const event: ChangeEvent = { table, op, key: key.row, row, position, sourceTsMs, txId, schema: reader.schema(table), keyFields: key.fields, unavailable: unavailable.length === 0 ? NONE_UNAVAILABLE : unavailable, origin };
-  return { kind: 'change', event: track(event, env) };
+  const tracked = track(event, env);
+  if (op !== 'd' && reader.infers && keyIn.codec === null) learnLayout(env, origin.topic, tracked);
+  return { kind: 'change', event: tracked };
+}
+
+/**
+ * Remembers the shape of a schemaless topic's rows for the fast path (`fast-json.ts`): the
+ * table's tracked schema and its integer key. Only with a tracker, whose current schema the
+ * fast path checks each record against.
+ */
+function learnLayout(env: Env, topic: string, e: ChangeEvent): void {
+  if (env.tracker === undefined || env.fast.get(topic)?.schema === e.schema) return;
+  const layout = typeof e.key?.[e.keyFields[0] as string] === 'number' ? fastLayout(e.table, e.schema, e.keyFields) : undefined;
+  if (layout === undefined) env.fast.delete(topic);
+  else env.fast.set(topic, layout);
 }
 
 /**

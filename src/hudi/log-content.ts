@@ -85,11 +85,22 @@ const compiledRecord = bySchemaText(compileRecord);
 export type SideColumns = Readonly<Record<string, readonly Value[]>>;
 
 /**
+ * Records that come after a block's rows with all but their first `lead` fields already
+ * encoded (rows the fast path wrote): each is written as its lead fields, nullable strings
+ * taken from the side columns at index `rows.length + i`, then `tail(i)` as it is.
+ */
+export interface EncodedTails {
+  lead: number;
+  count: number;
+  tail(i: number): Uint8Array;
+}
+
+/**
  * Avro data block content: int version 3, int count, then per record int length + Avro datum.
  * `columns` supplies fields by name for every row (e.g. the `_hoodie_*` meta fields), so
- * callers need not copy rows to add them.
+ * callers need not copy rows to add them; `tails` appends records already encoded.
  */
-export function encodeAvroDataContent(schema: string | TableSchema, rows: readonly Row[], columns: SideColumns = {}): Uint8Array {
+export function encodeAvroDataContent(schema: string | TableSchema, rows: readonly Row[], columns: SideColumns = {}, tails?: EncodedTails): Uint8Array {
   const key = typeof schema === 'string' ? schema : JSON.stringify(schema);
   const compiled = compiledRecord(key);
   // Outside the compiled fast path: avsc encodes the row, or throws naming the field.
@@ -98,9 +109,10 @@ export function encodeAvroDataContent(schema: string | TableSchema, rows: readon
     for (const [name, values] of Object.entries(columns)) full[name] = values[i] ?? null;
     sink.raw(encodeDatum(schemaType(key), full, `record ${i} of an Avro data block`));
   };
-  const sink = new AvroSink(expectedBytes(compiled, rows.length));
+  const total = rows.length + (tails?.count ?? 0);
+  const sink = new AvroSink(expectedBytes(compiled, total));
   sink.int32BE(BLOCK_CONTENT_VERSION);
-  sink.int32BE(rows.length);
+  sink.int32BE(total);
   if (compiled === undefined) {
     for (let i = 0; i < rows.length; i++) {
       sink.ensure(4);
@@ -113,9 +125,43 @@ export function encodeAvroDataContent(schema: string | TableSchema, rows: readon
     // Own columns only: a field named `constructor` must not get Object's.
     const byPos = compiled.fieldNames.map((n) => (Object.hasOwn(columns, n) ? columns[n] : undefined));
     compiled.encodeFramed(sink, rows, byPos, viaAvsc);
-    if (rows.length > 0) bytesPerRow.set(compiled, sink.pos / rows.length);
   }
+  if (tails !== undefined) writeTails(sink, key, rows.length, columns, tails);
+  if (compiled !== undefined && total > 0) bytesPerRow.set(compiled, sink.pos / total);
   return sink.bytesView();
+}
+
+function writeTails(sink: AvroSink, schemaText: string, from: number, columns: SideColumns, tails: EncodedTails): void {
+  const fields = avroDataFields(schemaText) ?? [];
+  const lead = fields.slice(0, tails.lead).map((name) => {
+    const values = Object.hasOwn(columns, name) ? columns[name] : undefined;
+    if (values === undefined) throw new LogContentError(`encoded records need side column ${name}`);
+    return values;
+  });
+  if (lead.length !== tails.lead) throw new LogContentError(`encoded records lead with ${tails.lead} fields, the schema has ${fields.length}`);
+  for (let i = 0; i < tails.count; i++) {
+    sink.ensure(4);
+    const at = sink.pos;
+    sink.pos += 4;
+    for (const values of lead) {
+      const v = values[from + i];
+      if (v === null || v === undefined) sink.byte(0);
+      else if (typeof v === 'string') {
+        sink.byte(2);
+        sink.string(v);
+      } else throw new LogContentError(`encoded records lead with nullable strings, got ${typeof v}`);
+    }
+    sink.raw(tails.tail(i));
+    sink.buf.writeInt32BE(sink.pos - at - 4, at);
+  }
+}
+
+/** One Avro datum (a record's bytes, no framing) as a row. */
+export function decodeAvroDatum(schema: string, datum: Uint8Array): Row {
+  const decode = compiledDecoder(schema);
+  if (decode === undefined) return decodeDatum(schemaType(schema), datum) as Row;
+  const buf = Buffer.from(datum.buffer, datum.byteOffset, datum.byteLength);
+  return decode(new AvroSource(buf, 0, buf.length)) as Row;
 }
 
 /** Bytes per record of the last block encoded with a schema: the next block's buffer is sized from it. */
@@ -214,13 +260,13 @@ function eachDatum<T>(content: Uint8Array, what: string, read: (src: AvroSource)
   return out;
 }
 
-export function avroDataBlock(p: { instantTime: string; schema: string | TableSchema; rows: readonly Row[]; columns?: SideColumns }): {
+export function avroDataBlock(p: { instantTime: string; schema: string | TableSchema; rows: readonly Row[]; columns?: SideColumns; tails?: EncodedTails }): {
   type: 'AVRO_DATA';
   headers: LogBlockHeaders;
   content: Uint8Array;
 } {
   const schema = typeof p.schema === 'string' ? p.schema : JSON.stringify(p.schema);
-  return { type: 'AVRO_DATA', headers: { INSTANT_TIME: p.instantTime, SCHEMA: schema }, content: encodeAvroDataContent(schema, p.rows, p.columns) };
+  return { type: 'AVRO_DATA', headers: { INSTANT_TIME: p.instantTime, SCHEMA: schema }, content: encodeAvroDataContent(schema, p.rows, p.columns, p.tails) };
 }
 
 export interface DeleteRecord {

@@ -26,11 +26,13 @@
  *   before transaction metadata is seen) never need them.
  */
 import type { ChangeEvent, Position } from '../debezium/change-event.js';
+import type { FastChange } from '../debezium/fast-json.js';
 import type { Value } from '../table/schema.js';
 import type { SplitId } from '../source/record.js';
 import { splitId } from '../source/record.js';
 import { foldByColumn } from './ordering.js';
 import { alignCut, type AlignEntry, type TxnSpan } from './transaction.js';
+import { EncodedLane, type LaneOrigin } from './encoded-lane.js';
 
 export interface BufferLimits {
   maxRows: number;
@@ -56,6 +58,8 @@ export interface TableBatch {
   truncate: ChangeEvent | null;
   /** Newest event per key (and keyless events), in first-arrival order of their key. */
   events: ChangeEvent[];
+  /** Newest change per key that came by the fast path (keys not among `events`); null if none. */
+  encoded: EncodedLane | null;
   splits: Map<SplitId, SplitRange>;
   rows: number;
   bytes: number;
@@ -82,6 +86,8 @@ interface OpenBatch {
   truncate: Entry | null;
   /** By `mapKey`. */
   keyed: Map<string | number, Entry>;
+  /** Changes by the fast path, kept encoded; a key is here or in `keyed`, never both. */
+  lane: EncodedLane | null;
   keyless: Entry[];
   splits: Map<SplitId, SplitRange>;
   bytes: number;
@@ -207,7 +213,7 @@ export class BufferSet {
   private batchOf(table: string, nowMs: number): OpenBatch {
     let b = this.open.get(table);
     if (!b) {
-      b = { table, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, openedAtMs: nowMs, lastPosition: null, txns: this.trackTx ? new Map() : null, notes: this.trackTx ? newNotes() : null, waiting: false };
+      b = { table, truncate: null, keyed: new Map(), lane: null, keyless: [], splits: new Map(), bytes: 0, openedAtMs: nowMs, lastPosition: null, txns: this.trackTx ? new Map() : null, notes: this.trackTx ? newNotes() : null, waiting: false };
       this.open.set(table, b);
     }
     return b;
@@ -248,6 +254,7 @@ export class BufferSet {
       // everything buffered before the truncate is superseded: free it
       this.total -= b.bytes;
       b.keyed.clear();
+      b.lane = null;
       b.keyless = [];
       b.truncate = { event, bytes };
       b.bytes = bytes;
@@ -261,6 +268,8 @@ export class BufferSet {
       this.total += bytes;
       return 'added';
     }
+    const slot = b.lane === null || typeof k !== 'number' ? undefined : b.lane.slotOf(k);
+    if (slot !== undefined) return this.replaceEncoded(b, b.lane as EncodedLane, k as number, slot, event, bytes, tx);
     const cur = b.keyed.get(k);
     if (!cur) {
       b.keyed.set(k, { event, bytes });
@@ -281,6 +290,65 @@ export class BufferSet {
     cur.event = carryUnavailable(event, cur.event);
     cur.bytes = bytes;
     return 'replaced';
+  }
+
+  /** An event of a key whose newest change so far came by the fast path. */
+  private replaceEncoded(b: OpenBatch, lane: EncodedLane, key: number, slot: number, event: ChangeEvent, bytes: number, tx: string | null): AddOutcome {
+    if (b.notes !== null) lane.mergeTx(slot, tx);
+    const buffered = lane.position(slot);
+    if (!supersedes(event.position, buffered)) return event.position.ordering === buffered.ordering && !event.position.unordered ? 'duplicate' : 'stale';
+    // TOASTed columns it did not send come from the replaced row, as between two events
+    const replaced = event.unavailable.length === 0 ? event : carryUnavailable(event, { ...event, op: 'u', row: lane.row(slot), unavailable: [] });
+    const was = lane.sizeOf(slot);
+    lane.remove(key);
+    b.keyed.set(key, b.notes === null ? { event: replaced, bytes } : { event: replaced, bytes, txIds: lane.txIds(slot) });
+    b.bytes += bytes - was;
+    this.total += bytes - was;
+    return 'replaced';
+  }
+
+  /**
+   * Buffers a change the fast path read, its row already encoded (`row`: the source columns
+   * in `change.schema`, then the CDC columns). The same rules as `add`; 'unsupported' when
+   * the batch holds fast-path rows of another schema (it must come by `add` then).
+   */
+  addEncoded(change: FastChange, row: Uint8Array, bytes: number, nowMs: number, table: string, split: SplitId, offset: bigint): AddOutcome | 'unsupported' {
+    const b = this.batchOf(table, nowMs);
+    if (b.lane !== null && b.lane.schema !== change.schema) return 'unsupported';
+    const lane = (b.lane ??= new EncodedLane(change.schema, change.keyFields, change.table));
+    this.cover(b, split, offset, offset + 1n);
+    b.lastPosition = change.position;
+    b.waiting = false;
+    const notes = b.notes;
+    const tx = notes === null || change.op === 'r' ? null : change.txId;
+    if (tx !== null && notes !== null) {
+      notes.ids.push(tx);
+      notes.splits.push(split);
+      notes.offsets.push(offset);
+      notes.ms.push(nowMs);
+    }
+    const { key, position } = change;
+    const slot = lane.slotOf(key);
+    const cur = slot !== undefined || b.keyed.size === 0 ? undefined : b.keyed.get(key);
+    let was = 0;
+    let txIds: string[] | undefined;
+    if (slot !== undefined) {
+      if (notes !== null) lane.mergeTx(slot, tx);
+      const buffered = lane.position(slot).ordering;
+      if (position.ordering <= buffered) return position.ordering === buffered ? 'duplicate' : 'stale';
+      was = lane.sizeOf(slot);
+      if (notes !== null) txIds = lane.txIds(slot);
+    } else if (cur !== undefined) {
+      if (notes !== null && txOf(cur.event) !== tx) cur.txIds = mergedTxIds(cur, tx);
+      if (!supersedes(position, cur.event.position)) return position.ordering === cur.event.position.ordering && !cur.event.position.unordered ? 'duplicate' : 'stale';
+      b.keyed.delete(key);
+      was = cur.bytes;
+      txIds = cur.txIds;
+    }
+    lane.put(key, position, row, bytes, txIds === undefined ? { split, offset, tx } : { split, offset, tx, txIds });
+    b.bytes += bytes - was;
+    this.total += bytes - was;
+    return slot === undefined && cur === undefined ? 'added' : 'replaced';
   }
 
   /**
@@ -357,12 +425,24 @@ export class BufferSet {
 
   /** Splits `b` at `cut`: returns the part below it and leaves the rest buffered, waiting. */
   private split(b: OpenBatch, cut: Map<SplitId, bigint>): TableBatch {
-    const below = (e: Entry): boolean => {
-      const c = cut.get(splitId(e.event.origin.topic, e.event.origin.partition));
-      return c === undefined || e.event.origin.offset < c;
+    const belowCut = (split: SplitId, offset: bigint): boolean => {
+      const c = cut.get(split);
+      return c === undefined || offset < c;
     };
-    const out: OpenBatch = { ...b, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, txns: null, notes: null, waiting: false };
-    const keep: OpenBatch = { ...b, truncate: null, keyed: new Map(), keyless: [], splits: new Map(), bytes: 0, txns: new Map(), notes: newNotes(), waiting: true };
+    const below = (e: Entry): boolean => belowCut(splitId(e.event.origin.topic, e.event.origin.partition), e.event.origin.offset);
+    const out: OpenBatch = { ...b, truncate: null, keyed: new Map(), lane: null, keyless: [], splits: new Map(), bytes: 0, txns: null, notes: null, waiting: false };
+    const keep: OpenBatch = { ...b, truncate: null, keyed: new Map(), lane: null, keyless: [], splits: new Map(), bytes: 0, txns: new Map(), notes: newNotes(), waiting: true };
+    if (b.lane !== null) {
+      const origins = b.lane.origins();
+      const isBelow = (key: number): boolean => {
+        const o = origins.get(key) as LaneOrigin;
+        return belowCut(o.split, o.offset);
+      };
+      out.lane = b.lane.select(isBelow);
+      keep.lane = b.lane.select((key) => !isBelow(key));
+      out.bytes += out.lane.bytes();
+      keep.bytes += keep.lane.bytes();
+    }
     const place = (e: Entry): OpenBatch => {
       const to = below(e) ? out : keep;
       to.bytes += e.bytes;
@@ -389,11 +469,12 @@ export class BufferSet {
         }
       }
     }
-    let last: ChangeEvent | undefined;
+    let last: Position | undefined;
     for (const e of [...(out.truncate ? [out.truncate] : []), ...out.keyed.values(), ...out.keyless]) {
-      if (last === undefined || e.event.position.ordering > last.position.ordering) last = e.event;
+      if (last === undefined || e.event.position.ordering > last.ordering) last = e.event.position;
     }
-    out.lastPosition = last?.position ?? null;
+    for (const p of out.lane?.positions() ?? []) if (last === undefined || p.ordering > last.ordering) last = p;
+    out.lastPosition = last ?? null;
     this.total -= out.bytes;
     this.open.set(b.table, keep);
     return batchOf(out, rowsOf(keep));
@@ -464,7 +545,7 @@ export class BufferSet {
 
 /** Rows a batch holds: its newest event per key, its keyless events and a truncate. */
 function rowsOf(b: OpenBatch): number {
-  return b.keyed.size + b.keyless.length + (b.truncate ? 1 : 0);
+  return b.keyed.size + (b.lane?.size ?? 0) + b.keyless.length + (b.truncate ? 1 : 0);
 }
 
 function batchOf(b: OpenBatch, held: number): TableBatch {
@@ -475,8 +556,9 @@ function batchOf(b: OpenBatch, held: number): TableBatch {
     table: b.table,
     truncate: b.truncate?.event ?? null,
     events,
+    encoded: b.lane !== null && b.lane.size > 0 ? b.lane : null,
     splits: b.splits,
-    rows: events.length + (b.truncate ? 1 : 0),
+    rows: events.length + (b.lane?.size ?? 0) + (b.truncate ? 1 : 0),
     bytes: b.bytes,
     openedAtMs: b.openedAtMs,
     lastPosition: b.lastPosition?.text ?? null,
@@ -530,5 +612,6 @@ function alignEntries(b: OpenBatch): AlignEntry[] {
   if (b.truncate) push(b.truncate);
   for (const e of b.keyed.values()) push(e);
   for (const e of b.keyless) push(e);
+  for (const o of b.lane?.origins().values() ?? []) out.push({ split: o.split, offset: o.offset, txIds: o.txIds ?? [] });
   return out;
 }

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../config/index.js';
 import { createDecodeContext, decodeRecord, decodeRecordAsync, InvalidRecord, SchemaTracker, type DecodeContext, type DecodeContextOptions, type Decoded } from '../debezium/index.js';
 import type { ChangeEvent } from '../debezium/change-event.js';
+import { decodeFast, type FastChange } from '../debezium/fast-json.js';
+import { AvroSink } from '../hudi/avro-encoder.js';
 import type { KafkaRecordIn, RecordBatch, Source, SourceHooks, SplitId } from '../source/source.js';
 import { parseSplitId } from '../source/record.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -19,7 +21,7 @@ import { DEAD_LETTER_SCHEMA, DEAD_LETTER_TABLE, deadLetterMutation, type DeadLet
 import { discoverTables } from './lake.js';
 import { maintain, policyOf, type MaintenanceReport } from './maintenance.js';
 import { Router, type Route } from './router.js';
-import { isCdcColumn, toMutation, withCdcColumns } from './rows.js';
+import { encodeCdcColumns, isCdcColumn, toMutation, withCdcColumns } from './rows.js';
 import { COLUMN_ORDERING_FIELD, orderByColumn } from './ordering.js';
 import { TransactionLog, type TxnSpan } from './transaction.js';
 
@@ -58,6 +60,12 @@ export interface PipelineOptions {
   now?: () => number;
   /** Who writes (host, pid, group member): recorded in every commit under `cdc-lake.writer` (design §3.4). */
   writer?: () => WriterIdentity;
+  /**
+   * Read schemaless JSON changes by the fast path (`debezium/fast-json.ts`), which buffers
+   * their rows encoded (default true). Off, every record takes the general decoder: the
+   * tables are the same either way (the tests check both).
+   */
+  fastPath?: boolean;
 }
 
 export interface WriterIdentity {
@@ -81,6 +89,8 @@ export class PipelineStopped extends Error {
 
 export interface RunSummary {
   records: number;
+  /** Records the schemaless fast path read (`PipelineOptions.fastPath`). */
+  fastPath: number;
   changes: number;
   deadLetters: number;
   commits: number;
@@ -120,7 +130,10 @@ export class Pipeline {
   private readonly assigned = new Set<SplitId>();
   /** Tables lost to a refused commit: their records are dropped until the next assignment re-reads them. */
   private readonly lost = new Set<string>();
-  readonly summary: RunSummary = { records: 0, changes: 0, deadLetters: 0, commits: 0, skippedByCheckpoint: 0 };
+  readonly summary: RunSummary = { records: 0, fastPath: 0, changes: 0, deadLetters: 0, commits: 0, skippedByCheckpoint: 0 };
+  private readonly fastPath: boolean;
+  /** The fast path encodes each row here before the buffer copies it. */
+  private readonly scratch = new AvroSink(64 * 1024);
 
   constructor(private readonly opts: PipelineOptions) {
     this.router = new Router(opts.config);
@@ -132,6 +145,7 @@ export class Pipeline {
     this.ctx = createDecodeContext({ ...decodeOptions(opts.config.source), ...(opts.decode ?? {}), tracker: this.tracker });
     this.now = opts.now ?? Date.now;
     this.halfAge = Math.floor(opts.config.buffer.maxAgeMs / 2);
+    this.fastPath = opts.fastPath ?? true;
   }
 
   /** The hooks a source calls: start offsets come from the tables' timelines, never from a consumer group. */
@@ -334,6 +348,7 @@ export class Pipeline {
     const split = batch.split;
     for (const rec of batch.records) {
       this.summary.records++;
+      if (this.fastPath && this.bufferFast(rec, split, now)) continue;
       // JSON decodes synchronously: awaiting only the Avro promises saves a microtask per record.
       const pending = this.decode(rec);
       const decoded = pending instanceof Promise ? await pending : pending;
@@ -364,6 +379,67 @@ export class Pipeline {
     if (!this.metadataSplits.has(batch.split)) this.activeSplits.add(batch.split);
   }
 
+  /**
+   * A record the fast path reads: buffered with its row encoded, or false when it must take
+   * the general decoder (which also names whatever is wrong with it). Tables whose writes
+   * need row values (ordered by a column, partitioned, keyed by other columns) take the
+   * general path too.
+   */
+  private bufferFast(rec: KafkaRecordIn, split: SplitId, now: number): boolean {
+    const sink = this.scratch;
+    sink.pos = 0;
+    const change = decodeFast(rec, this.ctx, sink);
+    if (change === undefined) return false;
+    let route: Route;
+    try {
+      route = this.router.route(change.table);
+    } catch {
+      return false;
+    }
+    const o = route.options;
+    const key = o.recordKey;
+    if (o.ordering !== undefined || o.partitionField !== undefined || (key !== undefined && (key.length !== 1 || key[0] !== change.keyFields[0]))) return false;
+    if (!exactLong(change.sourceTsMs)) return false;
+    if (!this.admit(route, rec, split, now)) return true;
+    encodeCdcColumns(sink, change.op, change.sourceTsMs, change.position.ordering, change.txId);
+    const outcome = this.buffers.addEncoded(change, sink.buf.subarray(0, sink.pos), rec.value?.byteLength ?? 64, this.bufferedAt(rec, now), route.identity.id, split, rec.offset);
+    if (outcome === 'unsupported') return false;
+    this.summary.fastPath++;
+    this.counted(route);
+    return true;
+  }
+
+  /**
+   * Whether a routed record is still to be buffered: not when its table was lost to another
+   * writer, nor when the table's checkpoint is past it (the table still reads past it).
+   */
+  private admit(route: Route, rec: KafkaRecordIn, split: SplitId, now: number): boolean {
+    const id = route.identity.id;
+    this.topicTable.set(rec.topic, id);
+    if (this.lost.has(id)) return false;
+    if (!isUnconsumed(this.checkpoints.get(id), split, rec.offset)) {
+      this.summary.skippedByCheckpoint++;
+      this.buffers.advance(id, split, rec.offset, now);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * When a record counts as buffered: a batch's age counts from when its oldest record was
+   * produced (freshness is measured from there), but at least half the flush age is left to
+   * a consumer catching up.
+   */
+  private bufferedAt(rec: KafkaRecordIn, now: number): number {
+    const ts = rec.timestamp;
+    return ts === undefined || ts >= now ? now : Math.max(ts, now - this.halfAge);
+  }
+
+  private counted(route: Route): void {
+    this.summary.changes++;
+    this.opts.events?.onChange?.(route.identity.id);
+  }
+
   private buffer(event: ChangeEvent, rec: KafkaRecordIn, split: SplitId, now: number): void {
     let route: Route;
     try {
@@ -373,13 +449,7 @@ export class Pipeline {
       return;
     }
     const id = route.identity.id;
-    this.topicTable.set(rec.topic, id);
-    if (this.lost.has(id)) return;
-    if (!isUnconsumed(this.checkpoints.get(id), split, rec.offset)) {
-      this.summary.skippedByCheckpoint++;
-      this.buffers.advance(id, split, rec.offset, now);
-      return;
-    }
+    if (!this.admit(route, rec, split, now)) return;
     const column = route.options.ordering;
     const unusable = column === undefined ? undefined : orderByColumn(event, column);
     if (unusable !== undefined) {
@@ -387,13 +457,8 @@ export class Pipeline {
       this.deadLetter({ error: new InvalidRecord(event.origin, 'no-ordering-value', detail, event.table), record: rec, atMs: now });
       return;
     }
-    this.summary.changes++;
-    this.opts.events?.onChange?.(id);
-    // A batch's age counts from when its oldest record was produced (freshness is measured
-    // from there), but at least half the flush age is left to a consumer catching up.
-    const ts = rec.timestamp;
-    const at = ts === undefined || ts >= now ? now : Math.max(ts, now - this.halfAge);
-    this.buffers.add(event, rec.value?.byteLength ?? 64, at, id, split);
+    this.counted(route);
+    this.buffers.add(event, rec.value?.byteLength ?? 64, this.bufferedAt(rec, now), id, split);
   }
 
   private deadLetter(letter: DeadLetter): void {
@@ -488,18 +553,23 @@ export class Pipeline {
     }
     const batch = this.buffers.take(tableId, this.completeness(tableId));
     if (batch !== undefined && batch.held > 0) this.opts.events?.onHeld?.(tableId, batch.held);
-    if (batch === undefined || (batch.events.length === 0 && batch.truncate === null)) return;
+    if (batch === undefined) return;
+    const lane = batch.encoded;
+    const first = batch.truncate ?? batch.events[0];
+    // what names the table and its key: the first event, or the fast path's rows
+    const named: Pick<FastChange, 'table' | 'keyFields' | 'schema'> | undefined = first ?? (lane === null ? undefined : { table: lane.sourceTable, keyFields: lane.keyFields, schema: lane.schema });
+    if (named === undefined) return;
     const started = this.now();
-    const first = batch.truncate ?? (batch.events[0] as ChangeEvent);
-    const open = await this.openTable(this.router.route(first.table), first.keyFields);
+    const open = await this.openTable(this.router.route(named.table), named.keyFields);
     const checkpoint = this.nextCheckpoint(open, batch);
     const extraMetadata = { [CHECKPOINT_KEY]: encodeCheckpoint(checkpoint), ...this.writerMetadata() };
+    const upserts = batch.events.length > 0 || lane !== null;
     let instant: string | undefined;
     try {
-      if (batch.truncate !== null) await open.table.truncate(batch.events.length === 0 ? extraMetadata : this.writerMetadata());
-      if (batch.events.length > 0) {
-        const schema = withCdcColumns(this.tracker.schemaOf(first.table) ?? first.schema, open.route.options.ordering !== undefined);
-        const result = await open.table.commit({ schema, mutations: batch.events.map(toMutation), extraMetadata });
+      if (batch.truncate !== null) await open.table.truncate(upserts ? this.writerMetadata() : extraMetadata);
+      if (upserts) {
+        const schema = withCdcColumns(this.tracker.schemaOf(named.table) ?? named.schema, open.route.options.ordering !== undefined);
+        const result = await open.table.commit({ schema, mutations: batch.events.map(toMutation), ...(lane === null ? {} : { encoded: lane.upserts() }), extraMetadata });
         instant = result.instant;
       }
     } catch (e) {
@@ -578,4 +648,9 @@ export class Pipeline {
     }
     this.opts.logger.warn({ table: DEAD_LETTER_TABLE, count: letters.length }, 'dead letters written');
   }
+}
+
+/** A source timestamp the fast path writes as the table writer would: an integer the Avro long encoding keeps exactly. */
+function exactLong(ms: number | null): boolean {
+  return ms === null || (Number.isInteger(ms) && Math.abs(ms) < 2 ** 52);
 }

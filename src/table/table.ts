@@ -22,6 +22,7 @@ import { decide, fillUnavailable, latestPerKey, type Mutation, type OrderingRule
 import { FileGroupKeys } from './key-index.js';
 import { rollbackInstant } from './rollback.js';
 import { carriedDeletes } from './tombstone.js';
+import { decodeUpsert, type EncodedUpserts } from './encoded-upserts.js';
 
 /**
  * One Hudi v6 Merge-On-Read table: opening/creating it, and the write path
@@ -37,6 +38,8 @@ export interface CommitRequest {
   /** The data schema of these rows (source columns + `_cdc_*`), without meta fields. */
   schema: TableSchema;
   mutations: Mutation[];
+  /** Upserts whose rows arrive Avro-encoded (the schemaless fast path's), beside `mutations`. */
+  encoded?: EncodedUpserts;
   /** Caller metadata stored in the commit (e.g. the Kafka checkpoint). */
   extraMetadata?: Record<string, string>;
 }
@@ -72,6 +75,8 @@ interface GroupWrite {
    */
   orderings: bigint[];
   deletes: { key: string; ordering: bigint }[];
+  /** Upserts spliced from the commit's encoded rows (their indices), after `upserts`: their keys and orderings follow those of `upserts`. */
+  encoded: number[];
 }
 
 export class TableNotFound extends Error {
@@ -221,15 +226,35 @@ export class HudiTable {
     return this.config.orderingField === ORDERING_FIELD ? 'position' : 'precombine';
   }
 
+  /**
+   * Whether encoded upserts can be spliced into log blocks as they are: written in the schema
+   * this commit writes, keyed by the table's one key column, ordered by source position, and
+   * without a partition path to read from their values.
+   */
+  private splices(enc: EncodedUpserts, schema: TableSchema, evolved: boolean, rule: OrderingRule): boolean {
+    const keys = this.config.recordKeyFields;
+    return rule === 'position' && !evolved && this.config.partitionField === undefined && keys.length === 1 && keys[0] === enc.keyField && JSON.stringify(enc.schema) === JSON.stringify(schema);
+  }
+
   async commit(req: CommitRequest): Promise<CommitResult> {
     await this.ensureRecovered();
     const result: CommitResult = { upserts: 0, deletes: 0, skipped: 0, filesWritten: 0, bytesWritten: 0 };
-    if (req.mutations.length === 0 && req.extraMetadata === undefined) return result;
+    let enc = req.encoded !== undefined && req.encoded.count > 0 ? req.encoded : undefined;
+    if (req.mutations.length === 0 && enc === undefined && req.extraMetadata === undefined) return result;
     const evolution = evolveSchema(this.schema, req.schema, this.name);
     const schema = evolution.schema;
     const rule = this.orderingRule();
-    const latest = latestPerKey(req.mutations, (m) => recordKey(m.row, this.config.recordKeyFields), rule);
-    result.skipped += req.mutations.length - latest.size;
+    let mutations = req.mutations;
+    if (enc !== undefined && !this.splices(enc, schema, evolution.changed, rule)) {
+      mutations = [...mutations, ...decodedUpserts(enc)];
+      enc = undefined;
+    }
+    const latest = latestPerKey(mutations, (m) => recordKey(m.row, this.config.recordKeyFields), rule);
+    result.skipped += mutations.length - latest.size;
+    // A key among both (not from the pipeline's buffer, which keeps one change per key): the newer stays.
+    const unique = latest.size;
+    const outranked = enc === undefined ? undefined : outrankedUpserts(enc, latest);
+    result.skipped += (outranked?.size ?? 0) + unique - latest.size;
 
     // Group by file group (partition + bucket) and apply the guard against stored state.
     // Keyed by bucket alone in a non-partitioned table (the usual case): no string per mutation.
@@ -243,7 +268,7 @@ export class HudiTable {
       const gk = partition === '' ? bucket : `${partition}\u0000${bucket}`;
       let g = groups.get(gk);
       if (g === undefined) {
-        g = { partition, bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [], keys: await this.groupKeys(partition, bucket) };
+        g = { partition, bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [], encoded: [], keys: await this.groupKeys(partition, bucket) };
         groups.set(gk, g);
       }
       const stored = g.keys.get(key);
@@ -264,10 +289,30 @@ export class HudiTable {
         g.orderings.push(ordering);
       }
     }
+    // Spliced rows: a table that is not partitioned (`splices`), so the bucket alone names the group.
+    for (let i = 0; enc !== undefined && i < enc.count; i++) {
+      const key = enc.key(i);
+      if (outranked?.has(key)) continue;
+      const bucket = bucketOf(key, this.config.recordKeyFields, this.config.buckets);
+      let g = groups.get(bucket);
+      if (g === undefined) {
+        g = { partition: '', bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [], encoded: [], keys: await this.groupKeys('', bucket) };
+        groups.set(bucket, g);
+      }
+      const m: Mutation = { kind: 'upsert', ordering: enc.ordering(i), row: NO_ROW };
+      const decided = decide(m, g.keys.get(key), rule);
+      if (decided === undefined) {
+        result.skipped++;
+        continue;
+      }
+      g.upsertKeys.push(key);
+      g.orderings.push(decided.ordering);
+      g.encoded.push(i);
+    }
     } finally {
       this.sliceMemo = undefined;
     }
-    const writes = [...groups.values()].filter((g) => g.upserts.length > 0 || g.deletes.length > 0);
+    const writes = [...groups.values()].filter((g) => g.upserts.length > 0 || g.encoded.length > 0 || g.deletes.length > 0);
     if (writes.length === 0 && !evolution.changed && req.extraMetadata === undefined) return result;
 
     const instant = this.clock.next();
@@ -281,7 +326,7 @@ export class HudiTable {
       const byGroup = new Map(writes.map((w) => [`${w.partition}\u0000${w.bucket}`, w]));
       for (const slice of this.liveSlices()) {
         const bucket = bucketOfFileId(slice.fileId) ?? -1;
-        const w = byGroup.get(`${slice.partition}\u0000${bucket}`) ?? { partition: slice.partition, bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [] };
+        const w = byGroup.get(`${slice.partition}\u0000${bucket}`) ?? { partition: slice.partition, bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [], encoded: [] };
         byGroup.delete(`${slice.partition}\u0000${bucket}`);
         stats.push(...(await this.rewriteGroup(instant, slice, w, fullSchema, result)));
       }
@@ -293,8 +338,8 @@ export class HudiTable {
       const perGroup = await Promise.all(
         writes.map(async (w) => {
           const slice = live.find((s) => s.partition === w.partition && bucketOfFileId(s.fileId) === w.bucket);
-          if (slice === undefined) return this.writeNewGroup(instant, w, fullSchema, result, newPartitions);
-          return [await this.appendLog(instant, slice, w, fullSchema, result)];
+          if (slice === undefined) return this.writeNewGroup(instant, w, fullSchema, result, newPartitions, enc);
+          return [await this.appendLog(instant, slice, w, fullSchema, result, enc)];
         }),
       );
       for (const st of perGroup) stats.push(...st);
@@ -428,12 +473,14 @@ export class HudiTable {
   }
 
   /** A new file group: a base file of its upserts (empty when it only has deletes) and, for deletes, a log of the new slice. */
-  private async writeNewGroup(instant: string, w: GroupWrite, schema: TableSchema, result: CommitResult, newPartitions: Set<string>): Promise<WriteStat[]> {
+  private async writeNewGroup(instant: string, w: GroupWrite, schema: TableSchema, result: CommitResult, newPartitions: Set<string>, enc?: EncodedUpserts): Promise<WriteStat[]> {
     const keys = await this.groupKeys(w.partition, w.bucket);
     // Hudi's bucket index names file groups `<8-digit bucket>-<rest of a uuid>-0`.
     const fileId = `${bucketFileIdPrefix(w.bucket)}${newFileId().slice(8)}`;
     const name = baseFileName({ fileId, writeToken: this.writeToken(w.bucket), instant });
-    const bytes = writeBaseFile(schema, w.upserts, this.upsertColumns(w, instant, name));
+    // A base file is written from row values: encoded upserts are decoded for it.
+    const rows = enc === undefined || w.encoded.length === 0 ? w.upserts : [...w.upserts, ...w.encoded.map((i) => decodeUpsert(enc, JSON.stringify(enc.schema), i))];
+    const bytes = writeBaseFile(schema, rows, this.upsertColumns(w, instant, name));
     const path = joinPath(this.base, w.partition, name);
     if (!this.view.partitions().includes(w.partition)) newPartitions.add(w.partition);
     await this.put(path, bytes, instant, w.partition, name, 'CREATE');
@@ -443,25 +490,28 @@ export class HudiTable {
     const fresh = keys.clone();
     setUpserted(fresh, w);
     this.keyIndex.set(groupKey(w.partition, fileId), fresh);
-    result.upserts += w.upserts.length;
+    result.upserts += rows.length;
     result.filesWritten++;
     result.bytesWritten += bytes.byteLength;
-    const stats = [baseStat(fileId, w.partition, name, w.upserts.length, 0, bytes.byteLength, 'null')];
+    const stats = [baseStat(fileId, w.partition, name, rows.length, 0, bytes.byteLength, 'null')];
     if (w.deletes.length > 0) {
       const slice: FileSlice = { partition: w.partition, fileId, baseInstant: instant, base: { path, name, fileId, instant, size: bytes.byteLength }, logs: [] };
-      stats.push(await this.appendLog(instant, slice, { ...w, upserts: [], upsertKeys: [], orderings: [] }, schema, result));
+      stats.push(await this.appendLog(instant, slice, { ...w, upserts: [], upsertKeys: [], orderings: [], encoded: [] }, schema, result));
     }
     return stats;
   }
 
-  private async appendLog(instant: string, slice: FileSlice, w: GroupWrite, schema: TableSchema, result: CommitResult): Promise<WriteStat> {
+  private async appendLog(instant: string, slice: FileSlice, w: GroupWrite, schema: TableSchema, result: CommitResult, enc?: EncodedUpserts): Promise<WriteStat> {
     const version = Math.max(0, ...slice.logs.map((l) => l.version)) + 1;
     const name = logFileName({ fileId: slice.fileId, baseInstant: slice.baseInstant, version, writeToken: this.writeToken(w.bucket) });
     const schemaText = JSON.stringify(schema);
     const blocks: Uint8Array[] = [];
-    if (w.upserts.length > 0) {
+    const upserts = w.upserts.length + w.encoded.length;
+    if (upserts > 0) {
       const columns = this.upsertColumns(w, instant, slice.fileId);
-      blocks.push(encodeLogBlock(avroDataBlock({ instantTime: instant, schema: schemaText, rows: w.upserts, columns })));
+      // Encoded rows are the data fields in this schema (`splices`): only the meta fields go before them.
+      const tails = enc === undefined || w.encoded.length === 0 ? undefined : { lead: META_FIELDS.length, count: w.encoded.length, tail: (j: number) => enc.datum(w.encoded[j] as number) };
+      blocks.push(encodeLogBlock(avroDataBlock({ instantTime: instant, schema: schemaText, rows: w.upserts, columns, ...(tails ? { tails } : {}) })));
     }
     if (w.deletes.length > 0) {
       // The real ordering value (Java's wrapper union, read by Spark and hudi-rs 0.5) keeps the delete's
@@ -477,12 +527,12 @@ export class HudiTable {
     const keys = this.keyIndex.get(groupKey(w.partition, slice.fileId)) ?? (await this.groupKeys(w.partition, w.bucket));
     setUpserted(keys, w);
     for (const d of w.deletes) keys.set(d.key, d.ordering, true);
-    result.upserts += w.upserts.length;
+    result.upserts += upserts;
     result.deletes += w.deletes.length;
     result.filesWritten++;
     result.bytesWritten += bytes.byteLength;
     return {
-      ...baseStat(slice.fileId, w.partition, name, w.upserts.length, w.deletes.length, bytes.byteLength, slice.baseInstant),
+      ...baseStat(slice.fileId, w.partition, name, upserts, w.deletes.length, bytes.byteLength, slice.baseInstant),
       baseFile: slice.base?.name ?? '',
       logFiles: [name],
       logVersion: version,
@@ -519,12 +569,34 @@ export class HudiTable {
     const stats = [baseStat(slice.fileId, w.partition, name, all.length, 0, bytes.byteLength, slice.baseInstant)];
     if (w.deletes.length > 0) {
       const newSlice: FileSlice = { partition: w.partition, fileId: slice.fileId, baseInstant: instant, base: { path, name, fileId: slice.fileId, instant, size: bytes.byteLength }, logs: [] };
-      stats.push(await this.appendLog(instant, newSlice, { ...w, upserts: [], upsertKeys: [], orderings: [] }, schema, result));
+      stats.push(await this.appendLog(instant, newSlice, { ...w, upserts: [], upsertKeys: [], orderings: [], encoded: [] }, schema, result));
     }
     return stats;
   }
 }
 
+
+const NO_ROW: Row = Object.freeze({}) as Row;
+
+/** Encoded upserts as mutations, for a commit that cannot splice them. */
+function decodedUpserts(enc: EncodedUpserts): Mutation[] {
+  const text = JSON.stringify(enc.schema);
+  return Array.from({ length: enc.count }, (_, i): Mutation => ({ kind: 'upsert', ordering: enc.ordering(i), row: decodeUpsert(enc, text, i) }));
+}
+
+/** Keys of encoded upserts that a mutation of the same key outranks (removing from `latest` those they outrank). */
+function outrankedUpserts(enc: EncodedUpserts, latest: Map<string, Mutation>): Set<string> | undefined {
+  if (latest.size === 0) return undefined;
+  let out: Set<string> | undefined;
+  for (let i = 0; i < enc.count; i++) {
+    const key = enc.key(i);
+    const m = latest.get(key);
+    if (m === undefined) continue;
+    if (!m.unordered && m.ordering >= enc.ordering(i)) (out ??= new Set()).add(key);
+    else latest.delete(key);
+  }
+  return out;
+}
 
 /** Records a group's upserts in its key index, each with the ordering written for it. */
 function setUpserted(keys: FileGroupKeys, w: GroupWrite): void {

@@ -9,6 +9,9 @@
 // fault, so concurrent clients see the same rates but not the same victims.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from './random.js';
+
+export { seededRandom };
 
 export type FaultKind = 'slowdown' | 'internal-error' | 'reset-before' | 'reset-after' | 'reset-mid-body';
 
@@ -33,18 +36,6 @@ export interface FaultCounts {
 }
 
 export const ALL_FAULT_KINDS: readonly FaultKind[] = ['slowdown', 'internal-error', 'reset-before', 'reset-after', 'reset-mid-body'];
-
-/** mulberry32: a tiny, good-enough seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the proxy does with one request (pure, given the PRNG draws). */
 export interface FaultDecision {

@@ -1,0 +1,443 @@
+/**
+ * The fast path for schemaless JSON change events (`schemas.enable=false`), the common
+ * case of a busy table: an insert, update or snapshot read whose `after` has the columns
+ * its topic's last decoded record had (`FastLayout`, learned by `envelope.ts`) is written
+ * straight from the value's bytes into the row's Avro encoding — the bytes a log block
+ * stores — without parsing it into objects. Of the `source` block it takes the members the
+ * general decoder reads, valued as `JSON.parse` gives them, and hands them to the same
+ * function (`sourceFacts`), so tables, positions and transactions mean the same.
+ *
+ * It gives the general decoder's answer or none: any record it does not fully recognise
+ * (other key order in `after`, whitespace, escapes or non-ASCII text in a column, a
+ * placeholder, a number that needs care, a delete, a schema that moved on) returns
+ * undefined and takes the general path, which also names whatever is wrong with it.
+ * The unit tests check the two agree, byte for byte, on generated records.
+ */
+import type { AvroSink } from '../hudi/avro-encoder.js';
+import type { TableSchema } from '../table/schema.js';
+import type { Op, Position } from './change-event.js';
+import type { DecodeContext } from './decode.js';
+import type { KafkaRecordIn } from './decoded.js';
+import { sourceFacts } from './envelope.js';
+import { Kind, type FastLayout } from './fast-layout.js';
+import { flatIntKey } from './json-text.js';
+
+/** A change read by the fast path; its row's Avro encoding was appended to the caller's sink. */
+export interface FastChange {
+  table: string;
+  op: Extract<Op, 'c' | 'u' | 'r'>;
+  /** The value of the table's one integer key column (in the Kafka key and the row alike). */
+  key: number;
+  keyFields: string[];
+  position: Position;
+  sourceTsMs: number | null;
+  txId: string | null;
+  /** The tracked table schema the row is encoded in. */
+  schema: TableSchema;
+}
+
+const Q = 0x22;
+const BS = 0x5c;
+const LB = 0x7b;
+const RB = 0x7d;
+const LS = 0x5b;
+const RS = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+const encoder = new TextEncoder();
+const NAMES = { before: encoder.encode('before'), after: encoder.encode('after'), source: encoder.encode('source'), op: encoder.encode('op'), transaction: encoder.encode('transaction'), schema: encoder.encode('schema') };
+
+function isName(b: Uint8Array, from: number, to: number, name: Uint8Array): boolean {
+  if (to - from !== name.length) return false;
+  for (let k = 0; k < name.length; k++) if (b[from + k] !== name[k]) return false;
+  return true;
+}
+
+function literal(b: Uint8Array, i: number, text: 'null' | 'true' | 'false'): number {
+  for (let k = 0; k < text.length; k++) if (b[i + k] !== text.charCodeAt(k)) return -1;
+  return i + text.length;
+}
+
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= ZERO && c <= NINE;
+
+/** End of the JSON number at `i` (RFC 8259 grammar), or -1. */
+function numberEnd(b: Uint8Array, i: number): number {
+  if (b[i] === MINUS) i++;
+  if (b[i] === ZERO) i++;
+  else if (isDigit(b[i])) while (isDigit(b[i])) i++;
+  else return -1;
+  if (b[i] === DOT) {
+    i++;
+    if (!isDigit(b[i])) return -1;
+    while (isDigit(b[i])) i++;
+  }
+  if (b[i] === 0x65 || b[i] === 0x45) {
+    i++;
+    if (b[i] === 0x2b || b[i] === MINUS) i++;
+    if (!isDigit(b[i])) return -1;
+    while (isDigit(b[i])) i++;
+  }
+  return i;
+}
+
+const HEX = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+const ESCAPES = new Uint8Array(128);
+for (const c of '"\\/bfnrt') ESCAPES[c.charCodeAt(0)] = 1;
+
+/** End of the JSON string at `i` (validated as `JSON.parse` would), or -1. */
+function stringEnd(b: Uint8Array, i: number, n: number): number {
+  for (let j = i + 1; j < n; j++) {
+    const c = b[j] as number;
+    if (c === Q) return j + 1;
+    if (c < 0x20) return -1;
+    if (c === BS) {
+      const e = b[++j] as number;
+      if (e === 0x75) {
+        for (let k = 1; k <= 4; k++) if (HEX[(b[j + k] as number) & 0x7f] !== 1 || (b[j + k] as number) > 0x7f) return -1;
+        j += 4;
+      } else if (e === undefined || e > 0x7f || ESCAPES[e] !== 1) return -1;
+    }
+  }
+  return -1;
+}
+
+/** End of the object or array at `i` by bracket depth (strings skipped); its text is validated by whoever parses it. */
+function containerEnd(b: Uint8Array, i: number, n: number): number {
+  let depth = 0;
+  for (let j = i; j < n; j++) {
+    const c = b[j] as number;
+    if (c === Q) {
+      j = stringEnd(b, j, n) - 1;
+      if (j < 0) return -1;
+    } else if (c === LB || c === LS) depth++;
+    else if (c === RB || c === RS) {
+      if (--depth === 0) return j + 1;
+    }
+  }
+  return -1;
+}
+
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * The value `JSON.parse` gives the number in [i, end): at most 15 digits and no exponent are
+ * read as m / 10^k, one correctly rounded division of exact values (the fast path of
+ * strtod), so the same double; the rest by `Number`. Undefined for an integer of more
+ * than 15 digits (the general decoder may read it as a bigint).
+ */
+function decimalValue(b: Uint8Array, i: number, end: number): number | undefined {
+  const neg = b[i] === MINUS;
+  let m = 0;
+  let digits = 0;
+  let scale = -1;
+  for (let k = neg ? i + 1 : i; k < end; k++) {
+    const c = b[k] as number;
+    if (c === DOT) scale = 0;
+    else if (c >= ZERO && c <= NINE) {
+      m = m * 10 + (c - ZERO);
+      digits++;
+      if (scale >= 0) scale++;
+    } else return Number(text(b, i, end)); // an exponent
+  }
+  if (digits > 15) return scale < 0 ? undefined : Number(text(b, i, end));
+  const v = scale <= 0 ? m : m / (POW10[scale] as number);
+  return neg ? -v : v;
+}
+
+function text(b: Uint8Array, from: number, to: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('utf8');
+}
+
+/** End of any JSON value at `i`, validated as `JSON.parse` would, or -1. */
+function skipValue(b: Uint8Array, i: number, n: number): number {
+  const c = b[i];
+  if (c === Q) return stringEnd(b, i, n);
+  if (c === 0x6e) return literal(b, i, 'null');
+  if (c === 0x74) return literal(b, i, 'true');
+  if (c === 0x66) return literal(b, i, 'false');
+  if (c === LB || c === LS) {
+    const end = containerEnd(b, i, n);
+    if (end < 0) return -1;
+    try {
+      JSON.parse(text(b, i, end));
+    } catch {
+      return -1;
+    }
+    return end;
+  }
+  return numberEnd(b, i);
+}
+
+/** The value of the last long column written (the key column's, read back by `writeRow`). */
+let lastLong = 0;
+
+/**
+ * Writes one column's value (`["null", T]` union) from the JSON at `i`; returns the end, or -1
+ * when the value is not one the general decoder would keep as it is in a column of this kind.
+ */
+function writeValue(b: Uint8Array, i: number, n: number, kind: Kind, sink: AvroSink, placeholder: Uint8Array): number {
+  const c = b[i];
+  if (c === 0x6e) {
+    const end = literal(b, i, 'null');
+    if (end > 0) {
+      sink.ensure(1);
+      sink.buf[sink.pos++] = 0;
+    }
+    return end;
+  }
+  switch (kind) {
+    case Kind.Long: {
+      const neg = c === MINUS;
+      const from = neg ? i + 1 : i;
+      const end = numberEnd(b, i);
+      // Plain integers of at most 15 digits: longer ones may be beyond 2^53 (read as bigint),
+      // a fraction or an exponent makes the general decoder retype the column.
+      if (end < 0 || end - from > 15) return -1;
+      let v = 0;
+      for (let k = from; k < end; k++) {
+        const d = (b[k] as number) - ZERO;
+        if (d < 0 || d > 9) return -1;
+        v = v * 10 + d;
+      }
+      sink.ensure(1);
+      sink.buf[sink.pos++] = 2;
+      lastLong = neg ? -v : v;
+      sink.long(lastLong);
+      return end;
+    }
+    case Kind.Double: {
+      const end = numberEnd(b, i);
+      if (end < 0) return -1;
+      const v = decimalValue(b, i, end);
+      // An integer of more than 15 digits may be beyond 2^53: the general decoder reads it as a bigint.
+      if (v === undefined) return -1;
+      sink.ensure(9);
+      sink.buf[sink.pos++] = 2;
+      sink.buf.writeDoubleLE(v, sink.pos);
+      sink.pos += 8;
+      return end;
+    }
+    case Kind.String: {
+      if (c !== Q) return -1;
+      let j = i + 1;
+      for (; j < n; j++) {
+        const d = b[j] as number;
+        if (d === Q) break;
+        // Escapes and non-ASCII text take the general path, which decodes them.
+        if (d === BS || d < 0x20 || d > 0x7e) return -1;
+      }
+      if (j >= n) return -1;
+      const len = j - i - 1;
+      if (len === placeholder.length && isName(b, i + 1, j, placeholder)) return -1;
+      sink.ensure(11 + len);
+      const out = sink.buf;
+      out[sink.pos++] = 2;
+      sink.long(len);
+      let p = sink.pos;
+      for (let k = i + 1; k < j; k++) out[p++] = b[k] as number;
+      sink.pos = p;
+      return j + 1;
+    }
+    case Kind.Boolean: {
+      const end = c === 0x74 ? literal(b, i, 'true') : literal(b, i, 'false');
+      if (end < 0) return -1;
+      sink.ensure(2);
+      sink.buf[sink.pos++] = 2;
+      sink.buf[sink.pos++] = c === 0x74 ? 1 : 0;
+      return end;
+    }
+    default:
+      return -1;
+  }
+}
+
+/**
+ * Writes the row of an `after` object whose members are the layout's columns in order, some
+ * perhaps left out (a column dropped at the source stays in the table, null); returns the
+ * object's end or -1.
+ */
+function writeRow(b: Uint8Array, i: number, n: number, layout: FastLayout, key: number, sink: AvroSink, placeholder: Uint8Array): number {
+  if (b[i] !== LB) return -1;
+  i++;
+  const { members, kinds, keyColumn } = layout;
+  let first = true;
+  for (let col = 0; col < kinds.length; col++) {
+    const m = members[col] as Uint8Array;
+    const at = first ? i : i + 1;
+    let here = first || b[i] === COMMA;
+    for (let k = 0; k < m.length && here; k++) here = b[at + k] === m[k];
+    if (!here) {
+      if (col === keyColumn) return -1;
+      sink.ensure(1);
+      sink.buf[sink.pos++] = 0;
+      continue;
+    }
+    const start = sink.pos;
+    i = writeValue(b, at + m.length, n, kinds[col] as Kind, sink, placeholder);
+    if (i < 0) return -1;
+    // The record key comes from the row: rows whose key column is not the Kafka key's value are the general path's.
+    if (col === keyColumn && (sink.buf[start] === 0 || lastLong !== key)) return -1;
+    first = false;
+  }
+  return b[i] === RB ? i + 1 : -1;
+}
+
+/**
+ * The members of `source` the general decoder reads (`sourceFacts`: table, position,
+ * time, transaction), each with the last string value read for it: these repeat record
+ * after record, so equal bytes give the same string without decoding it again.
+ */
+const SOURCE_FIELDS = ['connector', 'db', 'schema', 'table', 'snapshot', 'sequence', 'lsn', 'txId', 'ts_ms', 'file', 'pos', 'row', 'gtid'].map((name) => ({ name, bytes: encoder.encode(name), last: new Uint8Array(0), value: '' }));
+
+/** The source block read last (one object, refilled per record: `sourceFacts` keeps none of it). */
+const SOURCE: Record<string, unknown> = {};
+
+/** The fields by name length: a member name is compared with those of its length only. */
+const FIELDS_BY_LENGTH: (typeof SOURCE_FIELDS)[] = [];
+for (const f of SOURCE_FIELDS) (FIELDS_BY_LENGTH[f.bytes.length] ??= []).push(f);
+
+function sourceField(b: Uint8Array, from: number, to: number): (typeof SOURCE_FIELDS)[number] | undefined {
+  for (const f of FIELDS_BY_LENGTH[to - from] ?? []) if (isName(b, from, to, f.bytes)) return f;
+  return undefined;
+}
+
+/** A string member's value: decoded once per distinct text; escapes as `JSON.parse` reads them. */
+function stringValue(b: Uint8Array, i: number, end: number, f: (typeof SOURCE_FIELDS)[number]): string {
+  const len = end - i - 2;
+  const last = f.last;
+  if (last.length === len) {
+    let same = true;
+    for (let k = 0; k < len && same; k++) same = b[i + 1 + k] === last[k];
+    if (same) return f.value;
+  }
+  let escaped = false;
+  for (let k = i + 1; k < end - 1 && !escaped; k++) escaped = b[k] === BS;
+  f.last = b.slice(i + 1, end - 1);
+  f.value = escaped ? (JSON.parse(text(b, i, end)) as string) : text(b, i + 1, end - 1);
+  return f.value;
+}
+
+/** A number member's value as the general decoder reads it (integers beyond 2^53 as bigint). */
+function numberValue(b: Uint8Array, i: number, end: number): number | bigint {
+  const v = decimalValue(b, i, end);
+  if (v !== undefined) return v;
+  const big = BigInt(text(b, i, end));
+  return big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
+}
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Reads the `source` object at `i` into `SOURCE` (the members `sourceFacts` reads, valued as
+ * `JSON.parse` would give them, the last of repeated names winning); every other member
+ * is validated and skipped. Returns the object's end, or -1.
+ */
+function readSource(b: Uint8Array, i: number, n: number): number {
+  for (const f of SOURCE_FIELDS) SOURCE[f.name] = undefined;
+  if (b[i] !== LB) return -1;
+  i++;
+  if (b[i] === RB) return i + 1;
+  for (;;) {
+    if (b[i] !== Q) return -1;
+    const from = i + 1;
+    let j = from;
+    while (j < n && b[j] !== Q && b[j] !== BS && (b[j] as number) >= 0x20) j++;
+    if (b[j] !== Q || b[j + 1] !== COLON) return -1;
+    i = j + 2;
+    const f = sourceField(b, from, j);
+    const end = skipValue(b, i, n);
+    if (end < 0) return -1;
+    if (f !== undefined) {
+      const c = b[i];
+      SOURCE[f.name] = c === Q ? stringValue(b, i, end, f) : c === 0x6e ? null : c === 0x74 ? true : c === 0x66 ? false : c === LB || c === LS ? JSON.parse(text(b, i, end)) : numberValue(b, i, end);
+    }
+    i = end;
+    if (b[i] === COMMA) i++;
+    else return b[i] === RB ? i + 1 : -1;
+  }
+}
+
+const placeholders = new WeakMap<DecodeContext, Uint8Array>();
+
+function placeholderOf(ctx: DecodeContext): Uint8Array {
+  let p = placeholders.get(ctx);
+  if (p === undefined) placeholders.set(ctx, (p = encoder.encode(ctx.env.codecOpts.placeholder)));
+  return p;
+}
+
+/**
+ * Reads a record by the fast path, appending its row's Avro encoding (the table schema's
+ * columns, nothing else) to `sink`; undefined when the general decoder must read it. On
+ * undefined, `sink` may hold a partial row: the caller rewinds it.
+ */
+export function decodeFast(rec: KafkaRecordIn, ctx: DecodeContext, sink: AvroSink): FastChange | undefined {
+  const env = ctx.env;
+  const layout = env.fast.get(rec.topic);
+  const b = rec.value;
+  if (layout === undefined || b === null || rec.key === null || env.opts.format === 'avro') return undefined;
+  const tracker = env.tracker;
+  if (tracker === undefined || tracker.schemaOf(layout.table) !== layout.schema || tracker.quarantineReason(layout.table) !== undefined) return undefined;
+  const key = flatIntKey(rec.key)?.[layout.keyFields[0] as string];
+  if (typeof key !== 'number') return undefined;
+  const n = b.length;
+  if (b[0] !== LB) return undefined;
+  let i = 1;
+  let op: FastChange['op'] | undefined;
+  let source: unknown;
+  let after = false;
+  let seenSource = false;
+  let seenTx = false;
+  for (let first = true; ; first = false) {
+    if (b[i] !== Q) return undefined;
+    const from = i + 1;
+    let j = from;
+    while (j < n && b[j] !== Q && b[j] !== BS && (b[j] as number) >= 0x20) j++;
+    if (b[j] !== Q || b[j + 1] !== COLON) return undefined;
+    i = j + 2;
+    if (isName(b, from, j, NAMES.after)) {
+      if (after) return undefined;
+      after = true;
+      i = writeRow(b, i, n, layout, key, sink, placeholderOf(ctx));
+    } else if (isName(b, from, j, NAMES.source)) {
+      if (seenSource) return undefined;
+      seenSource = true;
+      source = SOURCE;
+      i = readSource(b, i, n);
+    } else if (isName(b, from, j, NAMES.op)) {
+      if (op !== undefined || b[i] !== Q || b[i + 2] !== Q) return undefined;
+      const c = b[i + 1];
+      op = c === 0x63 ? 'c' : c === 0x75 ? 'u' : c === 0x72 ? 'r' : undefined;
+      if (op === undefined) return undefined;
+      i += 3;
+    } else if (isName(b, from, j, NAMES.transaction)) {
+      // A transaction block can name the transaction: the general path reads it.
+      if (seenTx) return undefined;
+      seenTx = true;
+      i = literal(b, i, 'null');
+    } else {
+      // `{"schema":…,"payload":…}` is an envelope, whatever else it holds
+      if (first && isName(b, from, j, NAMES.schema)) return undefined;
+      i = skipValue(b, i, n);
+    }
+    if (i < 0) return undefined;
+    if (b[i] === COMMA) i++;
+    else if (b[i] === RB && i + 1 === n) break;
+    else return undefined;
+  }
+  if (!after || op === undefined || !seenSource) return undefined;
+  let facts;
+  try {
+    facts = sourceFacts(op, source, null, env);
+  } catch {
+    return undefined;
+  }
+  if (facts.names.id !== layout.table || facts.position.unordered === true) return undefined;
+  return { table: layout.table, op, key, keyFields: layout.keyFields, position: facts.position, sourceTsMs: facts.sourceTsMs, txId: facts.txId, schema: layout.schema };
+}
