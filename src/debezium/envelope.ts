@@ -13,7 +13,7 @@ import type { SchemaTracker } from './schema-tracker.js';
 import { tableSchemaOf } from './schema-tracker.js';
 import { declaredRow, inferRow } from './schemaless.js';
 import { toLong } from './semantic-value.js';
-import { fastLayout, type FastLayout } from './fast-layout.js';
+import { codecLayout, schemalessLayout, type FastLayout } from './fast-layout.js';
 
 /** A value schema compiled once: the row codec of `after`/`before`, or of a flattened row. */
 export interface ValueShape {
@@ -39,7 +39,7 @@ export interface Env {
   lastTable?: TableNames;
   /** Reused for each row's unavailable columns; copied out only when a row has some. */
   scratch: string[];
-  /** Schemaless topics' row layouts, learned from decoded records, for the fast path. */
+  /** JSON topics' row layouts, learned from decoded records, for the fast path (`fast-json.ts`). */
   fast: Map<string, FastLayout>;
 }
 
@@ -417,7 +417,7 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
  */
 function learnLayout(env: Env, topic: string, e: ChangeEvent): void {
   if (env.tracker === undefined || env.fast.get(topic)?.schema === e.schema) return;
-  const layout = typeof e.key?.[e.keyFields[0] as string] === 'number' ? fastLayout(e.table, e.schema, e.keyFields) : undefined;
+  const layout = typeof e.key?.[e.keyFields[0] as string] === 'number' ? schemalessLayout(e.table, e.schema, e.keyFields) : undefined;
   if (layout === undefined) env.fast.delete(topic);
   else env.fast.set(topic, layout);
 }
@@ -442,7 +442,14 @@ function codecChange(origin: RecordOrigin, op: Op, p: Record<string, unknown>, k
     key = { row: policy === 'all-columns' ? { ...row } : pick(row, cols, names.id), fields: cols };
   }
   const event: ChangeEvent = { table: names.id, op, key: key.row, row, position, sourceTsMs, txId, schema: shapeSchema(shape, codec, names.id), keyFields: key.fields, unavailable, origin };
-  return { kind: 'change', event: track(event, env) };
+  const tracked = track(event, env);
+  const known = env.fast.get(origin.topic);
+  if (keyIn.codec !== null && env.tracker !== undefined && (known?.schema !== tracked.schema || known.codec !== codec || known.keyCodec !== keyIn.codec)) {
+    const layout = codecLayout(tracked.table, tracked.schema, tracked.keyFields, codec, keyIn.codec);
+    if (layout === undefined) env.fast.delete(origin.topic);
+    else env.fast.set(origin.topic, layout);
+  }
+  return { kind: 'change', event: tracked };
 }
 
 /** ExtractNewRecordState output: the row plus `__op`, `__deleted`, `__lsn`, `__table`, … */

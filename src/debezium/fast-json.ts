@@ -1,11 +1,12 @@
 /**
- * The fast path for schemaless JSON change events (`schemas.enable=false`), the common
- * case of a busy table: an insert, update or snapshot read whose `after` has the columns
- * its topic's last decoded record had (`FastLayout`, learned by `envelope.ts`) is written
- * straight from the value's bytes into the row's Avro encoding — the bytes a log block
- * stores — without parsing it into objects. Of the `source` block it takes the members the
- * general decoder reads, valued as `JSON.parse` gives them, and hands them to the same
- * function (`sourceFacts`), so tables, positions and transactions mean the same.
+ * The fast path for JSON change events, schemaless or with schema: an insert, update or
+ * snapshot read whose `after` has the columns its shape's last decoded record had
+ * (`FastLayout`, learned by `envelope.ts`: per topic for schemaless JSON, per schema bytes
+ * with schema) is written straight from the value's bytes into the row's Avro encoding —
+ * the bytes a log block stores — without parsing it into objects. Of the `source` block it
+ * takes the members the general decoder reads, valued as `JSON.parse` gives them, and
+ * hands them to the same function (`sourceFacts`), so tables, positions and transactions
+ * mean the same.
  *
  * It gives the general decoder's answer or none: any record it does not fully recognise
  * (other key order in `after`, whitespace, escapes or non-ASCII text in a column, a
@@ -19,8 +20,9 @@ import type { Op, Position } from './change-event.js';
 import type { DecodeContext } from './decode.js';
 import type { KafkaRecordIn } from './decoded.js';
 import { sourceFacts } from './envelope.js';
-import { Kind, type FastLayout } from './fast-layout.js';
-import { flatIntKey } from './json-text.js';
+import { Accept, Write, type FastColumn, type FastLayout } from './fast-layout.js';
+import { envelopeSchema, envelopeSpans, flatIntKey } from './json-text.js';
+import { DecodeFailure } from './invalid-record.js';
 
 /** A change read by the fast path; its row's Avro encoding was appended to the caller's sink. */
 export interface FastChange {
@@ -174,56 +176,46 @@ function skipValue(b: Uint8Array, i: number, n: number): number {
   return numberEnd(b, i);
 }
 
-/** The value of the last long column written (the key column's, read back by `writeRow`). */
-let lastLong = 0;
+/** The value of the last integer column read (the key column's, checked by `writeRow`). */
+let lastInteger = 0;
+
+/** The plain integer at [i, end) of at most `digits` digits; undefined for anything else. */
+function integerValue(b: Uint8Array, i: number, end: number, digits: number): number | undefined {
+  const from = b[i] === MINUS ? i + 1 : i;
+  if (end - from > digits) return undefined;
+  let v = 0;
+  for (let k = from; k < end; k++) {
+    const d = (b[k] as number) - ZERO;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return from === i ? v : -v;
+}
+
+/** The number a column takes at [i, end) (`Accept.Int32`, `Integer` or `Number`), or undefined. */
+function numeric(b: Uint8Array, i: number, end: number, accept: Accept): number | undefined {
+  if (accept === Accept.Number) return decimalValue(b, i, end);
+  // Plain integers only: a fraction or an exponent is the general path's to judge (and to retype a schemaless column).
+  const v = integerValue(b, i, end, accept === Accept.Int32 ? 10 : 15);
+  if (v === undefined || (accept === Accept.Int32 && (v < -2147483648 || v > 2147483647))) return undefined;
+  return v;
+}
 
 /**
  * Writes one column's value (`["null", T]` union) from the JSON at `i`; returns the end, or -1
- * when the value is not one the general decoder would keep as it is in a column of this kind.
+ * when the value is not one the general decoder would keep as it is in this column.
  */
-function writeValue(b: Uint8Array, i: number, n: number, kind: Kind, sink: AvroSink, placeholder: Uint8Array): number {
+function writeValue(b: Uint8Array, i: number, n: number, col: FastColumn, sink: AvroSink, placeholder: Uint8Array): number {
   const c = b[i];
   if (c === 0x6e) {
     const end = literal(b, i, 'null');
-    if (end > 0) {
-      sink.ensure(1);
-      sink.buf[sink.pos++] = 0;
-    }
+    if (end < 0 || !col.optional) return -1;
+    sink.ensure(1);
+    sink.buf[sink.pos++] = 0;
     return end;
   }
-  switch (kind) {
-    case Kind.Long: {
-      const neg = c === MINUS;
-      const from = neg ? i + 1 : i;
-      const end = numberEnd(b, i);
-      // Plain integers of at most 15 digits: longer ones may be beyond 2^53 (read as bigint),
-      // a fraction or an exponent makes the general decoder retype the column.
-      if (end < 0 || end - from > 15) return -1;
-      let v = 0;
-      for (let k = from; k < end; k++) {
-        const d = (b[k] as number) - ZERO;
-        if (d < 0 || d > 9) return -1;
-        v = v * 10 + d;
-      }
-      sink.ensure(1);
-      sink.buf[sink.pos++] = 2;
-      lastLong = neg ? -v : v;
-      sink.long(lastLong);
-      return end;
-    }
-    case Kind.Double: {
-      const end = numberEnd(b, i);
-      if (end < 0) return -1;
-      const v = decimalValue(b, i, end);
-      // An integer of more than 15 digits may be beyond 2^53: the general decoder reads it as a bigint.
-      if (v === undefined) return -1;
-      sink.ensure(9);
-      sink.buf[sink.pos++] = 2;
-      sink.buf.writeDoubleLE(v, sink.pos);
-      sink.pos += 8;
-      return end;
-    }
-    case Kind.String: {
+  switch (col.accept) {
+    case Accept.String: {
       if (c !== Q) return -1;
       let j = i + 1;
       for (; j < n; j++) {
@@ -244,7 +236,7 @@ function writeValue(b: Uint8Array, i: number, n: number, kind: Kind, sink: AvroS
       sink.pos = p;
       return j + 1;
     }
-    case Kind.Boolean: {
+    case Accept.Boolean: {
       const end = c === 0x74 ? literal(b, i, 'true') : literal(b, i, 'false');
       if (end < 0) return -1;
       sink.ensure(2);
@@ -252,8 +244,26 @@ function writeValue(b: Uint8Array, i: number, n: number, kind: Kind, sink: AvroS
       sink.buf[sink.pos++] = c === 0x74 ? 1 : 0;
       return end;
     }
-    default:
+    case Accept.Null:
       return -1;
+    default: {
+      const end = numberEnd(b, i);
+      const v = end < 0 ? undefined : numeric(b, i, end, col.accept);
+      if (v === undefined) return -1;
+      sink.ensure(9);
+      sink.buf[sink.pos++] = 2;
+      if (col.write === Write.Varint) {
+        lastInteger = v;
+        sink.long(v);
+      } else if (col.write === Write.Float64) {
+        sink.buf.writeDoubleLE(v, sink.pos);
+        sink.pos += 8;
+      } else {
+        sink.buf.writeFloatLE(v, sink.pos);
+        sink.pos += 4;
+      }
+      return end;
+    }
   }
 }
 
@@ -265,24 +275,26 @@ function writeValue(b: Uint8Array, i: number, n: number, kind: Kind, sink: AvroS
 function writeRow(b: Uint8Array, i: number, n: number, layout: FastLayout, key: number, sink: AvroSink, placeholder: Uint8Array): number {
   if (b[i] !== LB) return -1;
   i++;
-  const { members, kinds, keyColumn } = layout;
+  const { columns, keyColumn } = layout;
   let first = true;
-  for (let col = 0; col < kinds.length; col++) {
-    const m = members[col] as Uint8Array;
+  for (let c = 0; c < columns.length; c++) {
+    const col = columns[c] as FastColumn;
+    const m = col.member;
     const at = first ? i : i + 1;
     let here = first || b[i] === COMMA;
     for (let k = 0; k < m.length && here; k++) here = b[at + k] === m[k];
     if (!here) {
-      if (col === keyColumn) return -1;
+      // a missing member is null, which a field that is not optional does not take
+      if (c === keyColumn || !col.optional) return -1;
       sink.ensure(1);
       sink.buf[sink.pos++] = 0;
       continue;
     }
     const start = sink.pos;
-    i = writeValue(b, at + m.length, n, kinds[col] as Kind, sink, placeholder);
+    i = writeValue(b, at + m.length, n, col, sink, placeholder);
     if (i < 0) return -1;
     // The record key comes from the row: rows whose key column is not the Kafka key's value are the general path's.
-    if (col === keyColumn && (sink.buf[start] === 0 || lastLong !== key)) return -1;
+    if (c === keyColumn && (sink.buf[start] === 0 || lastInteger !== key)) return -1;
     first = false;
   }
   return b[i] === RB ? i + 1 : -1;
@@ -372,6 +384,10 @@ function placeholderOf(ctx: DecodeContext): Uint8Array {
   return p;
 }
 
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /**
  * Reads a record by the fast path, appending its row's Avro encoding (the table schema's
  * columns, nothing else) to `sink`; undefined when the general decoder must read it. On
@@ -380,15 +396,39 @@ function placeholderOf(ctx: DecodeContext): Uint8Array {
 export function decodeFast(rec: KafkaRecordIn, ctx: DecodeContext, sink: AvroSink): FastChange | undefined {
   const env = ctx.env;
   const layout = env.fast.get(rec.topic);
-  const b = rec.value;
-  if (layout === undefined || b === null || rec.key === null || env.opts.format === 'avro') return undefined;
+  if (layout === undefined || rec.value === null || rec.key === null || env.opts.format === 'avro') return undefined;
+  const value = asBuffer(rec.value);
+  let key = asBuffer(rec.key);
+  let start = 0;
+  let end = value.length;
+  if (layout.codec !== undefined) {
+    // JSON with schema: the value's and the key's schemas must be those the layout was learned from
+    const seen = layout.seen;
+    const spans = envelopeSpans(value, seen?.value);
+    const keySpans = envelopeSpans(key, seen?.key);
+    if (spans === null || keySpans === null) return undefined;
+    const valueSchema = envelopeSchema(value, spans);
+    const keySchema = envelopeSchema(key, keySpans);
+    if (!spans.known || !keySpans.known) {
+      const shape = ctx.schemaForBytes(valueSchema).shape;
+      if (shape === undefined || shape instanceof DecodeFailure || shape.row !== layout.codec || ctx.schemaForBytes(keySchema).key !== layout.keyCodec) return undefined;
+      layout.seen = { value: Buffer.from(valueSchema), key: Buffer.from(keySchema) };
+    }
+    key = key.subarray(keySpans.payloadStart, keySpans.payloadEnd);
+    start = spans.payloadStart;
+    end = spans.payloadEnd;
+  }
   const tracker = env.tracker;
   if (tracker === undefined || tracker.schemaOf(layout.table) !== layout.schema || tracker.quarantineReason(layout.table) !== undefined) return undefined;
-  const key = flatIntKey(rec.key)?.[layout.keyFields[0] as string];
-  if (typeof key !== 'number') return undefined;
-  const n = b.length;
-  if (b[0] !== LB) return undefined;
-  let i = 1;
+  const id = flatIntKey(key)?.[layout.keyFields[0] as string];
+  if (typeof id !== 'number' || (layout.keyInt32 === true && (id < -2147483648 || id > 2147483647))) return undefined;
+  return readChange(value, start, end, layout, id, layout.codec === undefined, ctx, sink);
+}
+
+/** The change in `b`'s [start, end): the Debezium envelope `{"before":…,"after":…,"source":…,"op":…}`. */
+function readChange(b: Buffer, start: number, n: number, layout: FastLayout, key: number, schemaless: boolean, ctx: DecodeContext, sink: AvroSink): FastChange | undefined {
+  if (b[start] !== LB) return undefined;
+  let i = start + 1;
   let op: FastChange['op'] | undefined;
   let source: unknown;
   let after = false;
@@ -422,8 +462,8 @@ export function decodeFast(rec: KafkaRecordIn, ctx: DecodeContext, sink: AvroSin
       seenTx = true;
       i = literal(b, i, 'null');
     } else {
-      // `{"schema":…,"payload":…}` is an envelope, whatever else it holds
-      if (first && isName(b, from, j, NAMES.schema)) return undefined;
+      // a schemaless `{"schema":…,"payload":…}` is an envelope, whatever else it holds
+      if (schemaless && first && isName(b, from, j, NAMES.schema)) return undefined;
       i = skipValue(b, i, n);
     }
     if (i < 0) return undefined;
@@ -434,7 +474,7 @@ export function decodeFast(rec: KafkaRecordIn, ctx: DecodeContext, sink: AvroSin
   if (!after || op === undefined || !seenSource) return undefined;
   let facts;
   try {
-    facts = sourceFacts(op, source, null, env);
+    facts = sourceFacts(op, source, null, ctx.env);
   } catch {
     return undefined;
   }

@@ -60,15 +60,48 @@ export interface SplitEnvelope {
   payload: string;
 }
 
-/** Split `{"schema":S,"payload":P}` without parsing S; null when the bytes have another shape. */
-export function splitEnvelope(buf: Buffer): SplitEnvelope | null {
+/** Where S and P lie in `{"schema":S,"payload":P}`: S in [10, schemaEnd), P in [payloadStart, payloadEnd). */
+export interface EnvelopeSpans {
+  schemaEnd: number;
+  payloadStart: number;
+  payloadEnd: number;
+  /** S is the `known` schema bytes given to `envelopeSpans`. */
+  known: boolean;
+}
+
+/**
+ * Find S and P in `{"schema":S,"payload":P}` without parsing S; null when the bytes have
+ * another shape. With `known` (an S this split gave before), a record whose S is those
+ * bytes is split by one comparison instead of a search for the payload's name (`known`
+ * holds no `,"payload":`, and the name cannot overlap itself, so the split is the same).
+ */
+export function envelopeSpans(buf: Buffer, known?: Buffer): EnvelopeSpans | null {
   if (buf.length < 24 || buf.compare(SCHEMA_PREFIX, 0, SCHEMA_PREFIX.length, 0, SCHEMA_PREFIX.length) !== 0) return null;
-  const at = buf.indexOf(PAYLOAD_MARK, SCHEMA_PREFIX.length);
+  let at = -1;
+  let matched = false;
+  if (known !== undefined) {
+    const end = SCHEMA_PREFIX.length + known.length;
+    matched = buf.length > end + PAYLOAD_MARK.length && buf.compare(known, 0, known.length, SCHEMA_PREFIX.length, end) === 0 && buf.compare(PAYLOAD_MARK, 0, PAYLOAD_MARK.length, end, end + PAYLOAD_MARK.length) === 0;
+    if (matched) at = end;
+  }
+  if (at < 0) at = buf.indexOf(PAYLOAD_MARK, SCHEMA_PREFIX.length);
   if (at < 0) return null;
   let end = buf.length - 1;
   while (end > at && (buf[end] === 0x20 || buf[end] === 0x0a || buf[end] === 0x0d || buf[end] === 0x09)) end--;
   if (buf[end] !== 0x7d /* } */) return null;
-  return { schema: buf.subarray(SCHEMA_PREFIX.length, at), payload: buf.toString('utf8', at + PAYLOAD_MARK.length, end) };
+  return { schemaEnd: at, payloadStart: at + PAYLOAD_MARK.length, payloadEnd: end, known: matched };
+}
+
+/** Split `{"schema":S,"payload":P}` without parsing S; null when the bytes have another shape. */
+export function splitEnvelope(buf: Buffer): SplitEnvelope | null {
+  const spans = envelopeSpans(buf);
+  if (spans === null) return null;
+  return { schema: envelopeSchema(buf, spans), payload: buf.toString('utf8', spans.payloadStart, spans.payloadEnd) };
+}
+
+/** The schema bytes of an envelope whose spans are `spans`. */
+export function envelopeSchema(buf: Buffer, spans: EnvelopeSpans): Buffer {
+  return buf.subarray(SCHEMA_PREFIX.length, spans.schemaEnd);
 }
 
 // The key's column name repeats record after record: decode it only when its bytes change.

@@ -17,7 +17,7 @@ export interface LaneOrigin {
 }
 
 /**
- * A table batch's changes that came by the schemaless fast path: each row kept as its Avro
+ * A table batch's changes that came by the JSON fast path: each row kept as its Avro
  * encoding (source and CDC columns) in one growing buffer, its key, position, size and
  * origin in parallel arrays. Buffering a change copies its bytes and makes no row object,
  * so a batch of 50,000 rows leaves the garbage collector a few arrays to trace instead of

@@ -61,7 +61,7 @@ export interface PipelineOptions {
   /** Who writes (host, pid, group member): recorded in every commit under `cdc-lake.writer` (design §3.4). */
   writer?: () => WriterIdentity;
   /**
-   * Read schemaless JSON changes by the fast path (`debezium/fast-json.ts`), which buffers
+   * Read JSON changes by the fast path (`debezium/fast-json.ts`), which buffers
    * their rows encoded (default true). Off, every record takes the general decoder: the
    * tables are the same either way (the tests check both).
    */
@@ -89,7 +89,7 @@ export class PipelineStopped extends Error {
 
 export interface RunSummary {
   records: number;
-  /** Records the schemaless fast path read (`PipelineOptions.fastPath`). */
+  /** Records the JSON fast path read (`PipelineOptions.fastPath`). */
   fastPath: number;
   changes: number;
   deadLetters: number;

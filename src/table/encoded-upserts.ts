@@ -3,7 +3,7 @@ import type { Row, TableSchema } from './schema.js';
 
 /**
  * Upserts whose rows arrive as Avro datums of a data schema (source and CDC columns, no
- * `_hoodie_*` fields): rows the schemaless fast path wrote (`debezium/fast-json.ts`). The
+ * `_hoodie_*` fields): rows the JSON fast path wrote (`debezium/fast-json.ts`). The
  * writer splices them into log blocks behind their meta fields as they are, and decodes
  * them only where it needs their values (a new base file, a rewrite after a schema change).
  * Ordered by source position; each key at most once.

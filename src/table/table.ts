@@ -38,7 +38,7 @@ export interface CommitRequest {
   /** The data schema of these rows (source columns + `_cdc_*`), without meta fields. */
   schema: TableSchema;
   mutations: Mutation[];
-  /** Upserts whose rows arrive Avro-encoded (the schemaless fast path's), beside `mutations`. */
+  /** Upserts whose rows arrive Avro-encoded (the JSON fast path's), beside `mutations`. */
   encoded?: EncodedUpserts;
   /** Caller metadata stored in the commit (e.g. the Kafka checkpoint). */
   extraMetadata?: Record<string, string>;

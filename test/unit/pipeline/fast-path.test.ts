@@ -54,6 +54,28 @@ function stream(seed: number): KafkaRecordIn[][] {
   return batches;
 }
 
+/** The record as JsonConverter with schemas sends it: the Connect schema of the row's columns (a new column, a map column) beside each payload. */
+function withSchema(rec: KafkaRecordIn): KafkaRecordIn {
+  const table = rec.topic.split('.').pop() as string;
+  let after: Record<string, unknown> | null = null;
+  try {
+    after = rec.value === null ? null : (JSON.parse(Buffer.from(rec.value).toString()) as { after: Record<string, unknown> | null }).after;
+  } catch {
+    // a bad record stays bad inside its envelope
+  }
+  const types: Record<string, object> = {
+    id: { type: 'int32', optional: false }, name: { type: 'string', optional: true }, score: { type: 'double', optional: true },
+    active: { type: 'boolean', optional: true }, note: { type: 'string', optional: true }, region: { type: 'string', optional: true },
+    tier: { type: 'string', optional: true }, meta: { type: 'map', keys: { type: 'string' }, values: { type: 'int32' }, optional: true },
+  };
+  const columns = Object.keys(after ?? { id: 0, name: '', score: 0, active: false, note: '', region: '' });
+  const row = { type: 'struct', optional: true, name: `shop.public.${table}.Value`, fields: columns.map((c) => ({ ...types[c], field: c })) };
+  const envelope = { type: 'struct', optional: false, name: `shop.public.${table}.Envelope`, fields: [{ ...row, field: 'before' }, { ...row, field: 'after' }, { type: 'struct', optional: false, field: 'source', fields: [] }, { type: 'string', optional: false, field: 'op' }, { type: 'int64', optional: true, field: 'ts_ms' }] };
+  const key = { type: 'struct', optional: false, name: `shop.public.${table}.Key`, fields: [{ type: 'int32', optional: false, field: 'id' }] };
+  const wrap = (schema: unknown, payload: Uint8Array | null): Buffer | null => (payload === null ? null : Buffer.from(`{"schema":${JSON.stringify(schema)},"payload":${Buffer.from(payload).toString()}}`));
+  return { ...rec, key: wrap(key, rec.key), value: wrap(envelope, rec.value) };
+}
+
 async function ingest(dir: string, batches: KafkaRecordIn[][], fastPath: boolean): Promise<Pipeline> {
   const config = parseConfig({ lake: { uri: join(dir, 'lake') }, log: { level: 'silent' }, deadLetters: { table: false }, tables: { overrides: { 'public.orders': { partitionField: 'region' } } } }, {});
   const pipeline = new Pipeline({ store: lakeStore(config.lake), config, logger: silentLogger, fastPath });
@@ -80,9 +102,9 @@ async function contents(dir: string, table: string): Promise<unknown> {
   };
 }
 
-for (const seed of [7, 8]) {
-  test(`the same tables with the fast path and without it (seed ${seed})`, async () => {
-    const batches = stream(seed);
+for (const [flavour, seed] of [['schemaless', 7], ['schemaless', 8], ['with schema', 9]] as const) {
+  test(`the same tables with the fast path and without it (${flavour}, seed ${seed})`, async () => {
+    const batches = flavour === 'schemaless' ? stream(seed) : stream(seed).map((records) => records.map(withSchema));
     const [fastDir, slowDir] = [await tempDir('cdc-lake-fast-'), await tempDir('cdc-lake-slow-')];
     const fast = await ingest(fastDir, batches, true);
     const slow = await ingest(slowDir, batches, false);
