@@ -10,8 +10,10 @@
  *  (d) freshness: produce at a steady rate, p50/p99 from produce to visible in a query
  *      of the table (polled from this process), vs the flush age;
  *  (e) FileSource path (ingestFile) on the same records vs bare JSON.parse of the file.
+ * `--schemas`: every part with the records as JsonConverter sends them by default (each
+ * key and value beside its Connect schema), on a topic of their own.
  *
- *   node --import tsx bench/ingest/e2e.ts [--records 100000] [--partitions 16] [--rate 3000] [--seconds 30] [--only a,b,c,d,e]
+ *   node --import tsx bench/ingest/e2e.ts [--records 100000] [--partitions 16] [--rate 3000] [--seconds 30] [--only a,b,c,d,e] [--schemas]
  *
  * Needs the stack (KAFKA_BOOTSTRAP, AWS_ENDPOINT_URL_S3, CDC_LAKE_TEST_BUCKET; read from .stack/env if unset).
  */
@@ -35,7 +37,7 @@ import { LocalStore } from '../../src/storage/local-store.js';
 import { readIncremental } from '../../src/table/reader.js';
 import { HudiTable } from '../../src/table/table.js';
 import { freePort } from '../../test/support/kafka-broker.js';
-import { bareParse, changeRecord, writeBenchJsonl } from './records.js';
+import { bareParse, changeRecord as plainRecord, withConnectSchema, writeBenchJsonl, type BenchRecord } from './records.js';
 import { topicRecords } from './topic.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -52,10 +54,17 @@ const { values: args } = parseArgs({
     topic: { type: 'string' },
     lake: { type: 'string' },
     file: { type: 'string' },
+    schemas: { type: 'boolean', default: false },
   },
 });
 const M = Number(args.records);
 const P = Number(args.partitions);
+
+/** Record `i` of the stream, with its Connect schemas under `--schemas`. */
+function changeRecord(i: number, partitions: number, tsMs?: number): BenchRecord {
+  const r = plainRecord(i, partitions, tsMs);
+  return args.schemas ? withConnectSchema(r) : r;
+}
 
 function stackEnv(): void {
   const file = path.join(root, '.stack', 'env');
@@ -352,7 +361,7 @@ async function freshness(rate: number, seconds: number): Promise<Record<string, 
 
 async function main(): Promise<void> {
   const only = new Set((args.only as string).split(','));
-  const topic = `bench.e2e.${M}.${P}`;
+  const topic = `bench.e2e.${M}.${P}${args.schemas ? '.schemas' : ''}`;
   const result: Record<string, unknown> = { bench: 'ingest/e2e', records: M, partitions: P, node: process.version, cpus: os.cpus().length, loadAtStart: loadAvg() };
   if (only.has('a') || only.has('b') || only.has('c')) await produceAll(topic);
   if (only.has('a')) {
@@ -381,7 +390,7 @@ async function main(): Promise<void> {
     const dir = path.join(os.tmpdir(), `cdc-lake-bench-file-${process.pid}`);
     await fs.mkdir(dir, { recursive: true });
     const file = path.join(dir, 'records.jsonl');
-    await writeBenchJsonl(file, M, P, topic);
+    await writeBenchJsonl(file, M, P, topic, { schemas: args.schemas });
     result.file = { bytes: (await fs.stat(file)).size, ...lastJson(await runChild(['bench/ingest/e2e.ts', '--child', 'file', '--file', file, '--lake', path.join(dir, 'lake'), '--records', String(M)]).done) };
     await fs.rm(dir, { recursive: true, force: true });
   }

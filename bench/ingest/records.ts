@@ -32,6 +32,23 @@ export function changeRecord(i: number, partitions: number, tsMs?: number): Benc
   return { partition: id % partitions, key: `{"id":${id}}`, value };
 }
 
+const field = (name: string, type: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type, optional: name !== 'id', field: name, ...extra });
+const ROW = { type: 'struct', optional: true, name: `bench.public.${TOPIC_TABLE}.Value`, fields: [
+  field('id', 'int64'), field('tenant', 'int64'), field('name', 'string'), field('email', 'string'), field('balance', 'string'), field('score', 'double'),
+  field('active', 'boolean'), field('note', 'string'), field('version', 'int64'), field('updated_at', 'string', { name: 'io.debezium.time.ZonedTimestamp' }),
+] };
+const SOURCE = { type: 'struct', optional: false, name: 'io.debezium.connector.postgresql.Source', field: 'source', fields: [
+  field('version', 'string'), field('connector', 'string'), field('name', 'string'), field('ts_ms', 'int64'), field('snapshot', 'string'), field('db', 'string'),
+  field('schema', 'string'), field('table', 'string'), field('txId', 'int64'), field('lsn', 'int64'), field('sequence', 'string'),
+] };
+const VALUE_SCHEMA = JSON.stringify({ type: 'struct', optional: false, name: `bench.public.${TOPIC_TABLE}.Envelope`, version: 2, fields: [{ ...ROW, field: 'before' }, { ...ROW, field: 'after' }, SOURCE, field('op', 'string', { optional: false }), field('ts_ms', 'int64')] });
+const KEY_SCHEMA = JSON.stringify({ type: 'struct', optional: false, name: `bench.public.${TOPIC_TABLE}.Key`, fields: [field('id', 'int64')] });
+
+/** The record as JsonConverter sends it with `schemas.enable=true`: each payload beside its Connect schema (~2.9 KB a record). */
+export function withConnectSchema(r: BenchRecord): BenchRecord {
+  return { partition: r.partition, key: `{"schema":${KEY_SCHEMA},"payload":${r.key}}`, value: `{"schema":${VALUE_SCHEMA},"payload":${r.value}}` };
+}
+
 /** Number of inserts among records 0..i-1. */
 function insertsBefore(i: number): number {
   if (i <= 1000) return i;
@@ -40,14 +57,14 @@ function insertsBefore(i: number): number {
   return 1000 + rest(i) - rest(1000);
 }
 
-/** Records 0..records-1 as a file-source JSONL file (`{"topic","partition","offset","key","value"}` per line). */
-export async function writeBenchJsonl(file: string, records: number, partitions: number, topic: string): Promise<void> {
+/** Records 0..records-1 as a file-source JSONL file (`{"topic","partition","offset","key","value"}` per line); `schemas`: with Connect schemas. */
+export async function writeBenchJsonl(file: string, records: number, partitions: number, topic: string, opts: { schemas?: boolean } = {}): Promise<void> {
   const next = new Array<number>(partitions).fill(0);
   const fh = await fs.open(file, 'w');
   try {
     let chunk: string[] = [];
     for (let i = 0; i < records; i++) {
-      const r = changeRecord(i, partitions);
+      const r = opts.schemas ? withConnectSchema(changeRecord(i, partitions)) : changeRecord(i, partitions);
       const offset = next[r.partition] ?? 0;
       next[r.partition] = offset + 1;
       chunk.push(`{"topic":"${topic}","partition":${r.partition},"offset":${offset},"key":${r.key},"value":${r.value}}`);
