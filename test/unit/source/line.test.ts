@@ -39,3 +39,27 @@ test('the fast path reads key and value text, and agrees with the general parse'
     { numRuns: 500 },
   );
 });
+
+test('values with a Connect schema: the schema seen last is skipped by comparing bytes, with the same result as scanning it', () => {
+  const schemaA = '{"type":"struct","fields":[{"type":"int32","field":"id"},{"type":"string","field":"n","parameters":{"x":"]}"}}]}';
+  const schemaB = '{"type":"struct","fields":[{"type":"int64","field":"id"}]}';
+  const values = [
+    `{"schema":${schemaA},"payload":{"id":1,"n":"a"}}`,
+    `{"schema":${schemaA},"payload":{"id":2,"n":"]}{"}}`,
+    `{"schema":${schemaA},"payload":{"id":3},"extra":[1]}`, // more after the payload: scanned
+    `{"schema":${schemaA},"payload":{"id":4`, // cut short: not a line
+    `{"schema":${schemaA},"payload":{"id":5}}}`, // one brace too many: not a line
+    `{"schema":${schemaB},"payload":{"id":6}}`,
+    `{"schema":${schemaA},"payload":null}`,
+    `{"schema":${schemaA.slice(0, -2)},"payload":{"id":7}}`, // an unbalanced "schema" is never learned
+    `{"schema":${schemaA.slice(0, -2)},"payload":{"id":8}}`,
+  ];
+  const head = '{"topic":"t","partition":0,"offset":1,"key":null,"value":';
+  for (const v of [...values, ...values]) {
+    const b = bytes(`${head}${v}}`);
+    const fast = parseLineFast(b, 0, b.length);
+    // what scanning the whole value gives: a line when the value ends right before the line's closing brace
+    const expected = skipJsonValue(b, head.length, b.length) === b.length - 1 ? v : undefined;
+    assert.equal(fast === undefined ? undefined : new TextDecoder().decode(fast.value ?? new Uint8Array()), expected, v);
+  }
+});
