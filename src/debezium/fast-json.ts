@@ -36,6 +36,8 @@ export interface FastChange {
   txId: string | null;
   /** The tracked table schema the row is encoded in. */
   schema: TableSchema;
+  /** Bytes of the change: the value's, without the Connect schema beside its payload. */
+  size: number;
 }
 
 const Q = 0x22;
@@ -479,5 +481,5 @@ function readChange(b: Buffer, start: number, n: number, layout: FastLayout, key
     return undefined;
   }
   if (facts.names.id !== layout.table || facts.position.unordered === true) return undefined;
-  return { table: layout.table, op, key, keyFields: layout.keyFields, position: facts.position, sourceTsMs: facts.sourceTsMs, txId: facts.txId, schema: layout.schema };
+  return { table: layout.table, op, key, keyFields: layout.keyFields, position: facts.position, sourceTsMs: facts.sourceTsMs, txId: facts.txId, schema: layout.schema, size: n - start };
 }

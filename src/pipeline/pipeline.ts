@@ -3,6 +3,7 @@ import { ConfigError, type Config } from '../config/index.js';
 import { createDecodeContext, decodeRecord, decodeRecordAsync, InvalidRecord, SchemaTracker, type DecodeContext, type DecodeContextOptions, type Decoded } from '../debezium/index.js';
 import type { ChangeEvent } from '../debezium/change-event.js';
 import { decodeFast, type FastChange } from '../debezium/fast-json.js';
+import { envelopeSchema, envelopeSpans } from '../debezium/json-text.js';
 import { AvroSink } from '../hudi/avro-encoder.js';
 import type { KafkaRecordIn, RecordBatch, Source, SourceHooks, SplitId } from '../source/source.js';
 import { parseSplitId } from '../source/record.js';
@@ -134,6 +135,8 @@ export class Pipeline {
   private readonly fastPath: boolean;
   /** The fast path encodes each row here before the buffer copies it. */
   private readonly scratch = new AvroSink(64 * 1024);
+  /** The Connect schema of the last JSON envelope measured (`changeBytes` compares the next with it first). */
+  private lastSchema: Buffer | undefined;
 
   constructor(private readonly opts: PipelineOptions) {
     this.router = new Router(opts.config);
@@ -402,7 +405,7 @@ export class Pipeline {
     if (!exactLong(change.sourceTsMs)) return false;
     if (!this.admit(route, rec, split, now)) return true;
     encodeCdcColumns(sink, change.op, change.sourceTsMs, change.position.ordering, change.txId);
-    const outcome = this.buffers.addEncoded(change, sink.buf.subarray(0, sink.pos), rec.value?.byteLength ?? 64, this.bufferedAt(rec, now), route.identity.id, split, rec.offset);
+    const outcome = this.buffers.addEncoded(change, sink.buf.subarray(0, sink.pos), change.size, this.bufferedAt(rec, now), route.identity.id, split, rec.offset);
     if (outcome === 'unsupported') return false;
     this.summary.fastPath++;
     this.counted(route);
@@ -458,7 +461,23 @@ export class Pipeline {
       return;
     }
     this.counted(route);
-    this.buffers.add(event, rec.value?.byteLength ?? 64, this.bufferedAt(rec, now), id, split);
+    this.buffers.add(event, this.changeBytes(rec), this.bufferedAt(rec, now), id, split);
+  }
+
+  /**
+   * What a change weighs in its table's buffer (`buffer.maxBytes`, the memory budget): its
+   * record value's bytes, without the Connect schema beside a JSON payload — the buffer holds
+   * the change, not its schema, which is most of a JsonConverter record. The fast path
+   * measures its records the same way (`FastChange.size`).
+   */
+  private changeBytes(rec: KafkaRecordIn): number {
+    const v = rec.value;
+    if (v === null) return 64;
+    const buf = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    const spans = envelopeSpans(buf, this.lastSchema);
+    if (spans === null) return v.byteLength;
+    if (!spans.known) this.lastSchema = Buffer.from(envelopeSchema(buf, spans));
+    return spans.payloadEnd - spans.payloadStart;
   }
 
   private deadLetter(letter: DeadLetter): void {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createDecodeContext, decodeRecord, SchemaTracker, type KafkaRecordIn } from '../../../src/debezium/index.js';
 import { decodeFast } from '../../../src/debezium/fast-json.js';
+import { envelopeSpans } from '../../../src/debezium/json-text.js';
 import { AvroSink } from '../../../src/hudi/avro-encoder.js';
 import { encodeAvroDataContent } from '../../../src/hudi/log-content.js';
 import type { Row, TableSchema } from '../../../src/table/schema.js';
@@ -120,6 +121,8 @@ describe('JSON fast path', () => {
         assert.equal(e.schema, f.schema, `${what}: schema object`);
         assert.deepEqual([e.table, e.op, e.key, e.keyFields, e.position.ordering, e.position.text, e.sourceTsMs, e.txId, e.unavailable], [f.table, f.op, { [f.keyFields[0] as string]: f.key }, f.keyFields, f.position.ordering, f.position.text, f.sourceTsMs, f.txId, []], what);
         assert.deepEqual(sink.buf.subarray(0, sink.pos), datum(e.schema, e.row as Row), `${what}: row bytes`);
+        const spans = envelopeSpans(Buffer.from(rec.value as Uint8Array));
+        assert.equal(f.size, spans === null ? rec.value?.length : spans.payloadEnd - spans.payloadStart, `${what}: size`);
       }
       // most records are plain: a fast path that never answers fails here
       assert.ok(fast > 2000, `fast path answered ${fast} of 4000`);

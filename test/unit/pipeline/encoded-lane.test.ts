@@ -38,7 +38,7 @@ function event(c: Change, offset: bigint): ChangeEvent {
 }
 
 function encoded(c: Change): { change: FastChange; row: Uint8Array } {
-  const change: FastChange = { table: 's.t', op: c.op as 'c' | 'u', key: c.key, keyFields: ['id'], position: { ordering: BigInt(c.ordering), text: `p${c.ordering}` }, sourceTsMs: null, txId: c.tx, schema };
+  const change: FastChange = { table: 's.t', op: c.op as 'c' | 'u', key: c.key, keyFields: ['id'], position: { ordering: BigInt(c.ordering), text: `p${c.ordering}` }, sourceTsMs: null, txId: c.tx, schema, size: 10 + c.v };
   const sink = new AvroSink(64);
   sink.raw(Buffer.from(encodeAvroDataContent(schema, [{ id: c.key, v: c.v }])).subarray(12));
   encodeCdcColumns(sink, c.op, null, BigInt(c.ordering), c.tx);

@@ -114,3 +114,24 @@ for (const [flavour, seed] of [['schemaless', 7], ['schemaless', 8], ['with sche
     for (const table of TABLES) assert.deepEqual(await contents(fastDir, table), await contents(slowDir, table), table);
   });
 }
+
+test('a change weighs its payload in the buffer, not the Connect schema beside it, by either path', async () => {
+  const insert = (r: KafkaRecordIn): boolean => {
+    try {
+      return r.topic.endsWith('customers') && r.value !== null && (JSON.parse(Buffer.from(r.value).toString()) as { op?: string }).op === 'c';
+    } catch {
+      return false;
+    }
+  };
+  const [record] = (stream(11)[0] ?? []).filter(insert);
+  assert.ok(record?.value);
+  const enveloped = withSchema(record);
+  for (const fastPath of [true, false]) {
+    const config = parseConfig({ lake: { uri: join(await tempDir('cdc-lake-size-'), 'lake') }, log: { level: 'silent' } }, {});
+    const pipeline = new Pipeline({ store: lakeStore(config.lake), config, logger: silentLogger, fastPath });
+    // the first record teaches the fast path the shape; the second is read by it (when on)
+    for (const offset of [0n, 1n]) await pipeline.consume({ split: splitId(record.topic, 0), records: [{ ...enveloped, partition: 0, offset }], nextOffset: offset + 1n });
+    assert.deepEqual(pipeline.bufferState().map((b) => b.bytes), [record.value.length], `fast path ${fastPath}`);
+    assert.equal(pipeline.summary.fastPath, fastPath ? 1 : 0);
+  }
+});
