@@ -12,6 +12,8 @@
  * - A truncate supersedes everything buffered for its table before it: the batch keeps
  *   the truncate (the writer applies it first) and only the events after it.
  * - Keyless events (key null) are kept in arrival order, never merged.
+ * - Changes the fast path read (`addEncoded`) follow the same rules, kept with their rows
+ *   encoded in the batch's `EncodedLane`; a key is in the lane or among the events, never both.
  * - Each batch tracks, per split, the first and next offset of what it consumed, for
  *   the checkpoint (`checkpoint.ts`).
  * - Flush when rows, bytes or age reach their limit; age is checked by `due(now)` on a
@@ -314,7 +316,10 @@ export class BufferSet {
    */
   addEncoded(change: FastChange, row: Uint8Array, bytes: number, nowMs: number, table: string, split: SplitId, offset: bigint): AddOutcome | 'unsupported' {
     const b = this.batchOf(table, nowMs);
-    if (b.lane !== null && b.lane.schema !== change.schema) return 'unsupported';
+    if (b.lane !== null && b.lane.schema !== change.schema) {
+      if (b.lane.size > 0) return 'unsupported';
+      b.lane = null; // its changes all moved to `keyed`
+    }
     const lane = (b.lane ??= new EncodedLane(change.schema, change.keyFields, change.table));
     this.cover(b, split, offset, offset + 1n);
     b.lastPosition = change.position;
@@ -438,10 +443,12 @@ export class BufferSet {
         const o = origins.get(key) as LaneOrigin;
         return belowCut(o.split, o.offset);
       };
-      out.lane = b.lane.select(isBelow);
-      keep.lane = b.lane.select((key) => !isBelow(key));
-      out.bytes += out.lane.bytes();
-      keep.bytes += keep.lane.bytes();
+      const taken = b.lane.select(isBelow);
+      const held = b.lane.select((key) => !isBelow(key));
+      out.lane = taken.size > 0 ? taken : null;
+      keep.lane = held.size > 0 ? held : null;
+      out.bytes += taken.bytes();
+      keep.bytes += held.bytes();
     }
     const place = (e: Entry): OpenBatch => {
       const to = below(e) ? out : keep;

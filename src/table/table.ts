@@ -479,7 +479,7 @@ export class HudiTable {
     const fileId = `${bucketFileIdPrefix(w.bucket)}${newFileId().slice(8)}`;
     const name = baseFileName({ fileId, writeToken: this.writeToken(w.bucket), instant });
     // A base file is written from row values: encoded upserts are decoded for it.
-    const rows = enc === undefined || w.encoded.length === 0 ? w.upserts : [...w.upserts, ...w.encoded.map((i) => decodeUpsert(enc, JSON.stringify(enc.schema), i))];
+    const rows = enc === undefined || w.encoded.length === 0 ? w.upserts : [...w.upserts, ...decodedRows(enc, w.encoded)];
     const bytes = writeBaseFile(schema, rows, this.upsertColumns(w, instant, name));
     const path = joinPath(this.base, w.partition, name);
     if (!this.view.partitions().includes(w.partition)) newPartitions.add(w.partition);
@@ -582,6 +582,12 @@ const NO_ROW: Row = Object.freeze({}) as Row;
 function decodedUpserts(enc: EncodedUpserts): Mutation[] {
   const text = JSON.stringify(enc.schema);
   return Array.from({ length: enc.count }, (_, i): Mutation => ({ kind: 'upsert', ordering: enc.ordering(i), row: decodeUpsert(enc, text, i) }));
+}
+
+/** Some encoded upserts (by index) as rows. */
+function decodedRows(enc: EncodedUpserts, indices: readonly number[]): Row[] {
+  const text = JSON.stringify(enc.schema);
+  return indices.map((i) => decodeUpsert(enc, text, i));
 }
 
 /** Keys of encoded upserts that a mutation of the same key outranks (removing from `latest` those they outrank). */
