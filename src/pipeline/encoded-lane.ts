@@ -25,18 +25,20 @@ export interface LaneOrigin {
  */
 export class EncodedLane {
   /** Key → slot of its newest change. */
-  private readonly slots = new Map<number, number>();
-  private readonly arena = new AvroSink(1 << 20);
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
-  private readonly keys: number[] = [];
-  private readonly sizes: number[] = [];
-  private readonly slotPositions: Position[] = [];
-  private readonly splits: SplitId[] = [];
-  private readonly offsets: bigint[] = [];
-  private readonly txs: (string | null)[] = [];
+  private slots = new Map<number, number>();
+  private arena = new AvroSink(16 * 1024);
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private keys: number[] = [];
+  private sizes: number[] = [];
+  private slotPositions: Position[] = [];
+  private splits: SplitId[] = [];
+  private offsets: bigint[] = [];
+  private txs: (string | null)[] = [];
   /** Merged transaction lists, for the few slots that have one. */
-  private readonly merged = new Map<number, string[]>();
+  private merged = new Map<number, string[]>();
+  /** Arena bytes of rows a newer change replaced: copied out when they are most of it. */
+  private dead = 0;
   /** The data schema: `schema` and the CDC columns. */
   readonly dataSchema: TableSchema;
 
@@ -71,8 +73,15 @@ export class EncodedLane {
     return this.sizes[slot] as number;
   }
 
-  /** Buffers a key's newest change (replacing its slot, if any): the row's bytes are copied. */
+  /**
+   * Buffers a key's newest change (replacing its slot, if any): the row's bytes are copied.
+   * Slot numbers read before a `put` do not hold after it (the arena may be compacted).
+   */
   put(key: number, position: Position, row: Uint8Array, size: number, origin: LaneOrigin): void {
+    const old = this.slots.get(key);
+    if (old !== undefined) this.dead += this.rowLength(old);
+    // A key changed again and again in one batch must not grow the arena without bound.
+    if (this.dead > 1 << 20 && this.dead * 2 > this.arena.pos) this.compact();
     const slot = this.starts.length;
     this.starts.push(this.arena.pos);
     this.arena.raw(row);
@@ -89,7 +98,41 @@ export class EncodedLane {
 
   /** A key's change left the lane (a newer one of the key came by the general path). */
   remove(key: number): void {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return;
+    this.dead += this.rowLength(slot);
     this.slots.delete(key);
+  }
+
+  private rowLength(slot: number): number {
+    return (this.ends[slot] as number) - (this.starts[slot] as number);
+  }
+
+  /** Bytes the lane's arena holds (live rows and not yet compacted replaced ones). */
+  get arenaBytes(): number {
+    return this.arena.pos;
+  }
+
+  /** Keeps only the live slots, renumbered in key order, in a fresh arena. */
+  private compact(): void {
+    const from = { arena: this.arena, starts: this.starts, ends: this.ends, sizes: this.sizes, positions: this.slotPositions, splits: this.splits, offsets: this.offsets, txs: this.txs, merged: this.merged };
+    const live = [...this.slots];
+    this.arena = new AvroSink(Math.max(16 * 1024, (from.arena.pos - this.dead) * 2));
+    this.starts = [];
+    this.ends = [];
+    this.keys = [];
+    this.sizes = [];
+    this.slotPositions = [];
+    this.splits = [];
+    this.offsets = [];
+    this.txs = [];
+    this.merged = new Map();
+    this.slots = new Map();
+    this.dead = 0;
+    for (const [key, slot] of live) {
+      const txIds = from.merged.get(slot);
+      this.put(key, from.positions[slot] as Position, from.arena.buf.subarray(from.starts[slot], from.ends[slot]), from.sizes[slot] as number, { split: from.splits[slot] as SplitId, offset: from.offsets[slot] as bigint, tx: from.txs[slot] ?? null, ...(txIds ? { txIds } : {}) });
+    }
   }
 
   /** The transactions a slot stands for: its own, and those merged into it. */

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BufferSet, type TableBatch } from '../../../src/pipeline/buffer.js';
 import { encodeCdcColumns } from '../../../src/pipeline/rows.js';
+import { EncodedLane } from '../../../src/pipeline/encoded-lane.js';
 import type { ChangeEvent, Op } from '../../../src/debezium/change-event.js';
 import type { FastChange } from '../../../src/debezium/fast-json.js';
 import { AvroSink } from '../../../src/hudi/avro-encoder.js';
@@ -110,4 +111,16 @@ test('rows of another schema than the lane holds are refused (the caller buffers
   assert.equal(b.addEncoded(c, row, 10, 0, 's.t', 'topic:0', 0n), 'added');
   assert.equal(b.addEncoded({ ...c, key: 2, schema: { ...schema } }, row, 10, 0, 's.t', 'topic:0', 1n), 'unsupported');
   assert.equal(b.take('s.t')?.rows, 1);
+});
+
+test('a key changed again and again in one batch does not grow the lane without bound; what it keeps survives compaction', () => {
+  const lane = new EncodedLane(schema, ['id'], 's.t');
+  const row = (v: number): Uint8Array => encoded({ key: 1, ordering: v, op: 'u', v, tx: 'a', split: 0, fast: true, unavailable: false }).row;
+  lane.put(2, { ordering: 1n, text: 'p1' }, row(7), 10, { split: 'topic:1', offset: 5n, tx: 'x', txIds: ['w', 'x'] });
+  for (let i = 0; i < 500_000; i++) lane.put(1, { ordering: BigInt(i), text: `p${i}` }, row(i % 100), 10, { split: 'topic:0', offset: BigInt(i), tx: `t${i}` });
+  assert.ok(lane.arenaBytes < 3 << 20, `arena ${lane.arenaBytes} bytes`);
+  const u = lane.upserts();
+  const rows = Array.from({ length: u.count }, (_, i) => [u.key(i), u.ordering(i), decodeAvroDatum(JSON.stringify(u.schema), u.datum(i))['v']]);
+  assert.deepEqual(rows.sort(), [['1', 499_999n, 99], ['2', 1n, 7]]);
+  assert.deepEqual([...lane.origins()].sort(), [[1, { split: 'topic:0', offset: 499_999n, tx: 't499999', txIds: ['t499999'] }], [2, { split: 'topic:1', offset: 5n, tx: 'x', txIds: ['w', 'x'] }]]);
 });
