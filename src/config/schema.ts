@@ -118,6 +118,10 @@ export const SourceSchema = z
     keyless: KeylessSchema.default('reject').describe('Tables without a primary key: reject, key on all columns, or name the columns'),
     binaryHandling: z.enum(['bytes', 'base64', 'hex']).default('bytes').describe("Must match the connector's binary.handling.mode"),
     unavailableValuePlaceholder: z.string().default('__debezium_unavailable_value'),
+    fastPath: z
+      .boolean()
+      .default(true)
+      .describe('Read JSON inserts and updates of a learned shape straight from their bytes into the rows written (the tables are the same either way); false: every record through the general decoder, with more CPU and memory'),
   })
   .strict()
   .refine((s) => s.format !== 'avro' || s.schemaRegistry !== undefined, {

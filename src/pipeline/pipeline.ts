@@ -61,12 +61,6 @@ export interface PipelineOptions {
   now?: () => number;
   /** Who writes (host, pid, group member): recorded in every commit under `cdc-lake.writer` (design §3.4). */
   writer?: () => WriterIdentity;
-  /**
-   * Read JSON changes by the fast path (`debezium/fast-json.ts`), which buffers
-   * their rows encoded (default true). Off, every record takes the general decoder: the
-   * tables are the same either way (the tests check both).
-   */
-  fastPath?: boolean;
 }
 
 export interface WriterIdentity {
@@ -90,7 +84,7 @@ export class PipelineStopped extends Error {
 
 export interface RunSummary {
   records: number;
-  /** Records the JSON fast path read (`PipelineOptions.fastPath`). */
+  /** Records the JSON fast path read (`source.fastPath`, `debezium/fast-json.ts`). */
   fastPath: number;
   changes: number;
   deadLetters: number;
@@ -148,7 +142,8 @@ export class Pipeline {
     this.ctx = createDecodeContext({ ...decodeOptions(opts.config.source), ...(opts.decode ?? {}), tracker: this.tracker });
     this.now = opts.now ?? Date.now;
     this.halfAge = Math.floor(opts.config.buffer.maxAgeMs / 2);
-    this.fastPath = opts.fastPath ?? true;
+    // `source.fastPath`: the tables are the same either way (the tests check both)
+    this.fastPath = opts.config.source.fastPath;
   }
 
   /** The hooks a source calls: start offsets come from the tables' timelines, never from a consumer group. */

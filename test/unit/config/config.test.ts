@@ -38,6 +38,7 @@ test('defaults fill every section from a minimal file', () => {
   assert.equal(c.source.format, 'auto');
   assert.equal(c.source.keyless, 'reject');
   assert.equal(c.source.binaryHandling, 'bytes');
+  assert.equal(c.source.fastPath, true);
 });
 
 test('kafka defaults and topic pattern', () => {
@@ -57,6 +58,7 @@ test('env overrides: double underscore nests, lists split on commas, numbers and
     CDC_LAKE_LAKE__S3__PATH_STYLE: 'true',
     CDC_LAKE_KAFKA__SASL: '{mechanism: plain, username: u, password: p}',
     CDC_LAKE_SERVER__PORT: '9001',
+    CDC_LAKE_SOURCE__FAST_PATH: 'false',
     OTHER: 'ignored',
     CDC_LAKE_TEST_BUCKET: 'not config: no double underscore',
     CDC_LAKE_STACK_ENV: '/tmp/x',
@@ -70,6 +72,7 @@ test('env overrides: double underscore nests, lists split on commas, numbers and
   assert.equal(c.lake.s3.pathStyle, true);
   assert.deepEqual(c.kafka?.sasl, { mechanism: 'plain', username: 'u', password: 'p' });
   assert.equal(c.server.port, 9001);
+  assert.equal(c.source.fastPath, false);
 });
 
 test('env overrides with flow text: per-table overrides and keyless columns', () => {

@@ -77,8 +77,8 @@ function withSchema(rec: KafkaRecordIn): KafkaRecordIn {
 }
 
 async function ingest(dir: string, batches: KafkaRecordIn[][], fastPath: boolean): Promise<Pipeline> {
-  const config = parseConfig({ lake: { uri: join(dir, 'lake') }, log: { level: 'silent' }, deadLetters: { table: false }, tables: { overrides: { 'public.orders': { partitionField: 'region' } } } }, {});
-  const pipeline = new Pipeline({ store: lakeStore(config.lake), config, logger: silentLogger, fastPath });
+  const config = parseConfig({ lake: { uri: join(dir, 'lake') }, log: { level: 'silent' }, source: { fastPath }, deadLetters: { table: false }, tables: { overrides: { 'public.orders': { partitionField: 'region' } } } }, {});
+  const pipeline = new Pipeline({ store: lakeStore(config.lake), config, logger: silentLogger });
   for (const records of batches) {
     for (const split of new Set(records.map((rec) => `${rec.topic}\u0000${rec.partition}`))) {
       const [topic, partition] = split.split('\u0000') as [string, string];
@@ -127,8 +127,8 @@ test('a change weighs its payload in the buffer, not the Connect schema beside i
   assert.ok(record?.value);
   const enveloped = withSchema(record);
   for (const fastPath of [true, false]) {
-    const config = parseConfig({ lake: { uri: join(await tempDir('cdc-lake-size-'), 'lake') }, log: { level: 'silent' } }, {});
-    const pipeline = new Pipeline({ store: lakeStore(config.lake), config, logger: silentLogger, fastPath });
+    const config = parseConfig({ lake: { uri: join(await tempDir('cdc-lake-size-'), 'lake') }, log: { level: 'silent' }, source: { fastPath } }, {});
+    const pipeline = new Pipeline({ store: lakeStore(config.lake), config, logger: silentLogger });
     // the first record teaches the fast path the shape; the second is read by it (when on)
     for (const offset of [0n, 1n]) await pipeline.consume({ split: splitId(record.topic, 0), records: [{ ...enveloped, partition: 0, offset }], nextOffset: offset + 1n });
     assert.deepEqual(pipeline.bufferState().map((b) => b.bytes), [record.value.length], `fast path ${fastPath}`);
