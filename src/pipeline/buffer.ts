@@ -116,6 +116,11 @@ interface TxnNotes {
 
 const newNotes = (): TxnNotes => ({ ids: [], splits: [], offsets: [], ms: [] });
 
+/** Why `incoming` does not replace `buffered` (it does not supersede it): an equal position is a replay. */
+function rejection(incoming: Position, buffered: Position): 'duplicate' | 'stale' {
+  return incoming.ordering === buffered.ordering && !incoming.unordered ? 'duplicate' : 'stale';
+}
+
 /** Should `incoming` replace `buffered` for the same key within a batch? */
 export function supersedes(incoming: Position, buffered: Position): boolean {
   if (incoming.unordered) return buffered.unordered === true;
@@ -285,7 +290,7 @@ export class BufferSet {
     if (event.order !== undefined) {
       if (foldByColumn(cur.event, event) === cur.event) return 'stale';
     } else if (!supersedes(event.position, cur.event.position)) {
-      return event.position.ordering === cur.event.position.ordering && !event.position.unordered ? 'duplicate' : 'stale';
+      return rejection(event.position, cur.event.position);
     }
     b.bytes += bytes - cur.bytes;
     this.total += bytes - cur.bytes;
@@ -298,7 +303,7 @@ export class BufferSet {
   private replaceEncoded(b: OpenBatch, lane: EncodedLane, key: number, slot: number, event: ChangeEvent, bytes: number, tx: string | null): AddOutcome {
     if (b.notes !== null) lane.mergeTx(slot, tx);
     const buffered = lane.position(slot);
-    if (!supersedes(event.position, buffered)) return event.position.ordering === buffered.ordering && !event.position.unordered ? 'duplicate' : 'stale';
+    if (!supersedes(event.position, buffered)) return rejection(event.position, buffered);
     // TOASTed columns it did not send come from the replaced row, as between two events
     const replaced = event.unavailable.length === 0 ? event : carryUnavailable(event, { ...event, op: 'u', row: lane.row(slot), unavailable: [] });
     const was = lane.sizeOf(slot);
@@ -339,13 +344,13 @@ export class BufferSet {
     let txIds: string[] | undefined;
     if (slot !== undefined) {
       if (notes !== null) lane.mergeTx(slot, tx);
-      const buffered = lane.position(slot).ordering;
-      if (position.ordering <= buffered) return position.ordering === buffered ? 'duplicate' : 'stale';
+      const buffered = lane.position(slot);
+      if (!supersedes(position, buffered)) return rejection(position, buffered);
       was = lane.sizeOf(slot);
       if (notes !== null) txIds = lane.txIds(slot);
     } else if (cur !== undefined) {
       if (notes !== null && txOf(cur.event) !== tx) cur.txIds = mergedTxIds(cur, tx);
-      if (!supersedes(position, cur.event.position)) return position.ordering === cur.event.position.ordering && !cur.event.position.unordered ? 'duplicate' : 'stale';
+      if (!supersedes(position, cur.event.position)) return rejection(position, cur.event.position);
       b.keyed.delete(key);
       was = cur.bytes;
       txIds = cur.txIds;
@@ -619,6 +624,6 @@ function alignEntries(b: OpenBatch): AlignEntry[] {
   if (b.truncate) push(b.truncate);
   for (const e of b.keyed.values()) push(e);
   for (const e of b.keyless) push(e);
-  for (const o of b.lane?.origins().values() ?? []) out.push({ split: o.split, offset: o.offset, txIds: o.txIds ?? [] });
+  for (const o of b.lane?.origins().values() ?? []) out.push({ split: o.split, offset: o.offset, txIds: o.txIds });
   return out;
 }
