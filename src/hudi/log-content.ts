@@ -156,12 +156,22 @@ function writeTails(sink: AvroSink, schemaText: string, from: number, columns: S
   }
 }
 
+/** How each datum of a schema becomes a row: the compiled decoder, or avsc outside it. */
+function rowDecoder(schema: string): (src: AvroSource) => Row {
+  const decode = compiledDecoder(schema);
+  if (decode !== undefined) return (src) => decode(src) as Row;
+  const type = schemaType(schema);
+  return (src) => {
+    const row = decodeDatum(type, src.buf.subarray(src.pos, src.end)) as Row;
+    src.pos = src.end;
+    return row;
+  };
+}
+
 /** One Avro datum (a record's bytes, no framing) as a row. */
 export function decodeAvroDatum(schema: string, datum: Uint8Array): Row {
-  const decode = compiledDecoder(schema);
-  if (decode === undefined) return decodeDatum(schemaType(schema), datum) as Row;
   const buf = Buffer.from(datum.buffer, datum.byteOffset, datum.byteLength);
-  return decode(new AvroSource(buf, 0, buf.length)) as Row;
+  return rowDecoder(schema)(new AvroSource(buf, 0, buf.length));
 }
 
 /** Bytes per record of the last block encoded with a schema: the next block's buffer is sized from it. */
@@ -177,19 +187,7 @@ function expectedBytes(compiled: CompiledRecord | undefined, rows: number): numb
 
 /** The block's records as rows; with `only`, just the records `i` where `only[i]` is 1, in order. */
 export function decodeAvroDataContent(content: Uint8Array, schema: string, what = 'Avro data block', only?: Uint8Array): Row[] {
-  const decode = compiledDecoder(schema);
-  const type = decode === undefined ? schemaType(schema) : undefined;
-  if (decode !== undefined) return eachDatum(content, what, (src) => decode(src) as Row, only);
-  return eachDatum(
-    content,
-    what,
-    (src) => {
-      const row = decodeDatum(type as avro.Type, content.subarray(src.pos, src.end)) as Row;
-      src.pos = src.end;
-      return row;
-    },
-    only,
-  );
+  return eachDatum(content, what, rowDecoder(schema), only);
 }
 
 /** Which fields of a data block's records to build into rows, and which to hand over beside them. */

@@ -1,5 +1,4 @@
-import { decodeAvroDatum } from '../hudi/log-content.js';
-import type { Row, TableSchema } from './schema.js';
+import type { TableSchema } from './schema.js';
 
 /**
  * Upserts whose rows arrive as Avro datums of a data schema (source and CDC columns, no
@@ -21,7 +20,3 @@ export interface EncodedUpserts {
   datum(i: number): Uint8Array;
 }
 
-/** Upsert `i` as a row. */
-export function decodeUpsert(u: EncodedUpserts, schemaText: string, i: number): Row {
-  return decodeAvroDatum(schemaText, u.datum(i));
-}

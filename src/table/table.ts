@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { baseFileName, logFileName, newFileId } from '../hudi/file-name.js';
 import { InstantClock } from '../hudi/instant.js';
-import { avroDataBlock, deleteBlock, encodeLogBlock, type DeleteRecord } from '../hudi/log-block.js';
+import { avroDataBlock, decodeAvroDatum, deleteBlock, encodeLogBlock, type DeleteRecord } from '../hudi/log-block.js';
 import { PARTITION_METADATA_FILE, partitionDepth, renderPartitionMetadata } from '../hudi/partition-metadata.js';
 import { renderTableProperties } from '../hudi/properties.js';
 import {
@@ -22,7 +22,7 @@ import { decide, fillUnavailable, latestPerKey, type Mutation, type OrderingRule
 import { FileGroupKeys } from './key-index.js';
 import { rollbackInstant } from './rollback.js';
 import { carriedDeletes } from './tombstone.js';
-import { decodeUpsert, type EncodedUpserts } from './encoded-upserts.js';
+import type { EncodedUpserts } from './encoded-upserts.js';
 
 /**
  * One Hudi v6 Merge-On-Read table: opening/creating it, and the write path
@@ -580,14 +580,14 @@ const NO_ROW: Row = Object.freeze({}) as Row;
 
 /** Encoded upserts as mutations, for a commit that cannot splice them. */
 function decodedUpserts(enc: EncodedUpserts): Mutation[] {
-  const text = JSON.stringify(enc.schema);
-  return Array.from({ length: enc.count }, (_, i): Mutation => ({ kind: 'upsert', ordering: enc.ordering(i), row: decodeUpsert(enc, text, i) }));
+  const all = Array.from({ length: enc.count }, (_, i) => i);
+  return decodedRows(enc, all).map((row, i): Mutation => ({ kind: 'upsert', ordering: enc.ordering(i), row }));
 }
 
 /** Some encoded upserts (by index) as rows. */
 function decodedRows(enc: EncodedUpserts, indices: readonly number[]): Row[] {
   const text = JSON.stringify(enc.schema);
-  return indices.map((i) => decodeUpsert(enc, text, i));
+  return indices.map((i) => decodeAvroDatum(text, enc.datum(i)));
 }
 
 /** Keys of encoded upserts that a mutation of the same key outranks (removing from `latest` those they outrank). */
