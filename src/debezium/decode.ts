@@ -14,7 +14,7 @@ import type { Env, KeyIn, ValueShape } from './envelope.js';
 import { compileValueShape, interpret } from './envelope.js';
 import { avroToConnect, avroType, decodeBody, decodingType, readWireHeader } from './avro.js';
 import { DecodeFailure, fail, InvalidRecord } from './invalid-record.js';
-import { flatIntKey, parseJson, splitEnvelope } from './json-text.js';
+import { asBuffer, flatIntKey, parseJson, splitEnvelope } from './json-text.js';
 import type { SchemaSource } from './schema-registry.js';
 import { SchemaRegistryError } from './schema-registry.js';
 import type { SchemaTracker } from './schema-tracker.js';
@@ -144,10 +144,6 @@ function keyCodec(c: CompiledSchema, env: Env): RowCodec | null {
   }
   if (c.key instanceof DecodeFailure) throw c.key;
   return c.key;
-}
-
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function firstNonSpace(b: Uint8Array): number {

@@ -21,7 +21,7 @@ import type { DecodeContext } from './decode.js';
 import type { KafkaRecordIn } from './decoded.js';
 import { sourceFacts } from './envelope.js';
 import { Accept, Write, type FastColumn, type FastLayout } from './fast-layout.js';
-import { envelopeSchema, envelopeSpans, flatIntKey } from './json-text.js';
+import { asBuffer, envelopeSchema, envelopeSpans, flatIntKey } from './json-text.js';
 import { DecodeFailure } from './invalid-record.js';
 
 /** A change read by the fast path; its row's Avro encoding was appended to the caller's sink. */
@@ -384,10 +384,6 @@ function placeholderOf(ctx: DecodeContext): Uint8Array {
   let p = placeholders.get(ctx);
   if (p === undefined) placeholders.set(ctx, (p = encoder.encode(ctx.env.codecOpts.placeholder)));
   return p;
-}
-
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /**

@@ -60,6 +60,11 @@ export interface SplitEnvelope {
   payload: string;
 }
 
+/** A record's bytes as a Buffer (the Kafka client gives Buffers; other sources may give plain views): no copy. */
+export function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** Where S and P lie in `{"schema":S,"payload":P}`: S in [10, schemaEnd), P in [payloadStart, payloadEnd). */
 export interface EnvelopeSpans {
   schemaEnd: number;

@@ -3,7 +3,7 @@ import { ConfigError, type Config } from '../config/index.js';
 import { createDecodeContext, decodeRecord, decodeRecordAsync, InvalidRecord, SchemaTracker, type DecodeContext, type DecodeContextOptions, type Decoded } from '../debezium/index.js';
 import type { ChangeEvent } from '../debezium/change-event.js';
 import { decodeFast, type FastChange } from '../debezium/fast-json.js';
-import { envelopeSchema, envelopeSpans } from '../debezium/json-text.js';
+import { asBuffer, envelopeSchema, envelopeSpans } from '../debezium/json-text.js';
 import { AvroSink } from '../hudi/avro-encoder.js';
 import type { KafkaRecordIn, RecordBatch, Source, SourceHooks, SplitId } from '../source/source.js';
 import { parseSplitId } from '../source/record.js';
@@ -468,7 +468,7 @@ export class Pipeline {
   private changeBytes(rec: KafkaRecordIn): number {
     const v = rec.value;
     if (v === null) return 64;
-    const buf = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    const buf = asBuffer(v);
     const spans = envelopeSpans(buf, this.lastSchema);
     if (spans === null) return v.byteLength;
     if (!spans.known) this.lastSchema = Buffer.from(envelopeSchema(buf, spans));

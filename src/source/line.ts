@@ -69,24 +69,19 @@ const PAYLOAD_MARK = encoder.encode(',"payload":');
  */
 let lastSchema: Uint8Array | undefined;
 
-function startsAt(b: Uint8Array, i: number, end: number, lit: Uint8Array): boolean {
-  if (i + lit.length > end) return false;
-  for (let k = 0; k < lit.length; k++) if (b[i + k] !== lit[k]) return false;
-  return true;
-}
-
 /** `skipJsonValue` for a record value: a value with the last schema skips it by one comparison. */
 function skipValueOf(b: Uint8Array, i: number, end: number): number {
+  const s = expect(b, i, end, SCHEMA_OPEN);
+  if (s < 0) return skipJsonValue(b, i, end);
   const known = lastSchema;
-  if (!startsAt(b, i, end, SCHEMA_OPEN)) return skipJsonValue(b, i, end);
-  const s = i + SCHEMA_OPEN.length;
-  if (known !== undefined && s + known.length <= end && Buffer.compare(known, b.subarray(s, s + known.length)) === 0 && startsAt(b, s + known.length, end, PAYLOAD_MARK)) {
-    const p = skipJsonValue(b, s + known.length + PAYLOAD_MARK.length, end);
+  if (known !== undefined && s + known.length <= end && Buffer.compare(known, b.subarray(s, s + known.length)) === 0) {
+    const payload = expect(b, s + known.length, end, PAYLOAD_MARK);
+    const p = payload < 0 ? -1 : skipJsonValue(b, payload, end);
     if (p >= 0 && b[p] === RB) return p + 1;
   }
   const v = skipJsonValue(b, i, end);
   const schemaEnd = v < 0 ? -1 : skipJsonValue(b, s, end);
-  if (schemaEnd >= 0 && startsAt(b, schemaEnd, end, PAYLOAD_MARK)) lastSchema = b.slice(s, schemaEnd);
+  if (schemaEnd >= 0 && expect(b, schemaEnd, end, PAYLOAD_MARK) >= 0) lastSchema = b.slice(s, schemaEnd);
   return v;
 }
 
