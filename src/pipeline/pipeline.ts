@@ -126,7 +126,8 @@ export class Pipeline {
   /** Tables lost to a refused commit: their records are dropped until the next assignment re-reads them. */
   private readonly lost = new Set<string>();
   readonly summary: RunSummary = { records: 0, fastPath: 0, changes: 0, deadLetters: 0, commits: 0, skippedByCheckpoint: 0 };
-  private readonly fastPath: boolean;
+  /** Topics whose table the fast path cannot write (ordered by a column, partitioned, keyed by other columns): their records skip it. */
+  private readonly slowTopics = new Set<string>();
   /** The fast path encodes each row here before the buffer copies it. */
   private readonly scratch = new AvroSink(64 * 1024);
   /** The Connect schema of the last JSON envelope measured (`changeBytes` compares the next with it first). */
@@ -142,8 +143,6 @@ export class Pipeline {
     this.ctx = createDecodeContext({ ...decodeOptions(opts.config.source), ...(opts.decode ?? {}), tracker: this.tracker });
     this.now = opts.now ?? Date.now;
     this.halfAge = Math.floor(opts.config.buffer.maxAgeMs / 2);
-    // `source.fastPath`: the tables are the same either way (the tests check both)
-    this.fastPath = opts.config.source.fastPath;
   }
 
   /** The hooks a source calls: start offsets come from the tables' timelines, never from a consumer group. */
@@ -346,7 +345,8 @@ export class Pipeline {
     const split = batch.split;
     for (const rec of batch.records) {
       this.summary.records++;
-      if (this.fastPath && this.bufferFast(rec, split, now)) continue;
+      // `source.fastPath`: the tables are the same either way (the tests check both)
+      if (this.opts.config.source.fastPath && !this.slowTopics.has(rec.topic) && this.bufferFast(rec, split, now)) continue;
       // JSON decodes synchronously: awaiting only the Avro promises saves a microtask per record.
       const pending = this.decode(rec);
       const decoded = pending instanceof Promise ? await pending : pending;
@@ -396,7 +396,11 @@ export class Pipeline {
     }
     const o = route.options;
     const key = o.recordKey;
-    if (o.ordering !== undefined || o.partitionField !== undefined || (key !== undefined && (key.length !== 1 || key[0] !== change.keyFields[0]))) return false;
+    if (o.ordering !== undefined || o.partitionField !== undefined || (key !== undefined && (key.length !== 1 || key[0] !== change.keyFields[0]))) {
+      // a table's options do not change: decoding its next records twice would be wasted
+      this.slowTopics.add(rec.topic);
+      return false;
+    }
     if (!exactLong(change.sourceTsMs)) return false;
     if (!this.admit(route, rec, split, now)) return true;
     encodeCdcColumns(sink, change.op, change.sourceTsMs, change.position.ordering, change.txId);
