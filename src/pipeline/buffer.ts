@@ -343,11 +343,14 @@ export class BufferSet {
     let was = 0;
     let txIds: string[] | undefined;
     if (slot !== undefined) {
-      if (notes !== null) lane.mergeTx(slot, tx);
       const buffered = lane.position(slot);
-      if (!supersedes(position, buffered)) return rejection(position, buffered);
+      if (!supersedes(position, buffered)) {
+        // the buffered row now also stands for this change's transaction
+        if (notes !== null) lane.mergeTx(slot, tx);
+        return rejection(position, buffered);
+      }
+      // (the new slot links to the one it replaces, and so stands for its transactions too)
       was = lane.sizeOf(slot);
-      if (notes !== null) txIds = lane.txIds(slot);
     } else if (cur !== undefined) {
       if (notes !== null && txOf(cur.event) !== tx) cur.txIds = mergedTxIds(cur, tx);
       if (!supersedes(position, cur.event.position)) return rejection(position, cur.event.position);

@@ -19,28 +19,54 @@ export interface LaneOrigin {
 /**
  * A table batch's changes that came by the JSON fast path: each row kept as its Avro
  * encoding (source and CDC columns) in one growing buffer, its key, position, size and
- * origin in parallel arrays. Buffering a change copies its bytes and makes no row object,
+ * origin in parallel columns. Buffering a change copies its bytes and makes no row object,
  * so a batch of 50,000 rows leaves the garbage collector a few arrays to trace instead of
  * hundreds of thousands of objects; at the flush the rows go to the table writer as they are.
  */
-/** A lane's slots: one per change buffered, live or replaced, in parallel arrays. */
+/**
+ * A lane's slots: one per change buffered, live or replaced. Numbers live in typed columns
+ * outside the JavaScript heap: as plain arrays, every growth was a new backing store that
+ * the young-generation collector copied and promoted (a quarter of what a buffered row
+ * promoted). A slot that replaced its key's previous one links to it (`prev`), so the
+ * transactions a row stands for are found by walking back, not copied into a list per change.
+ */
 interface LaneStore {
   /** Key → slot of its newest change. */
   slots: Map<number, number>;
   arena: AvroSink;
-  starts: number[];
-  ends: number[];
-  keys: number[];
-  sizes: number[];
+  count: number;
+  starts: Int32Array;
+  ends: Int32Array;
+  sizes: Int32Array;
+  /** The slot this one replaced for its key, or -1. */
+  prev: Int32Array;
+  /** Index into `splitIds`. */
+  splits: Int32Array;
+  keys: Float64Array;
+  offsets: BigInt64Array;
   positions: Position[];
-  splits: SplitId[];
-  offsets: bigint[];
   txs: (string | null)[];
-  /** Merged transaction lists, for the few slots that have one. */
+  /** The splits the slots came from, each once. */
+  splitIds: SplitId[];
+  splitIndex: Map<SplitId, number>;
+  /** Transactions merged into a slot besides its own and its predecessors' (a stale change of its key; a select). */
   merged: Map<number, string[]>;
 }
 
-const emptyStore = (): LaneStore => ({ slots: new Map(), arena: new AvroSink(16 * 1024), starts: [], ends: [], keys: [], sizes: [], positions: [], splits: [], offsets: [], txs: [], merged: new Map() });
+const FIRST_CAPACITY = 256;
+
+const emptyStore = (capacity = FIRST_CAPACITY): LaneStore => ({
+  slots: new Map(), arena: new AvroSink(16 * 1024), count: 0,
+  starts: new Int32Array(capacity), ends: new Int32Array(capacity), sizes: new Int32Array(capacity), prev: new Int32Array(capacity), splits: new Int32Array(capacity),
+  keys: new Float64Array(capacity), offsets: new BigInt64Array(capacity),
+  positions: [], txs: [], splitIds: [], splitIndex: new Map(), merged: new Map(),
+});
+
+function grown<T extends Int32Array | Float64Array | BigInt64Array>(a: T, capacity: number): T {
+  const next = new (a.constructor as new (n: number) => T)(capacity);
+  next.set(a as never);
+  return next;
+}
 
 export class EncodedLane {
   private s = emptyStore();
@@ -81,27 +107,57 @@ export class EncodedLane {
   }
 
   /**
-   * Buffers a key's newest change (replacing its slot, if any): the row's bytes are copied.
-   * Slot numbers read before a `put` do not hold after it (the arena may be compacted).
+   * Buffers a key's newest change (replacing its slot, if any, which it then stands for too):
+   * the row's bytes are copied. Slot numbers read before a `put` do not hold after it (the
+   * arena may be compacted).
    */
   put(key: number, position: Position, row: Uint8Array, size: number, origin: LaneOrigin): void {
-    const old = this.s.slots.get(key);
-    if (old !== undefined) this.dead += this.rowLength(old);
-    // A key changed again and again in one batch must not grow the arena without bound.
-    if (this.dead > 1 << 20 && this.dead * 2 > this.s.arena.pos) this.compact();
+    let old = this.s.slots.get(key);
+    if (old !== undefined) {
+      this.dead += this.rowLength(old);
+      // A key changed again and again in one batch must not grow the arena without bound.
+      if (this.dead > 1 << 20 && this.dead * 2 > this.s.arena.pos) {
+        this.compact();
+        old = this.s.slots.get(key) as number;
+        this.dead = this.rowLength(old);
+      }
+    }
     const st = this.s;
-    const slot = st.starts.length;
-    st.starts.push(st.arena.pos);
+    const slot = st.count;
+    if (slot === st.starts.length) this.grow(slot * 2);
+    st.count++;
+    st.starts[slot] = st.arena.pos;
     st.arena.raw(row);
-    st.ends.push(st.arena.pos);
-    st.keys.push(key);
-    st.sizes.push(size);
+    st.ends[slot] = st.arena.pos;
+    st.sizes[slot] = size;
+    st.prev[slot] = old ?? -1;
+    st.splits[slot] = this.splitNumber(origin.split);
+    st.keys[slot] = key;
+    st.offsets[slot] = origin.offset;
     st.positions.push(position);
-    st.splits.push(origin.split);
-    st.offsets.push(origin.offset);
     st.txs.push(origin.tx);
     if (origin.txIds !== undefined) st.merged.set(slot, origin.txIds);
     st.slots.set(key, slot);
+  }
+
+  private grow(capacity: number): void {
+    const st = this.s;
+    st.starts = grown(st.starts, capacity);
+    st.ends = grown(st.ends, capacity);
+    st.sizes = grown(st.sizes, capacity);
+    st.prev = grown(st.prev, capacity);
+    st.splits = grown(st.splits, capacity);
+    st.keys = grown(st.keys, capacity);
+    st.offsets = grown(st.offsets, capacity);
+  }
+
+  private splitNumber(split: SplitId): number {
+    let n = this.s.splitIndex.get(split);
+    if (n === undefined) {
+      n = this.s.splitIds.push(split) - 1;
+      this.s.splitIndex.set(split, n);
+    }
+    return n;
   }
 
   /** A key's change left the lane (a newer one of the key came by the general path). */
@@ -127,26 +183,39 @@ export class EncodedLane {
     this.dead = 0;
   }
 
-  /** The transactions a slot stands for: its own, and those merged into it. */
+  /** The transactions a slot stands for: its own, those merged into it, and its predecessors'. */
   txIds(slot: number): string[] {
-    const merged = this.s.merged.get(slot);
-    if (merged !== undefined) return merged;
-    const tx = this.s.txs[slot];
-    return tx === null || tx === undefined ? [] : [tx];
+    const st = this.s;
+    const own = st.txs[slot] ?? null;
+    const extra = st.merged.get(slot);
+    if (st.prev[slot] === -1) {
+      if (extra === undefined) return own === null ? [] : [own];
+      return own === null || extra.includes(own) ? [...extra] : [own, ...extra];
+    }
+    const ids = new Set<string>();
+    for (let s = slot; s !== -1; s = st.prev[s] as number) {
+      const tx = st.txs[s];
+      if (tx !== null && tx !== undefined) ids.add(tx);
+      const more = st.merged.get(s);
+      if (more !== undefined) for (const t of more) ids.add(t);
+    }
+    return [...ids];
   }
 
-  /** Adds a transaction to those a slot stands for (another change of its key was read). */
+  /** Adds a transaction to those a slot stands for (a change of its key that did not replace it was read). */
   mergeTx(slot: number, tx: string | null): void {
     if (tx === null || tx === this.s.txs[slot]) return;
-    const ids = this.s.merged.get(slot) ?? this.txIds(slot);
-    if (!ids.includes(tx)) ids.push(tx);
-    this.s.merged.set(slot, ids);
+    const extra = this.s.merged.get(slot);
+    if (extra === undefined) this.s.merged.set(slot, [tx]);
+    else if (!extra.includes(tx)) extra.push(tx);
   }
 
-  /** Where a slot's change came from (with its merged transactions, if it has any). */
+  /** Where a slot's change came from (with every transaction it stands for, when it is more than its own). */
   private origin(slot: number): LaneOrigin {
-    const merged = this.s.merged.get(slot);
-    return { split: this.s.splits[slot] as SplitId, offset: this.s.offsets[slot] as bigint, tx: this.s.txs[slot] ?? null, ...(merged ? { txIds: [...merged] } : {}) };
+    const st = this.s;
+    const origin: LaneOrigin = { split: st.splitIds[st.splits[slot] as number] as SplitId, offset: st.offsets[slot] as bigint, tx: st.txs[slot] ?? null };
+    if (st.prev[slot] !== -1 || st.merged.has(slot)) origin.txIds = this.txIds(slot);
+    return origin;
   }
 
   /** The origin of each buffered change, by key, with every transaction it stands for. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BufferSet, type TableBatch } from '../../../src/pipeline/buffer.js';
 import { encodeCdcColumns } from '../../../src/pipeline/rows.js';
-import { EncodedLane } from '../../../src/pipeline/encoded-lane.js';
+import { EncodedLane, type LaneOrigin } from '../../../src/pipeline/encoded-lane.js';
 import type { ChangeEvent, Op } from '../../../src/debezium/change-event.js';
 import type { FastChange } from '../../../src/debezium/fast-json.js';
 import { AvroSink } from '../../../src/hudi/avro-encoder.js';
@@ -122,5 +122,10 @@ test('a key changed again and again in one batch does not grow the lane without 
   const u = lane.upserts();
   const rows = Array.from({ length: u.count }, (_, i) => [u.key(i), u.ordering(i), decodeAvroDatum(JSON.stringify(u.schema), u.datum(i))['v']]);
   assert.deepEqual(rows.sort(), [['1', 499_999n, 99], ['2', 1n, 7]]);
-  assert.deepEqual([...lane.origins()].sort(), [[1, { split: 'topic:0', offset: 499_999n, tx: 't499999', txIds: ['t499999'] }], [2, { split: 'topic:1', offset: 5n, tx: 'x', txIds: ['w', 'x'] }]]);
+  // the newest change of key 1 stands for every transaction of the changes it replaced
+  const origins = lane.origins();
+  const { txIds, ...one } = origins.get(1) as Required<LaneOrigin>;
+  assert.deepEqual(one, { split: 'topic:0', offset: 499_999n, tx: 't499999' });
+  assert.deepEqual(new Set(txIds), new Set(Array.from({ length: 500_000 }, (_, i) => `t${i}`)));
+  assert.deepEqual(origins.get(2), { split: 'topic:1', offset: 5n, tx: 'x', txIds: ['w', 'x'] });
 });
