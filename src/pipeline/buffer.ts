@@ -23,9 +23,9 @@
  * - With `trackTransactions`, each batch also counts the records of every source
  *   transaction it read, so `take(table, isComplete)` can hold back the rows of
  *   transactions that are not all in yet (`transaction.ts`). Off: no extra work per record.
- *   On, a record costs four array pushes (`TxnNotes`); the per-transaction spans are
- *   built only when an aligned take asks for them, since most streams (and most takes,
- *   before transaction metadata is seen) never need them.
+ *   On, a record costs one note (`TxnNotes`, no object per record); the per-transaction
+ *   spans are built only when an aligned take asks for them, since most streams (and most
+ *   takes, before transaction metadata is seen) never need them.
  */
 import type { ChangeEvent, Position } from '../debezium/change-event.js';
 import type { FastChange } from '../debezium/fast-json.js';
@@ -104,17 +104,43 @@ interface OpenBatch {
 }
 
 /**
- * One entry per record read with a transaction id, in arrival order (parallel arrays, no
- * object per record); `spansOf` folds them into `TxnSpan`s on demand.
+ * One entry per record read with a transaction id, in arrival order: no object per record,
+ * and offsets and times in typed columns (nothing for the young-generation collector to
+ * copy as they grow); `spansOf` folds them into `TxnSpan`s on demand.
  */
-interface TxnNotes {
-  ids: string[];
-  splits: SplitId[];
-  offsets: bigint[];
-  ms: number[];
+class TxnNotes {
+  length = 0;
+  readonly ids: string[] = [];
+  readonly splits: SplitId[] = [];
+  private offsets = new BigInt64Array(256);
+  private ms = new Float64Array(256);
+
+  add(tx: string, split: SplitId, offset: bigint, nowMs: number): void {
+    const i = this.length++;
+    if (i === this.ms.length) {
+      const offsets = new BigInt64Array(i * 2);
+      offsets.set(this.offsets);
+      this.offsets = offsets;
+      const ms = new Float64Array(i * 2);
+      ms.set(this.ms);
+      this.ms = ms;
+    }
+    this.ids.push(tx);
+    this.splits.push(split);
+    this.offsets[i] = offset;
+    this.ms[i] = nowMs;
+  }
+
+  offset(i: number): bigint {
+    return this.offsets[i] as bigint;
+  }
+
+  msAt(i: number): number {
+    return this.ms[i] as number;
+  }
 }
 
-const newNotes = (): TxnNotes => ({ ids: [], splits: [], offsets: [], ms: [] });
+const newNotes = (): TxnNotes => new TxnNotes();
 
 /** Why `incoming` does not replace `buffered` (it does not supersede it): an equal position is a replay. */
 function rejection(incoming: Position, buffered: Position): 'duplicate' | 'stale' {
@@ -251,12 +277,7 @@ export class BufferSet {
     b.waiting = false;
     const notes = b.notes;
     const tx = notes === null ? null : txOf(event);
-    if (tx !== null && notes !== null) {
-      notes.ids.push(tx);
-      notes.splits.push(split);
-      notes.offsets.push(offset);
-      notes.ms.push(nowMs);
-    }
+    if (tx !== null && notes !== null) notes.add(tx, split, offset, nowMs);
     if (event.op === 't') {
       // everything buffered before the truncate is superseded: free it
       this.total -= b.bytes;
@@ -331,12 +352,7 @@ export class BufferSet {
     b.waiting = false;
     const notes = b.notes;
     const tx = notes === null || change.op === 'r' ? null : change.txId;
-    if (tx !== null && notes !== null) {
-      notes.ids.push(tx);
-      notes.splits.push(split);
-      notes.offsets.push(offset);
-      notes.ms.push(nowMs);
-    }
+    if (tx !== null && notes !== null) notes.add(tx, split, offset, nowMs);
     const { key, position } = change;
     const slot = lane.slotOf(key);
     const cur = slot !== undefined || b.keyed.size === 0 ? undefined : b.keyed.get(key);
@@ -585,13 +601,13 @@ function batchOf(b: OpenBatch, held: number): TableBatch {
 function spansOf(b: OpenBatch): Map<string, TxnSpan> | null {
   const txns = b.txns;
   const n = b.notes;
-  if (txns === null || n === null || n.ids.length === 0) return txns;
-  for (let i = 0; i < n.ids.length; i++) {
+  if (txns === null || n === null || n.length === 0) return txns;
+  for (let i = 0; i < n.length; i++) {
     const txId = n.ids[i] as string;
     const split = n.splits[i] as SplitId;
-    const offset = n.offsets[i] as bigint;
+    const offset = n.offset(i);
     let span = txns.get(txId);
-    if (span === undefined) txns.set(txId, (span = { seen: 0, firstOffsets: new Map(), lastOffsets: new Map(), firstSeenMs: n.ms[i] as number }));
+    if (span === undefined) txns.set(txId, (span = { seen: 0, firstOffsets: new Map(), lastOffsets: new Map(), firstSeenMs: n.msAt(i) }));
     span.seen++;
     const first = span.firstOffsets.get(split);
     if (first === undefined || offset < first) span.firstOffsets.set(split, offset);
