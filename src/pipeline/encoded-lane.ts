@@ -53,12 +53,13 @@ interface LaneStore {
   merged: Map<number, string[]>;
 }
 
-const FIRST_CAPACITY = 256;
+/** Slots a lane starts with (its columns double as it fills): many quiet tables cost little. */
+const CAPACITY = 256;
 
-const emptyStore = (capacity = FIRST_CAPACITY): LaneStore => ({
+const emptyStore = (): LaneStore => ({
   slots: new Map(), arena: new AvroSink(16 * 1024), count: 0,
-  starts: new Int32Array(capacity), ends: new Int32Array(capacity), sizes: new Int32Array(capacity), prev: new Int32Array(capacity), splits: new Int32Array(capacity),
-  keys: new Float64Array(capacity), offsets: new BigInt64Array(capacity),
+  starts: new Int32Array(CAPACITY), ends: new Int32Array(CAPACITY), sizes: new Int32Array(CAPACITY), prev: new Int32Array(CAPACITY), splits: new Int32Array(CAPACITY),
+  keys: new Float64Array(CAPACITY), offsets: new BigInt64Array(CAPACITY),
   positions: [], txs: [], splitIds: [], splitIndex: new Map(), merged: new Map(),
 });
 
