@@ -260,17 +260,19 @@ export class HudiTable {
     // Keyed by bucket alone in a non-partitioned table (the usual case): no string per mutation.
     const groups = new Map<string | number, GroupWrite & { keys: FileGroupKeys }>();
     const partitionType = this.config.partitionField === undefined ? undefined : schema.fields.find((f) => f.name === this.config.partitionField)?.type;
+    // Awaited only for a group not met yet: most mutations find theirs without a microtask.
+    const addGroup = async (gk: string | number, partition: string, bucket: number): Promise<GroupWrite & { keys: FileGroupKeys }> => {
+      const g = { ...emptyWrite(partition, bucket), keys: await this.groupKeys(partition, bucket) };
+      groups.set(gk, g);
+      return g;
+    };
     this.sliceMemo = new Map();
     try {
     for (const [key, m] of latest) {
       const partition = this.config.partitionField === undefined ? '' : await this.partitionOf(key, m, partitionType);
       const bucket = bucketOf(key, this.config.recordKeyFields, this.config.buckets);
       const gk = partition === '' ? bucket : `${partition}\u0000${bucket}`;
-      let g = groups.get(gk);
-      if (g === undefined) {
-        g = { partition, bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [], encoded: [], keys: await this.groupKeys(partition, bucket) };
-        groups.set(gk, g);
-      }
+      const g = groups.get(gk) ?? (await addGroup(gk, partition, bucket));
       const stored = g.keys.get(key);
       const decided = decide(m, stored, rule);
       if (decided === undefined) {
@@ -294,11 +296,7 @@ export class HudiTable {
       const key = enc.key(i);
       if (outranked?.has(key)) continue;
       const bucket = bucketOf(key, this.config.recordKeyFields, this.config.buckets);
-      let g = groups.get(bucket);
-      if (g === undefined) {
-        g = { partition: '', bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [], encoded: [], keys: await this.groupKeys('', bucket) };
-        groups.set(bucket, g);
-      }
+      const g = groups.get(bucket) ?? (await addGroup(bucket, '', bucket));
       const m: Mutation = { kind: 'upsert', ordering: enc.ordering(i), row: NO_ROW };
       const decided = decide(m, g.keys.get(key), rule);
       if (decided === undefined) {
@@ -326,7 +324,7 @@ export class HudiTable {
       const byGroup = new Map(writes.map((w) => [`${w.partition}\u0000${w.bucket}`, w]));
       for (const slice of this.liveSlices()) {
         const bucket = bucketOfFileId(slice.fileId) ?? -1;
-        const w = byGroup.get(`${slice.partition}\u0000${bucket}`) ?? { partition: slice.partition, bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [], encoded: [] };
+        const w = byGroup.get(`${slice.partition}\u0000${bucket}`) ?? emptyWrite(slice.partition, bucket);
         byGroup.delete(`${slice.partition}\u0000${bucket}`);
         stats.push(...(await this.rewriteGroup(instant, slice, w, fullSchema, result)));
       }
@@ -496,7 +494,7 @@ export class HudiTable {
     const stats = [baseStat(fileId, w.partition, name, rows.length, 0, bytes.byteLength, 'null')];
     if (w.deletes.length > 0) {
       const slice: FileSlice = { partition: w.partition, fileId, baseInstant: instant, base: { path, name, fileId, instant, size: bytes.byteLength }, logs: [] };
-      stats.push(await this.appendLog(instant, slice, { ...w, upserts: [], upsertKeys: [], orderings: [], encoded: [] }, schema, result));
+      stats.push(await this.appendLog(instant, slice, { ...emptyWrite(w.partition, w.bucket), deletes: w.deletes }, schema, result));
     }
     return stats;
   }
@@ -569,12 +567,17 @@ export class HudiTable {
     const stats = [baseStat(slice.fileId, w.partition, name, all.length, 0, bytes.byteLength, slice.baseInstant)];
     if (w.deletes.length > 0) {
       const newSlice: FileSlice = { partition: w.partition, fileId: slice.fileId, baseInstant: instant, base: { path, name, fileId: slice.fileId, instant, size: bytes.byteLength }, logs: [] };
-      stats.push(await this.appendLog(instant, newSlice, { ...w, upserts: [], upsertKeys: [], orderings: [], encoded: [] }, schema, result));
+      stats.push(await this.appendLog(instant, newSlice, { ...emptyWrite(w.partition, w.bucket), deletes: w.deletes }, schema, result));
     }
     return stats;
   }
 }
 
+
+/** A file group's write with nothing in it yet. */
+function emptyWrite(partition: string, bucket: number): GroupWrite {
+  return { partition, bucket, upserts: [], upsertKeys: [], orderings: [], deletes: [], encoded: [] };
+}
 
 const NO_ROW: Row = Object.freeze({}) as Row;
 
