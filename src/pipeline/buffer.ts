@@ -265,19 +265,28 @@ export class BufferSet {
   }
 
   /**
+   * What every buffered change does to its batch: its split's range and the last position
+   * move on, the batch is due again, and (with tracking) its transaction is noted. Returns
+   * the transaction the change stands for: null without tracking.
+   */
+  private arrive(b: OpenBatch, split: SplitId, offset: bigint, position: Position, tx: string | null, nowMs: number): string | null {
+    this.cover(b, split, offset, offset + 1n);
+    b.lastPosition = position;
+    b.waiting = false;
+    if (b.notes === null || tx === null) return null;
+    b.notes.add(tx, split, offset, nowMs);
+    return tx;
+  }
+
+  /**
    * Buffers a decoded event under `table` (the routed id; defaults to `event.table`).
    * `bytes` is the caller's size estimate (e.g. the record value's length); `split` is the
    * event's origin split, when the caller has its id at hand.
    */
   add(event: ChangeEvent, bytes: number, nowMs: number, table: string = event.table, split: SplitId = this.splitOf(event.origin.topic, event.origin.partition)): AddOutcome {
     const b = this.batchOf(table, nowMs);
-    const offset = event.origin.offset;
-    this.cover(b, split, offset, offset + 1n);
-    b.lastPosition = event.position;
-    b.waiting = false;
+    const tx = this.arrive(b, split, event.origin.offset, event.position, txOf(event), nowMs);
     const notes = b.notes;
-    const tx = notes === null ? null : txOf(event);
-    if (tx !== null && notes !== null) notes.add(tx, split, offset, nowMs);
     if (event.op === 't') {
       // everything buffered before the truncate is superseded: free it
       this.total -= b.bytes;
@@ -347,12 +356,8 @@ export class BufferSet {
       b.lane = null; // its changes all moved to `keyed`
     }
     const lane = (b.lane ??= new EncodedLane(change.schema, change.keyFields, change.table));
-    this.cover(b, split, offset, offset + 1n);
-    b.lastPosition = change.position;
-    b.waiting = false;
+    const tx = this.arrive(b, split, offset, change.position, change.op === 'r' ? null : change.txId, nowMs);
     const notes = b.notes;
-    const tx = notes === null || change.op === 'r' ? null : change.txId;
-    if (tx !== null && notes !== null) notes.add(tx, split, offset, nowMs);
     const { key, position } = change;
     const slot = lane.slotOf(key);
     const cur = slot !== undefined || b.keyed.size === 0 ? undefined : b.keyed.get(key);
