@@ -69,6 +69,14 @@ function literal(b: Uint8Array, i: number, text: 'null' | 'true' | 'false'): num
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= ZERO && c <= NINE;
 
+/** The closing quote of a plain member name `"…":` opening at `i` (no escapes, no control characters), or -1. */
+function nameEnd(b: Uint8Array, i: number, n: number): number {
+  if (b[i] !== Q) return -1;
+  let j = i + 1;
+  while (j < n && b[j] !== Q && b[j] !== BS && (b[j] as number) >= 0x20) j++;
+  return b[j] === Q && b[j + 1] === COLON ? j : -1;
+}
+
 /** End of the JSON number at `i` (RFC 8259 grammar), or -1. */
 function numberEnd(b: Uint8Array, i: number): number {
   if (b[i] === MINUS) i++;
@@ -359,11 +367,9 @@ function readSource(b: Uint8Array, i: number, n: number): number {
   i++;
   if (b[i] === RB) return i + 1;
   for (;;) {
-    if (b[i] !== Q) return -1;
     const from = i + 1;
-    let j = from;
-    while (j < n && b[j] !== Q && b[j] !== BS && (b[j] as number) >= 0x20) j++;
-    if (b[j] !== Q || b[j + 1] !== COLON) return -1;
+    const j = nameEnd(b, i, n);
+    if (j < 0) return -1;
     i = j + 2;
     const f = sourceField(b, from, j);
     const end = skipValue(b, i, n);
@@ -433,11 +439,9 @@ function readChange(b: Buffer, start: number, n: number, layout: FastLayout, key
   let seenSource = false;
   let seenTx = false;
   for (let first = true; ; first = false) {
-    if (b[i] !== Q) return undefined;
     const from = i + 1;
-    let j = from;
-    while (j < n && b[j] !== Q && b[j] !== BS && (b[j] as number) >= 0x20) j++;
-    if (b[j] !== Q || b[j + 1] !== COLON) return undefined;
+    const j = nameEnd(b, i, n);
+    if (j < 0) return undefined;
     i = j + 2;
     if (isName(b, from, j, NAMES.after)) {
       if (after) return undefined;
