@@ -417,7 +417,11 @@ function change(origin: RecordOrigin, op: Op, p: Record<string, unknown>, keyIn:
  */
 function learnLayout(env: Env, topic: string, e: ChangeEvent): void {
   if (env.tracker === undefined || env.fast.get(topic)?.schema === e.schema) return;
-  const layout = typeof e.key?.[e.keyFields[0] as string] === 'number' ? schemalessLayout(e.table, e.schema, e.keyFields) : undefined;
+  keepLayout(env, topic, typeof e.key?.[e.keyFields[0] as string] === 'number' ? schemalessLayout(e.table, e.schema, e.keyFields) : undefined);
+}
+
+/** A topic's layout from now on; undefined: the fast path leaves its records to the general decoder. */
+function keepLayout(env: Env, topic: string, layout: FastLayout | undefined): void {
   if (layout === undefined) env.fast.delete(topic);
   else env.fast.set(topic, layout);
 }
@@ -445,9 +449,7 @@ function codecChange(origin: RecordOrigin, op: Op, p: Record<string, unknown>, k
   const tracked = track(event, env);
   const known = env.fast.get(origin.topic);
   if (keyIn.codec !== null && env.tracker !== undefined && (known?.schema !== tracked.schema || known.codec !== codec || known.keyCodec !== keyIn.codec)) {
-    const layout = codecLayout(tracked.table, tracked.schema, tracked.keyFields, codec, keyIn.codec);
-    if (layout === undefined) env.fast.delete(origin.topic);
-    else env.fast.set(origin.topic, layout);
+    keepLayout(env, origin.topic, codecLayout(tracked.table, tracked.schema, tracked.keyFields, codec, keyIn.codec));
   }
   return { kind: 'change', event: tracked };
 }
