@@ -99,10 +99,14 @@ test('cleaning keeps time travel and incremental reads for retained instants and
   assert.deepEqual(names((await readSnapshot(t)).rows), ['1:d', '2:z', '3:e']);
 });
 
-test('time travel to a cleaned instant fails with a clear error', { todo: 'reader.ts must call assertRetained(table, asOf) (owned by the reader engineer)' }, async () => {
+test('time travel to a cleaned instant fails with a clear error', async () => {
   const { t, instants } = await history();
-  await clean(t, { retainCommits: 2 });
-  await assert.rejects(readSnapshot(t, { asOf: instants[0]! }), /no longer readable|removed by cleaning/);
+  const { earliestRetained } = await clean(t, { retainCommits: 2 });
+  // Named by the instant, not by whichever file happens to be gone: also where no file of it was deleted.
+  const notRetained = (err: unknown): boolean => err instanceof InstantNotRetained && err.instant === instants[0] && err.earliestRetained === earliestRetained && /no longer readable/.test(err.message);
+  await assert.rejects(readSnapshot(t, { asOf: instants[0]! }), notRetained);
+  await assert.rejects(readIncremental(t, { since: '00000000000000000', until: instants[0]! }), notRetained);
+  assert.ok((await readSnapshot(t, { asOf: earliestRetained! })).rows.length > 0);
 });
 
 test('protectedSince keeps what an incremental consumer still reads', async () => {
