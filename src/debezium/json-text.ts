@@ -129,18 +129,21 @@ function isNameByte(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
 }
 
+/** Where the member name of the last key `flatInt` read ends. */
+let flatNameEnd = 0;
+
 /**
- * The schemaless key of a table with one integer primary key, `{"<name>":<integer>}`
- * exactly (ASCII word name, at most 15 digits, no spaces), read from the bytes without a
- * string or a JSON parse; undefined for any other text, which then takes `parseJson`.
+ * The integer of a schemaless key `{"<name>":<integer>}` exactly (ASCII word name, at most
+ * 15 digits, no spaces), read from the bytes; its name ends at `flatNameEnd`. Undefined for
+ * any other text.
  */
-export function flatIntKey(b: Uint8Array): Record<string, number> | undefined {
+function flatInt(b: Uint8Array): number | undefined {
   const n = b.length;
   if (n < 7 || b[0] !== 0x7b || b[1] !== 0x22 || b[n - 1] !== 0x7d) return undefined;
   let i = 2;
   while (i < n && isNameByte(b[i] as number)) i++;
   if (i === 2 || b[i] !== 0x22 || b[i + 1] !== 0x3a) return undefined;
-  const nameEnd = i;
+  flatNameEnd = i;
   i += 2;
   const neg = b[i] === 0x2d;
   if (neg) i++;
@@ -152,8 +155,27 @@ export function flatIntKey(b: Uint8Array): Record<string, number> | undefined {
     if (c < 0x30 || c > 0x39) return undefined;
     v = v * 10 + (c - 0x30);
   }
+  return neg ? -v : v;
+}
+
+/**
+ * The schemaless key of a table with one integer primary key, `{"<name>":<integer>}`
+ * exactly (see `flatInt`), read from the bytes without a string or a JSON parse; undefined
+ * for any other text, which then takes `parseJson`.
+ */
+export function flatIntKey(b: Uint8Array): Record<string, number> | undefined {
+  const v = flatInt(b);
+  if (v === undefined) return undefined;
   const out: Record<string, number> = {};
-  out[nameOf(b, 2, nameEnd)] = neg ? -v : v;
+  out[nameOf(b, 2, flatNameEnd)] = v;
   return out;
+}
+
+/** The integer of the key `{"<name>":<integer>}` (as `flatIntKey` reads it) when its one column is `name`; no object for it. */
+export function flatIntKeyOf(b: Uint8Array, name: string): number | undefined {
+  const v = flatInt(b);
+  if (v === undefined || flatNameEnd - 2 !== name.length) return undefined;
+  for (let k = 0; k < name.length; k++) if (b[2 + k] !== name.charCodeAt(k)) return undefined;
+  return v;
 }
 
