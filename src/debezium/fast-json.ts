@@ -21,7 +21,7 @@ import type { DecodeContext } from './decode.js';
 import type { KafkaRecordIn } from './decoded.js';
 import { sourceFacts } from './envelope.js';
 import { Accept, Write, type FastColumn, type FastLayout } from './fast-layout.js';
-import { asBuffer, envelopeSchema, envelopeSpans, flatIntKey } from './json-text.js';
+import { asBuffer, envelopeSchema, envelopeSpans, flatIntKeyOf } from './json-text.js';
 import { DecodeFailure } from './invalid-record.js';
 
 /** A change read by the fast path; its row's Avro encoding was appended to the caller's sink. */
@@ -163,7 +163,7 @@ function decimalValue(b: Uint8Array, i: number, end: number): number | undefined
 }
 
 function text(b: Uint8Array, from: number, to: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('utf8');
+  return b instanceof Buffer ? b.toString('utf8', from, to) : Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('utf8');
 }
 
 /** End of any JSON value at `i`, validated as `JSON.parse` would, or -1. */
@@ -315,7 +315,7 @@ function writeRow(b: Uint8Array, i: number, n: number, layout: FastLayout, key: 
  * time, transaction), each with the last string value read for it: these repeat record
  * after record, so equal bytes give the same string without decoding it again.
  */
-const SOURCE_FIELDS = ['connector', 'db', 'schema', 'table', 'snapshot', 'sequence', 'lsn', 'txId', 'ts_ms', 'file', 'pos', 'row', 'gtid'].map((name) => ({ name, bytes: encoder.encode(name), last: new Uint8Array(0), value: '' }));
+const SOURCE_FIELDS = ['connector', 'db', 'schema', 'table', 'snapshot', 'sequence', 'lsn', 'txId', 'ts_ms', 'file', 'pos', 'row', 'gtid'].map((name) => ({ name, bytes: encoder.encode(name), last: new Uint8Array(64), lastLength: -1, value: '' }));
 
 /** The source block read last (one object, refilled per record: `sourceFacts` keeps none of it). */
 const SOURCE: Record<string, unknown> = {};
@@ -329,19 +329,40 @@ function sourceField(b: Uint8Array, from: number, to: number): (typeof SOURCE_FI
   return undefined;
 }
 
+let UNESCAPED = Buffer.allocUnsafeSlow(64);
+
 /** A string member's value: decoded once per distinct text; escapes as `JSON.parse` reads them. */
 function stringValue(b: Uint8Array, i: number, end: number, f: (typeof SOURCE_FIELDS)[number]): string {
   const len = end - i - 2;
-  const last = f.last;
-  if (last.length === len) {
+  let last = f.last;
+  if (f.lastLength === len) {
     let same = true;
     for (let k = 0; k < len && same; k++) same = b[i + 1 + k] === last[k];
     if (same) return f.value;
   }
+  // Kept in the field's own buffer: a member that changes every record (`sequence`) costs no allocation for it.
+  if (last.length < len) f.last = last = new Uint8Array(len * 2);
+  // Unescaped as it is copied while every escape is `\"` (PostgreSQL's `sequence`, `[null,\"64\"]`); any other takes JSON.parse.
+  if (UNESCAPED.length < len) UNESCAPED = Buffer.allocUnsafeSlow(len * 2);
+  const out = UNESCAPED;
+  let m = 0;
   let escaped = false;
-  for (let k = i + 1; k < end - 1 && !escaped; k++) escaped = b[k] === BS;
-  f.last = b.slice(i + 1, end - 1);
-  f.value = escaped ? (JSON.parse(text(b, i, end)) as string) : text(b, i + 1, end - 1);
+  let quotesOnly = true;
+  for (let k = 0; k < len; k++) {
+    const c = b[i + 1 + k] as number;
+    last[k] = c;
+    if (c !== BS) out[m++] = c;
+    else {
+      escaped = true;
+      if (b[i + 2 + k] !== Q) quotesOnly = false;
+      else {
+        last[++k] = Q;
+        out[m++] = Q;
+      }
+    }
+  }
+  f.lastLength = len;
+  f.value = !escaped || quotesOnly ? out.toString('utf8', 0, m) : (JSON.parse(text(b, i, end)) as string);
   return f.value;
 }
 
@@ -424,7 +445,7 @@ export function decodeFast(rec: KafkaRecordIn, ctx: DecodeContext, sink: AvroSin
   }
   const tracker = env.tracker;
   if (tracker === undefined || tracker.schemaOf(layout.table) !== layout.schema || tracker.quarantineReason(layout.table) !== undefined) return undefined;
-  const id = flatIntKey(key)?.[layout.keyFields[0] as string];
+  const id = flatIntKeyOf(key, layout.keyFields[0] as string);
   if (typeof id !== 'number' || (layout.keyInt32 === true && (id < -2147483648 || id > 2147483647))) return undefined;
   return readChange(value, start, end, layout, id, layout.codec === undefined, ctx, sink);
 }

@@ -57,9 +57,11 @@ function gen(seed: number) {
     const after = `{${members.join(oddity === 5 ? ', ' : ',')}}`;
     lsn += 1 + Math.floor(r() * 100);
     const lsnText = oddity === 6 ? '9007199254740993123' : String(lsn);
+    // Debezium's escaped quotes, a commit LSN, and escapes only JSON.parse reads (or that make the sequence unreadable)
+    const sequence = chance(0.8) ? `[null,\\"${lsnText}\\"]` : pick([`[\\"${lsn - 1}\\",\\"${lsnText}\\"]`, `[\\u0022${lsn - 1}\\u0022,\\"${lsnText}\\"]`, `[null,\\"${lsnText}\\\\\\"]`, `[null,\\/${lsnText}]`]);
     const source = oddity === 7
       ? `{"connector":"mysql","db":"public","table":"${table}","file":"mysql-bin.000003","pos":${lsn},"row":0,"ts_ms":1700000000000}`
-      : `{"version":"3.0.0","connector":"postgresql","name":"db","ts_ms":${oddity === 8 ? 'null' : 1700000000000 + i},"snapshot":"${oddity === 9 ? pick(['true', 'last', 'incremental']) : 'false'}","db":"app","schema":"public","table":"${oddity === 10 ? 'other' : table}","txId":${oddity === 8 ? 'null' : 500 + i},"lsn":${lsnText},"sequence":"[null,\\"${lsnText}\\"]"}`;
+      : `{"version":"3.0.0","connector":"postgresql","name":"db","ts_ms":${oddity === 8 ? 'null' : 1700000000000 + i},"snapshot":"${oddity === 9 ? pick(['true', 'last', 'incremental']) : 'false'}","db":"app","schema":"${chance(0.05) ? 'pub\\u006cic' : 'public'}","table":"${oddity === 10 ? 'other' : table}","txId":${oddity === 8 ? 'null' : 500 + i},"lsn":${lsnText},"sequence":"${sequence}"}`;
     const op = oddity === 11 ? pick(['d', 't', 'x', 'm']) : pick(['c', 'u', 'u', 'r']);
     const parts: string[] = [
       `"before":${oddity === 12 ? pick(['{"id":1,"name":"old"}', '{"id":1,}', '{"id":1e}', '[1,2]', '"b"']) : 'null'}`,
