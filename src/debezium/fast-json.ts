@@ -315,10 +315,22 @@ function writeRow(b: Uint8Array, i: number, n: number, layout: FastLayout, key: 
  * time, transaction), each with the last string value read for it: these repeat record
  * after record, so equal bytes give the same string without decoding it again.
  */
-const SOURCE_FIELDS = ['connector', 'db', 'schema', 'table', 'snapshot', 'sequence', 'lsn', 'txId', 'ts_ms', 'file', 'pos', 'row', 'gtid'].map((name) => ({ name, bytes: encoder.encode(name), last: new Uint8Array(64), lastLength: -1, value: '' }));
+const SOURCE_NAMES = ['connector', 'db', 'schema', 'table', 'snapshot', 'sequence', 'lsn', 'txId', 'ts_ms', 'file', 'pos', 'row', 'gtid'] as const;
+/** `current`: the member's value in the source block read last (undefined when it had none). */
+const SOURCE_FIELDS = SOURCE_NAMES.map((name) => ({ name, bytes: encoder.encode(name), last: new Uint8Array(64), lastLength: -1, value: '', current: undefined as unknown }));
+const F = Object.fromEntries(SOURCE_FIELDS.map((f) => [f.name, f])) as Record<(typeof SOURCE_NAMES)[number], (typeof SOURCE_FIELDS)[number]>;
 
-/** The source block read last (one object, refilled per record: `sourceFacts` keeps none of it). */
-const SOURCE: Record<string, unknown> = {};
+/**
+ * The source block read last, as `sourceFacts` reads it. Values are kept on their fields and
+ * gathered into one object of a fixed shape: stores by a member's name into one shared object
+ * were keyed stores of many names at one site, slower than the rest of reading the block.
+ */
+function sourceObject(): Record<(typeof SOURCE_NAMES)[number], unknown> {
+  return {
+    connector: F.connector.current, db: F.db.current, schema: F.schema.current, table: F.table.current, snapshot: F.snapshot.current, sequence: F.sequence.current,
+    lsn: F.lsn.current, txId: F.txId.current, ts_ms: F.ts_ms.current, file: F.file.current, pos: F.pos.current, row: F.row.current, gtid: F.gtid.current,
+  };
+}
 
 /** The fields by name length: a member name is compared with those of its length only. */
 const FIELDS_BY_LENGTH: (typeof SOURCE_FIELDS)[] = [];
@@ -378,12 +390,12 @@ const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
- * Reads the `source` object at `i` into `SOURCE` (the members `sourceFacts` reads, valued as
+ * Reads the `source` object at `i` into its fields' `current` (the members `sourceFacts` reads, valued as
  * `JSON.parse` would give them, the last of repeated names winning); every other member
  * is validated and skipped. Returns the object's end, or -1.
  */
 function readSource(b: Uint8Array, i: number, n: number): number {
-  for (const f of SOURCE_FIELDS) SOURCE[f.name] = undefined;
+  for (const f of SOURCE_FIELDS) f.current = undefined;
   if (b[i] !== LB) return -1;
   i++;
   if (b[i] === RB) return i + 1;
@@ -397,7 +409,7 @@ function readSource(b: Uint8Array, i: number, n: number): number {
     if (end < 0) return -1;
     if (f !== undefined) {
       const c = b[i];
-      SOURCE[f.name] = c === Q ? stringValue(b, i, end, f) : c === 0x6e ? null : c === 0x74 ? true : c === 0x66 ? false : c === LB || c === LS ? JSON.parse(text(b, i, end)) : numberValue(b, i, end);
+      f.current = c === Q ? stringValue(b, i, end, f) : c === 0x6e ? null : c === 0x74 ? true : c === 0x66 ? false : c === LB || c === LS ? JSON.parse(text(b, i, end)) : numberValue(b, i, end);
     }
     i = end;
     if (b[i] === COMMA) i++;
@@ -471,8 +483,8 @@ function readChange(b: Buffer, start: number, n: number, layout: FastLayout, key
     } else if (isName(b, from, j, NAMES.source)) {
       if (seenSource) return undefined;
       seenSource = true;
-      source = SOURCE;
       i = readSource(b, i, n);
+      if (i >= 0) source = sourceObject();
     } else if (isName(b, from, j, NAMES.op)) {
       if (op !== undefined || b[i] !== Q || b[i + 2] !== Q) return undefined;
       const c = b[i + 1];
