@@ -390,9 +390,9 @@ const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
- * Reads the `source` object at `i` into its fields' `current` (the members `sourceFacts` reads, valued as
- * `JSON.parse` would give them, the last of repeated names winning); every other member
- * is validated and skipped. Returns the object's end, or -1.
+ * Reads the `source` object at `i` into its fields' `current` (the members `sourceFacts`
+ * reads, valued as `JSON.parse` would give them, the last of repeated names winning); every
+ * other member is validated and skipped. Returns the object's end, or -1.
  */
 function readSource(b: Uint8Array, i: number, n: number): number {
   for (const f of SOURCE_FIELDS) f.current = undefined;
