@@ -12,7 +12,8 @@ import type { KeyState } from './write-plan.js';
  */
 
 const INITIAL_SLOTS = 1024;
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_INT64 = -(1n << 63n);
+const MAX_INT64 = (1n << 63n) - 1n;
 
 /**
  * The integer whose canonical decimal text is `s` (optional '-', no leading zeros, at most 15
@@ -105,9 +106,14 @@ export class FileGroupKeys {
   /** Keys that are not canonical integers. */
   private named = new Map<string, number>();
   private count = 0;
-  private orderings = new Float64Array(INITIAL_SLOTS);
+  /**
+   * Orderings as int64: a source position (2^62 + LSN for PostgreSQL changes, the binlog
+   * coordinates for MySQL) is past what a double holds exactly, so as doubles nearly every
+   * key's ordering went to a map of BigInts — 51 MiB of heap per million keys.
+   */
+  private orderings = new BigInt64Array(INITIAL_SLOTS);
   private deletedFlags = new Uint8Array(INITIAL_SLOTS);
-  /** Orderings beyond ±(2^53 - 1), which a double cannot hold exactly, by slot (NaN in `orderings`). */
+  /** Orderings outside int64, by slot (none from cdc-lake, whose orderings are Avro longs; kept exact for any caller). */
   private wide = new Map<number, bigint>();
 
   get size(): number {
@@ -129,13 +135,10 @@ export class FileGroupKeys {
       if (n === n) this.ints.add(n, slot);
       else this.named.set(key, slot);
     }
-    if (ordering >= -MAX_EXACT && ordering <= MAX_EXACT) {
-      this.orderings[slot] = Number(ordering);
+    if (ordering >= MIN_INT64 && ordering <= MAX_INT64) {
+      this.orderings[slot] = ordering;
       if (this.wide.size > 0) this.wide.delete(slot); // almost always empty: skip the hash
-    } else {
-      this.orderings[slot] = Number.NaN;
-      this.wide.set(slot, ordering);
-    }
+    } else this.wide.set(slot, ordering);
     this.deletedFlags[slot] = deleted ? 1 : 0;
   }
 
@@ -157,12 +160,11 @@ export class FileGroupKeys {
   }
 
   private orderingAt(slot: number): bigint {
-    const v = this.orderings[slot] as number;
-    return Number.isNaN(v) ? (this.wide.get(slot) as bigint) : BigInt(v);
+    return (this.wide.size > 0 ? this.wide.get(slot) : undefined) ?? (this.orderings[slot] as bigint);
   }
 
   private grow(): void {
-    const orderings = new Float64Array(this.orderings.length * 2);
+    const orderings = new BigInt64Array(this.orderings.length * 2);
     orderings.set(this.orderings);
     this.orderings = orderings;
     const flags = new Uint8Array(this.deletedFlags.length * 2);

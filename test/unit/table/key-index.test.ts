@@ -23,9 +23,14 @@ test('orderings a double cannot hold stay exact (PostgreSQL LSN pairs, MySQL pos
   assert.deepEqual(keys.get('a'), { ordering: big, deleted: false });
   assert.deepEqual(keys.get('b'), { ordering: -big, deleted: true });
   assert.equal(keys.get('c')?.ordering, BigInt(Number.MAX_SAFE_INTEGER));
+  // int64's ends, and past them (no ordering cdc-lake writes, but exact for any caller)
+  const ends = [-(1n << 63n), (1n << 63n) - 1n, 1n << 63n, -(1n << 63n) - 1n, 1n << 80n];
+  ends.forEach((v, i) => keys.set(`e${i}`, v, false));
+  ends.forEach((v, i) => assert.equal(keys.get(`e${i}`)?.ordering, v, String(v)));
   // A wide ordering replaced by a narrow one is no longer read from the wide side.
-  keys.set('a', 5n, false);
-  assert.equal(keys.get('a')?.ordering, 5n);
+  keys.set('e2', 5n, false);
+  assert.equal(keys.get('e2')?.ordering, 5n);
+  assert.equal(keys.get('a')?.ordering, big);
 });
 
 test('clone is independent of the original', () => {
