@@ -1,7 +1,7 @@
 import { decodeTimelineAvro, encodeTimelineAvro, type HoodieCleanMetadata, type HoodieCleanPartitionMetadata, type HoodieCleanerPlan } from '../hudi/timeline-avro.js';
 import { groupKey, type FileSystemView } from './fs-view.js';
 import { replacedGroups, type HudiTable } from './table.js';
-import { Timeline, joinPath, type TimelineInstant } from './timeline.js';
+import { joinPath, type TimelineInstant } from './timeline.js';
 
 /**
  * Cleaning with Hudi's KEEP_LATEST_COMMITS policy: readers at any of the last N
@@ -163,7 +163,7 @@ export async function clean(table: HudiTable, opts: CleanOptions): Promise<Clean
     bootstrapPartitionMetadata: {},
   };
   await table.timeline.complete(instant, 'clean', encodeTimelineAvro('HoodieCleanMetadata', metadata));
-  table.timeline = await Timeline.load(table.store, table.base);
+  table.timeline = table.timeline.withCompleted({ timestamp: instant, action: 'clean', state: 'completed' });
   return { ...plan, instant };
 }
 

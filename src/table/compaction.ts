@@ -5,7 +5,7 @@ import type { FileSlice } from './fs-view.js';
 import { withMetaFields } from './meta-fields.js';
 import { bucketOfFileId } from './record-key.js';
 import { SCHEMA_KEY, groupStats, type HudiTable } from './table.js';
-import { Timeline, joinPath } from './timeline.js';
+import { joinPath } from './timeline.js';
 import { inProcess, type SliceCompactor } from './compaction-thread.js';
 import { carriedDeletes, tombstonePath } from './tombstone.js';
 
@@ -147,7 +147,7 @@ export async function compact(table: HudiTable, opts: CompactionOptions = {}): P
   // The previous slices' tombstones are carried in the new files; a crash before this leaves only unread files.
   await Promise.all(superseded.map((path) => table.store.delete(path)));
   // The key index needs no change: file ids and each key's latest state are the same after compaction.
-  table.timeline = await Timeline.load(table.store, table.base);
+  table.timeline = table.timeline.withCompleted({ timestamp: instant, action: 'commit', state: 'completed', compaction: true });
   result.instant = instant;
   return result;
 }

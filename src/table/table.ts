@@ -353,7 +353,7 @@ export class HudiTable {
     await this.timeline.complete(instant, 'deltacommit', serializeCommitMetadata(metadata));
     await this.removeMarkers(instant);
     this.schema = schema;
-    this.timeline = await Timeline.load(this.store, this.base);
+    this.timeline = this.timeline.withCompleted({ timestamp: instant, action: 'deltacommit', state: 'completed' });
     result.instant = instant;
     return result;
   }
@@ -379,7 +379,7 @@ export class HudiTable {
       this.replaced.set(groupKey(s.partition, s.fileId), instant);
       this.keyIndex.delete(groupKey(s.partition, s.fileId));
     }
-    this.timeline = await Timeline.load(this.store, this.base);
+    this.timeline = this.timeline.withCompleted({ timestamp: instant, action: 'replacecommit', state: 'completed' });
     return instant;
   }
 

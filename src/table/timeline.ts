@@ -80,6 +80,22 @@ export class Timeline {
     return new Timeline(store, base, collapse(parsed), Math.max(0, ...last));
   }
 
+  /**
+   * This timeline with `completed` added, as this writer completed it: what listing
+   * `.hoodie/` again would show of the table's completed instants, since the fence claim of
+   * `completed` fails whenever another writer completed one after this timeline was read.
+   * The listing grows by three files a commit; reading it after every commit made each
+   * commit slower than the last. Pending instants of other writers appear at the next
+   * `load` (a table's open or refresh), where recovery settles them.
+   */
+  withCompleted(completed: TimelineInstant): Timeline {
+    const instants = this.instants.filter((i) => i.timestamp !== completed.timestamp);
+    let at = instants.length;
+    while (at > 0 && compareInstants(instants[at - 1] as TimelineInstant, completed) > 0) at--;
+    instants.splice(at, 0, { ...completed, state: 'completed' });
+    return new Timeline(this.store, this.base, instants, this.fence);
+  }
+
   /** Claims the next fence number; fails when another writer claimed one since this timeline was read. */
   private async claimFence(claim: ClaimText): Promise<void> {
     const next = this.fence + 1;

@@ -2,6 +2,9 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { LocalStore } from '../../../src/storage/local-store.js';
 import { HudiTable } from '../../../src/table/table.js';
+import { clean } from '../../../src/table/cleaner.js';
+import { compact } from '../../../src/table/compaction.js';
+import { Timeline } from '../../../src/table/timeline.js';
 import { decodeTimelineAvro } from '../../../src/hudi/timeline-avro.js';
 import { readChanges, readIncremental, readSnapshot } from '../../../src/table/reader.js';
 import type { TableSchema } from '../../../src/table/schema.js';
@@ -191,4 +194,34 @@ test('the ordering written is the mutation ordering, in base and log files, and 
   assert.deepEqual((await readSnapshot(t, { meta: true })).rows.map((r) => `${r.name}@${r._cdc_position}`), ['b@50']);
   assert.deepEqual(first.row, before);
   assert.equal(second.row._cdc_position, 11);
+});
+
+test('after its own commits, compactions, cleans and truncates a writer knows the timeline without listing .hoodie/ again, and knows what a listing shows', async () => {
+  const dir = await tempDir('cdc-lake-table-');
+  const local = new LocalStore(dir);
+  let listings = 0;
+  // Counts listings of the timeline folder: they grow with every commit.
+  const store = new Proxy(local, {
+    get(target, prop, receiver) {
+      if (prop === 'listDir') return (prefix: string) => (prefix.endsWith('.hoodie') && listings++, target.listDir(prefix));
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const t = await HudiTable.create(store, 'shop/customers', { ...CONFIG, buckets: 1 });
+  const same = async (what: string): Promise<void> => assert.deepEqual(t.timeline.instants, (await Timeline.load(local, 'shop/customers')).instants, what);
+  listings = 0;
+  for (let i = 1; i <= 4; i++) {
+    await t.commit({ schema, mutations: [up(1, `v${i}`, 10 * i, i === 1 ? 'c' : 'u')] });
+    await same(`after commit ${i}`);
+  }
+  assert.ok((await compact(t)).instant);
+  await same('after the compaction');
+  for (let i = 5; i <= 7; i++) await t.commit({ schema, mutations: [up(1, `v${i}`, 10 * i)] });
+  assert.ok((await compact(t)).instant);
+  assert.ok((await clean(t, { retainCommits: 2 })).instant);
+  await same('after the clean');
+  assert.ok(await t.truncate());
+  await same('after the truncate');
+  assert.equal(listings, 0, 'no listing of .hoodie/ by the writer');
 });
