@@ -35,6 +35,7 @@ import { splitId } from '../source/record.js';
 import { foldByColumn } from './ordering.js';
 import { alignCut, type AlignEntry, type TxnSpan } from './transaction.js';
 import { EncodedLane, type LaneOrigin } from './encoded-lane.js';
+import { grown } from '../typed-array.js';
 
 export interface BufferLimits {
   maxRows: number;
@@ -118,12 +119,8 @@ class TxnNotes {
   add(tx: string, split: SplitId, offset: bigint, nowMs: number): void {
     const i = this.length++;
     if (i === this.ms.length) {
-      const offsets = new BigInt64Array(i * 2);
-      offsets.set(this.offsets);
-      this.offsets = offsets;
-      const ms = new Float64Array(i * 2);
-      ms.set(this.ms);
-      this.ms = ms;
+      this.offsets = grown(this.offsets, i * 2);
+      this.ms = grown(this.ms, i * 2);
     }
     this.ids.push(tx);
     this.splits.push(split);

@@ -4,6 +4,7 @@ import { decodeAvroDatum } from '../hudi/log-content.js';
 import type { SplitId } from '../source/record.js';
 import type { EncodedUpserts } from '../table/encoded-upserts.js';
 import type { Row, TableSchema } from '../table/schema.js';
+import { grown } from '../typed-array.js';
 import { withCdcColumns } from './rows.js';
 
 /** Where a buffered change came from and which source transactions it stands for (`buffer.ts` aligns takes on them). */
@@ -62,12 +63,6 @@ const emptyStore = (): LaneStore => ({
   keys: new Float64Array(CAPACITY), offsets: new BigInt64Array(CAPACITY),
   positions: [], txs: [], splitIds: [], splitIndex: new Map(), merged: new Map(),
 });
-
-function grown<T extends Int32Array | Float64Array | BigInt64Array>(a: T, capacity: number): T {
-  const next = new (a.constructor as new (n: number) => T)(capacity);
-  next.set(a as never);
-  return next;
-}
 
 export class EncodedLane {
   private s = emptyStore();

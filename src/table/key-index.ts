@@ -1,3 +1,4 @@
+import { grown } from '../typed-array.js';
 import type { KeyState } from './write-plan.js';
 
 /**
@@ -164,11 +165,7 @@ export class FileGroupKeys {
   }
 
   private grow(): void {
-    const orderings = new BigInt64Array(this.orderings.length * 2);
-    orderings.set(this.orderings);
-    this.orderings = orderings;
-    const flags = new Uint8Array(this.deletedFlags.length * 2);
-    flags.set(this.deletedFlags);
-    this.deletedFlags = flags;
+    this.orderings = grown(this.orderings, this.orderings.length * 2);
+    this.deletedFlags = grown(this.deletedFlags, this.deletedFlags.length * 2);
   }
 }
