@@ -162,8 +162,7 @@ export async function clean(table: HudiTable, opts: CleanOptions): Promise<Clean
     version: 2,
     bootstrapPartitionMetadata: {},
   };
-  await table.timeline.complete(instant, 'clean', encodeTimelineAvro('HoodieCleanMetadata', metadata));
-  table.timeline = table.timeline.withCompleted({ timestamp: instant, action: 'clean', state: 'completed' });
+  table.timeline = table.timeline.withCompleted(await table.timeline.complete(instant, 'clean', encodeTimelineAvro('HoodieCleanMetadata', metadata)));
   return { ...plan, instant };
 }
 

@@ -142,12 +142,12 @@ export async function compact(table: HudiTable, opts: CompactionOptions = {}): P
   };
   // Before the commit: a reader of the new slices must find them (a rolled-back compaction's are never read).
   await Promise.all(tombstones.map((t) => table.store.put(t.path, t.bytes)));
-  await table.timeline.complete(instant, 'compaction', serializeCommitMetadata(metadata));
+  const done = await table.timeline.complete(instant, 'compaction', serializeCommitMetadata(metadata));
   await table.removeMarkers(instant);
   // The previous slices' tombstones are carried in the new files; a crash before this leaves only unread files.
   await Promise.all(superseded.map((path) => table.store.delete(path)));
   // The key index needs no change: file ids and each key's latest state are the same after compaction.
-  table.timeline = table.timeline.withCompleted({ timestamp: instant, action: 'commit', state: 'completed', compaction: true });
+  table.timeline = table.timeline.withCompleted(done);
   result.instant = instant;
   return result;
 }

@@ -350,10 +350,10 @@ export class HudiTable {
       extraMetadata: { ...(req.extraMetadata ?? {}), [SCHEMA_KEY]: JSON.stringify(schema) },
       operationType: 'UPSERT',
     };
-    await this.timeline.complete(instant, 'deltacommit', serializeCommitMetadata(metadata));
+    const done = await this.timeline.complete(instant, 'deltacommit', serializeCommitMetadata(metadata));
     await this.removeMarkers(instant);
     this.schema = schema;
-    this.timeline = this.timeline.withCompleted({ timestamp: instant, action: 'deltacommit', state: 'completed' });
+    this.timeline = this.timeline.withCompleted(done);
     result.instant = instant;
     return result;
   }
@@ -374,12 +374,12 @@ export class HudiTable {
       extraMetadata: { ...extraMetadata, ...(this.schema ? { [SCHEMA_KEY]: JSON.stringify(this.schema) } : {}) },
       operationType: 'DELETE_PARTITION',
     };
-    await this.timeline.complete(instant, 'replacecommit', serializeCommitMetadata(metadata));
+    const done = await this.timeline.complete(instant, 'replacecommit', serializeCommitMetadata(metadata));
     for (const s of live) {
       this.replaced.set(groupKey(s.partition, s.fileId), instant);
       this.keyIndex.delete(groupKey(s.partition, s.fileId));
     }
-    this.timeline = this.timeline.withCompleted({ timestamp: instant, action: 'replacecommit', state: 'completed' });
+    this.timeline = this.timeline.withCompleted(done);
     return instant;
   }
 

@@ -81,18 +81,20 @@ export class Timeline {
   }
 
   /**
-   * This timeline with `completed` added, as this writer completed it: what listing
-   * `.hoodie/` again would show of the table's completed instants, since the fence claim of
-   * `completed` fails whenever another writer completed one after this timeline was read.
+   * This timeline with `done` (what `complete` returned) added: what listing `.hoodie/`
+   * again would show of the table's completed instants, since the fence claim of `done`
+   * fails whenever another writer completed one after this timeline was read.
    * The listing grows by three files a commit; reading it after every commit made each
    * commit slower than the last. Pending instants of other writers appear at the next
    * `load` (a table's open or refresh), where recovery settles them.
    */
-  withCompleted(completed: TimelineInstant): Timeline {
+  withCompleted(done: Instant): Timeline {
+    // A completed compaction is its plan instant's `commit` file, which `collapse` marks as a compaction.
+    const completed: TimelineInstant = done.action === 'compaction' ? { timestamp: done.timestamp, action: 'commit', state: 'completed', compaction: true } : { ...done, state: 'completed' };
     const instants = this.instants.filter((i) => i.timestamp !== completed.timestamp);
     let at = instants.length;
     while (at > 0 && compareInstants(instants[at - 1] as TimelineInstant, completed) > 0) at--;
-    instants.splice(at, 0, { ...completed, state: 'completed' });
+    instants.splice(at, 0, completed);
     return new Timeline(this.store, this.base, instants, this.fence);
   }
 
