@@ -137,8 +137,6 @@ class TxnNotes {
   }
 }
 
-const newNotes = (): TxnNotes => new TxnNotes();
-
 /** Why `incoming` does not replace `buffered` (it does not supersede it): an equal position is a replay. */
 function rejection(incoming: Position, buffered: Position): 'duplicate' | 'stale' {
   return incoming.ordering === buffered.ordering && !incoming.unordered ? 'duplicate' : 'stale';
@@ -243,7 +241,7 @@ export class BufferSet {
   private batchOf(table: string, nowMs: number): OpenBatch {
     let b = this.open.get(table);
     if (!b) {
-      b = { table, truncate: null, keyed: new Map(), lane: null, keyless: [], splits: new Map(), bytes: 0, openedAtMs: nowMs, lastPosition: null, txns: this.trackTx ? new Map() : null, notes: this.trackTx ? newNotes() : null, waiting: false };
+      b = { table, truncate: null, keyed: new Map(), lane: null, keyless: [], splits: new Map(), bytes: 0, openedAtMs: nowMs, lastPosition: null, txns: this.trackTx ? new Map() : null, notes: this.trackTx ? new TxnNotes() : null, waiting: false };
       this.open.set(table, b);
     }
     return b;
@@ -462,7 +460,7 @@ export class BufferSet {
     };
     const below = (e: Entry): boolean => belowCut(splitId(e.event.origin.topic, e.event.origin.partition), e.event.origin.offset);
     const out: OpenBatch = { ...b, truncate: null, keyed: new Map(), lane: null, keyless: [], splits: new Map(), bytes: 0, txns: null, notes: null, waiting: false };
-    const keep: OpenBatch = { ...b, truncate: null, keyed: new Map(), lane: null, keyless: [], splits: new Map(), bytes: 0, txns: new Map(), notes: newNotes(), waiting: true };
+    const keep: OpenBatch = { ...b, truncate: null, keyed: new Map(), lane: null, keyless: [], splits: new Map(), bytes: 0, txns: new Map(), notes: new TxnNotes(), waiting: true };
     if (b.lane !== null) {
       const origins = b.lane.origins();
       const isBelow = (key: number): boolean => {
@@ -616,7 +614,7 @@ function spansOf(b: OpenBatch): Map<string, TxnSpan> | null {
     const last = span.lastOffsets.get(split);
     if (last === undefined || offset > last) span.lastOffsets.set(split, offset);
   }
-  b.notes = newNotes();
+  b.notes = new TxnNotes();
   return txns;
 }
 
