@@ -121,11 +121,14 @@ class DecimalType extends avro.types.LogicalType {
   }
 }
 
-/** Parses an Avro schema (object or JSON) into an avsc type using the Value contract. */
-export function avroType(schema: unknown): avro.Type {
+/**
+ * Parses an Avro schema (object or JSON) into an avsc type using the Value contract;
+ * `named` receives the schema's named types by full name.
+ */
+export function avroType(schema: unknown, named: Record<string, avro.Type> = {}): avro.Type {
   const parsed: unknown = typeof schema === 'string' ? JSON.parse(schema) : schema;
   return avro.Type.forSchema(parsed as avro.Schema, {
-    registry: { long: ExactLong },
+    registry: Object.assign(named, { long: ExactLong }),
     logicalTypes: { decimal: DecimalType },
     wrapUnions: 'auto',
     // `{"type": "long", ...}` objects (timestamp-micros, nano-timestamp longs) must be exact longs too;

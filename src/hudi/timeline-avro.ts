@@ -203,6 +203,8 @@ export interface DecodedTimelineAvro {
   recordName: string;
   writerSchema: unknown;
   record: unknown;
+  /** The record's Avro binary encoding (for resolving it to another schema). */
+  datum: Uint8Array;
 }
 
 /** Decodes an OCF written by Java or by us, using the writer schema stored in the file. */
@@ -235,7 +237,7 @@ export function decodeTimelineAvroFile(bytes: Uint8Array, what = 'timeline file'
   }
   const ws = writerSchema as { name?: string; namespace?: string };
   const recordName = ws.name?.includes('.') ? ws.name : `${ws.namespace ?? ''}.${ws.name ?? ''}`;
-  return { recordName, writerSchema, record };
+  return { recordName, writerSchema, record, datum: data };
 }
 
 /** Decodes and checks that the file holds the expected Hudi record. */

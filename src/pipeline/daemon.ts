@@ -89,6 +89,7 @@ export class Daemon {
             this.metrics.cleanDuration.observe({ table }, r.clean.ms / 1000);
             this.metrics.commits.inc({ table, action: 'clean' });
           }
+          if (r.archive) this.metrics.archivedInstants.inc({ table }, r.archive.instants);
         },
       },
     });

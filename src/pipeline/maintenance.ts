@@ -1,4 +1,5 @@
 import { oldestConsumerInstant } from '../query/consumers.js';
+import { archive, type ArchiveResult } from '../table/archiver.js';
 import { clean, type CleanResult } from '../table/cleaner.js';
 import { compact, type CompactionOptions, type CompactionResult } from '../table/compaction.js';
 import type { SliceCompactor } from '../table/compaction-thread.js';
@@ -6,17 +7,20 @@ import { decideMaintenance, groupSizes, type MaintenancePolicy } from '../table/
 import { groupKey } from '../table/fs-view.js';
 import type { HudiTable } from '../table/table.js';
 import type { TableOptions } from '../config/index.js';
+import { CHECKPOINT_KEY } from './checkpoint.js';
 
 /**
  * In-process table maintenance: after a commit, the policy decides whether to
  * compact (merge logs into new base files) and clean (remove slices no retained
  * instant needs); cleaning never removes what a registered incremental consumer
- * still has to read.
+ * still has to read. Then the timeline is archived past what cleaning retains,
+ * keeping the commit that holds the checkpoint.
  */
 
 export interface MaintenanceReport {
   compaction?: CompactionResult & { ms: number };
   clean?: CleanResult & { ms: number };
+  archive?: ArchiveResult & { ms: number };
   reasons: string[];
   /** The consumer that holds cleaning back, if any. */
   heldBackBy?: string;
@@ -36,6 +40,10 @@ export async function cleanTable(table: HudiTable, retainCommits: number): Promi
   return consumer ? { ...result, heldBackBy: `${consumer.name}@${consumer.instant}` } : result;
 }
 
+export function archiveTable(table: HudiTable, retainCommits: number): Promise<ArchiveResult> {
+  return archive(table, { retainCommits, keepMetadataKeys: [CHECKPOINT_KEY] });
+}
+
 /** `compactor`: where file slices are merged (the daemon passes its worker thread). */
 export async function maintain(table: HudiTable, policy: MaintenancePolicy, compactor?: SliceCompactor): Promise<MaintenanceReport> {
   const decision = decideMaintenance(table.timeline.instants, groupSizes(table.liveSlices()), policy);
@@ -51,5 +59,8 @@ export async function maintain(table: HudiTable, policy: MaintenancePolicy, comp
     report.clean = { ...r, ms: Date.now() - started };
     if (r.heldBackBy) report.heldBackBy = r.heldBackBy;
   }
+  const started = Date.now();
+  const archived = await archiveTable(table, policy.retainCommits);
+  if (archived.instants > 0) report.archive = { ...archived, ms: Date.now() - started };
   return report;
 }

@@ -622,9 +622,10 @@ export class Pipeline {
     const run = (async () => {
       try {
         const report = await maintain(open.table, policyOf(open.route.options), this.compactor);
-        if (report.compaction?.instant || report.clean?.instant) {
+        if (report.compaction?.instant || report.clean?.instant || report.archive) {
           this.opts.events?.onMaintenance?.(tableId, report);
-          this.opts.logger.info({ table: tableId, compaction: report.compaction?.instant, clean: report.clean?.instant, reasons: report.reasons, heldBackBy: report.heldBackBy }, 'maintenance');
+          const archived = report.archive && { instants: report.archive.instants, boundary: report.archive.boundary, swept: report.archive.swept };
+          this.opts.logger.info({ table: tableId, compaction: report.compaction?.instant, clean: report.clean?.instant, archived, reasons: report.reasons, heldBackBy: report.heldBackBy }, 'maintenance');
         }
       } catch (e) {
         // Maintenance can wait for the next commit; ingestion must not stop for it.

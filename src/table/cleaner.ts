@@ -1,7 +1,7 @@
 import { decodeTimelineAvro, encodeTimelineAvro, type HoodieCleanMetadata, type HoodieCleanPartitionMetadata, type HoodieCleanerPlan } from '../hudi/timeline-avro.js';
 import { groupKey, type FileSystemView } from './fs-view.js';
 import { replacedGroups, type HudiTable } from './table.js';
-import { joinPath, type TimelineInstant } from './timeline.js';
+import { joinPath, type Committed, type TimelineInstant } from './timeline.js';
 
 /**
  * Cleaning with Hudi's KEEP_LATEST_COMMITS policy: readers at any of the last N
@@ -77,10 +77,15 @@ export function earliestToRetain(writeInstants: readonly string[], opts: CleanOp
  * instant — exactly the slice `selectSlices` gives a reader at t. Slices whose base file is
  * not from a completed instant (pending/failed writes) are left to rollback.
  */
-export function planClean(view: FileSystemView, writeInstants: readonly string[], replaced: ReadonlyMap<string, string>, opts: CleanOptions): CleanPlan {
+export function planClean(
+  view: FileSystemView,
+  writeInstants: readonly string[],
+  replaced: ReadonlyMap<string, string>,
+  opts: CleanOptions,
+  completed: Committed = new Set(writeInstants),
+): CleanPlan {
   const e = earliestToRetain(writeInstants, opts);
   if (e === undefined) return { files: [] };
-  const completed = new Set(writeInstants);
   const retained = [...writeInstants].filter((t) => t >= e).sort();
   const files: CleanFile[] = [];
   const add = (partition: string, name: string, path: string) => files.push({ partition, name, path });
@@ -121,7 +126,7 @@ function byPartition(files: readonly CleanFile[]): Map<string, CleanFile[]> {
 export async function clean(table: HudiTable, opts: CleanOptions): Promise<CleanResult> {
   if (table.timeline.pending().length > 0) await table.recover();
   const writes = table.timeline.completed().map((i) => i.timestamp);
-  const plan = planClean(table.view, writes, await replacedGroups(table.timeline), opts);
+  const plan = planClean(table.view, writes, await replacedGroups(table.timeline), opts, table.timeline.committed());
   if (plan.files.length === 0 || plan.earliestRetained === undefined) return plan;
   const e = plan.earliestRetained;
   const eInstant = table.timeline.completed().find((i) => i.timestamp === e) as TimelineInstant;

@@ -1,6 +1,6 @@
 import { parseBaseFileName, parseLogFileName, compareLogFiles, type LogFileName } from '../hudi/file-name.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { TIMELINE_DIR, joinPath } from './timeline.js';
+import { TIMELINE_DIR, joinPath, type Committed } from './timeline.js';
 
 /**
  * The file-system view: every base and log file under the table, grouped into
@@ -113,8 +113,8 @@ export class FileSystemView {
 export interface SliceSelection {
   /** Only slices visible at this instant (inclusive). */
   asOf: string;
-  /** Instant times of completed write commits (deltacommit, commit, replacecommit). */
-  completed: ReadonlySet<string>;
+  /** Instants whose files are committed data (`Timeline.committed`). */
+  completed: Committed;
   /** File groups replaced by a completed replacecommit at or before `asOf`. */
   replaced: ReadonlySet<string>;
 }

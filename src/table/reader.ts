@@ -1,7 +1,7 @@
 import { allWriteStats } from '../hudi/commit-metadata.js';
 import { parseBaseFileName, parseLogFileName } from '../hudi/file-name.js';
 import { decodeAvroDataContent, decodeDeleteContent, readLogBlocks } from '../hudi/log-block.js';
-import { assertRetained as assertInstantRetained } from './cleaner.js';
+import { InstantNotRetained, assertRetained as assertInstantRetained, earliestRetainedInstant } from './cleaner.js';
 import { selectSlices, groupKey, type FileSlice } from './fs-view.js';
 import { withMetaFields } from './meta-fields.js';
 import { arrowToRows, readParquet } from './parquet.js';
@@ -225,6 +225,9 @@ export async function readIncremental(table: HudiTable, opts: IncrementalOptions
   // Rows are read from the slices as of `until` (each keeps its commit time), so any start
   // works while `until` itself is retained by cleaning.
   if (instants.length > 0) await assertInstantRetained(table, until);
+  // A range that reaches into the archived timeline cannot list its commits: read every live
+  // slice and keep rows by commit time (Hudi's full-table-scan fallback).
+  const scanAll = await table.timeline.reachesArchive(opts.since);
   const touched = new Set<string>();
   // Files the range's commits wrote: only those can hold rows committed in it.
   const written = new Set<string>();
@@ -238,14 +241,14 @@ export async function readIncremental(table: HudiTable, opts: IncrementalOptions
   }
   const slices = selectSlices(table.view, {
     asOf: until,
-    completed: new Set(table.timeline.completed().map((i) => i.timestamp)),
+    completed: table.timeline.committed(),
     replaced: new Set([...(await replacedGroups(table.timeline))].filter(([, at]) => at <= until).map(([k]) => k)),
   })
-    .filter((s) => touched.has(groupKey(s.partition, s.fileId)) && (opts.partitionFilter?.(s.partition) ?? true))
+    .filter((s) => (scanAll || touched.has(groupKey(s.partition, s.fileId))) && (opts.partitionFilter?.(s.partition) ?? true))
     // A base file written at or before `since` holds no row of the range; logs not written in it hold none either.
     .map((s): FileSlice => {
       const { base, ...rest } = s;
-      return { ...rest, ...(base !== undefined && base.instant > opts.since ? { base } : {}), logs: s.logs.filter((l) => written.has(l.name)) };
+      return { ...rest, ...(base !== undefined && base.instant > opts.since ? { base } : {}), logs: scanAll ? s.logs : s.logs.filter((l) => written.has(l.name)) };
     });
   await assertRetained(table, slices);
   const read = await readSlices(table, slices, { ...table.readOpts(until), since: opts.since }, false);
@@ -299,6 +302,10 @@ function typedKey(text: string, type: unknown): Value {
 export async function readChanges(table: HudiTable, opts: { since: string; until?: string; meta?: boolean; columns?: string[] }): Promise<{ schema: TableSchema; changes: ChangeRow[]; stats: ReadStats }> {
   assertReadableVersion(table);
   const instants = instantsBetween(table, opts.since, opts.until);
+  if (await table.timeline.reachesArchive(opts.since)) {
+    // The commits between `since` and the active timeline were archived: their changes cannot be listed.
+    throw new InstantNotRetained(opts.since, (await earliestRetainedInstant(table)) ?? (table.timeline.instants[0] as TimelineInstant).timestamp);
+  }
   const dataSchema = tableSchemaOf(table);
   const schema = outputSchema(dataSchema, opts);
   const changes: ChangeRow[] = [];

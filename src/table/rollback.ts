@@ -81,6 +81,21 @@ export async function rollbackInstant(table: HudiTable, pending: TimelineInstant
     instantsRollback: [instantToRollback],
   };
   await table.timeline.complete(rollbackTime, 'rollback', encodeTimelineAvro('HoodieRollbackMetadata', metadata));
-  const markers = await table.store.list(`${joinPath(table.base, TEMP_DIR, pending.timestamp)}/`);
-  await Promise.all(markers.map((m) => table.store.delete(m.key)));
+  await table.removeMarkers(pending.timestamp);
+}
+
+/**
+ * Deletes what the writer of a rolled-back instant wrote after its rollback (a stalled
+ * writer that resumes writes files, and their markers, until its fence claim fails).
+ * Archival runs it before the instant falls behind the active timeline, where files
+ * count as committed. Returns how many files it deleted.
+ */
+export async function sweepRolledBack(table: HudiTable, instant: string): Promise<number> {
+  const doomed = await filesOf(table, instant);
+  for (const d of doomed) {
+    await table.store.delete(d.path);
+    table.view.removeFile(d.partition, d.name);
+  }
+  await table.removeMarkers(instant);
+  return doomed.length;
 }

@@ -8,6 +8,7 @@ import { arrowToRows, columnCells, columnValues, readParquet, readParquetColumns
 import type { FileSlice, LogFile } from './fs-view.js';
 import { LogFold, mergeBaseWithLogs, mergeSlice, type LogState, type MergedSlice, type SliceRecord } from './merge.js';
 import type { Row, TableSchema, Value } from './schema.js';
+import type { Committed } from './timeline.js';
 
 /**
  * Reads one file slice into records and deletes, honouring the timeline: log
@@ -18,8 +19,8 @@ import type { Row, TableSchema, Value } from './schema.js';
 
 export interface SliceReadOptions {
   asOf: string;
-  /** Completed write instants: blocks of any other instant are ignored. */
-  completed: ReadonlySet<string>;
+  /** Instants whose blocks are committed data (`Timeline.committed`): blocks of any other are ignored. */
+  completed: Committed;
   orderingField: string;
   /** Only records committed in (since, asOf]; used by incremental reads. */
   since?: string;

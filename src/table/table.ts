@@ -17,7 +17,7 @@ import { bucketFileIdPrefix, bucketOf, bucketOfFileId, recordKey } from './recor
 import { evolveSchema } from './schema-evolution.js';
 import { ORDERING_FIELD, type Row, type TableSchema, type Value } from './schema.js';
 import { readMergedSlice } from './slice-reader.js';
-import { InstantConflict, Timeline, joinPath, readFenceClaims, type TimelineInstant } from './timeline.js';
+import { InstantConflict, Timeline, joinPath, readFenceClaims, type Committed, type TimelineInstant } from './timeline.js';
 import { decide, fillUnavailable, latestPerKey, type Mutation, type OrderingRule } from './write-plan.js';
 import { FileGroupKeys } from './key-index.js';
 import { rollbackInstant } from './rollback.js';
@@ -157,7 +157,7 @@ export class HudiTable {
     const at = asOf ?? this.timeline.lastCompleted()?.timestamp ?? '';
     return selectSlices(this.view, {
       asOf: at,
-      completed: new Set(this.timeline.completed().map((i) => i.timestamp)),
+      completed: this.timeline.committed(),
       replaced: this.replacedAsOf(at),
     });
   }
@@ -409,8 +409,8 @@ export class HudiTable {
 
   /** Slice-read options at the latest completed instant (shared with compaction). */
   /** How to read a slice as of `asOf` (default: the latest completed instant): the one place readers and the writer get it. */
-  readOpts(asOf?: string): { asOf: string; completed: Set<string>; orderingField: string; schema?: TableSchema } {
-    const completed = new Set(this.timeline.completed().map((i) => i.timestamp));
+  readOpts(asOf?: string): { asOf: string; completed: Committed; orderingField: string; schema?: TableSchema } {
+    const completed = this.timeline.committed();
     return { asOf: asOf ?? this.timeline.lastCompleted()?.timestamp ?? '', completed, orderingField: this.config.orderingField, ...(this.schema ? { schema: withMetaFields(this.schema) } : {}) };
   }
 

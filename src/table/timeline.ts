@@ -14,6 +14,9 @@ import type { ObjectStore } from '../storage/object-store.js';
 
 export const TIMELINE_DIR = '.hoodie';
 
+/** Where archival moves old instants (`hoodie.archivelog.folder`'s default). */
+export const ARCHIVE_DIR = '.hoodie/archived';
+
 /**
  * Writer fencing (design brief §3.4): before completing an instant a writer claims the
  * next number in this folder with create-if-absent. A writer whose view of the table is
@@ -32,6 +35,11 @@ export const WRITE_ACTIONS: ReadonlySet<Action> = new Set<Action>(['deltacommit'
 export interface TimelineInstant extends Instant {
   /** A completed `commit` that finished a compaction plan. */
   compaction?: boolean;
+}
+
+/** Which instants' files hold committed data (a `Set` of instant times is one). */
+export interface Committed {
+  has(instant: string): boolean;
 }
 
 export class InstantConflict extends Error {
@@ -61,23 +69,27 @@ function collapse(files: Instant[]): TimelineInstant[] {
 
 export class Timeline {
   private readonly metadataCache = new Map<string, Promise<InstantMetadata>>();
+  private committedMemo: Committed | undefined;
 
   private constructor(
     private readonly store: ObjectStore,
     private readonly base: string,
     readonly instants: TimelineInstant[],
     private fence: number,
+    /** Whether the table has an archived timeline (`.hoodie/archived/`): instants before this one's start were completed. */
+    readonly archived: boolean,
   ) {}
 
   static async load(store: ObjectStore, base: string): Promise<Timeline> {
-    const [{ files }, fences] = await Promise.all([store.listDir(joinPath(base, TIMELINE_DIR)), store.listDir(joinPath(base, FENCE_DIR))]);
+    const [{ files, dirs }, fences] = await Promise.all([store.listDir(joinPath(base, TIMELINE_DIR)), store.listDir(joinPath(base, FENCE_DIR))]);
     const parsed: Instant[] = [];
     for (const f of files) {
       const i = parseInstantFileName(f.key.slice(f.key.lastIndexOf('/') + 1));
       if (i !== undefined) parsed.push(i);
     }
     const last = fences.files.map((f) => Number(f.key.slice(f.key.lastIndexOf('/') + 1))).filter(Number.isSafeInteger);
-    return new Timeline(store, base, collapse(parsed), Math.max(0, ...last));
+    const archived = dirs.includes(`${joinPath(base, ARCHIVE_DIR)}/`);
+    return new Timeline(store, base, collapse(parsed), Math.max(0, ...last), archived);
   }
 
   /**
@@ -95,7 +107,38 @@ export class Timeline {
     let at = instants.length;
     while (at > 0 && compareInstants(instants[at - 1] as TimelineInstant, completed) > 0) at--;
     instants.splice(at, 0, completed);
-    return new Timeline(this.store, this.base, instants, this.fence);
+    return new Timeline(this.store, this.base, instants, this.fence, this.archived);
+  }
+
+  /** This timeline after archival moved every instant before `boundary` to the archived timeline. */
+  withArchivedBefore(boundary: string): Timeline {
+    return new Timeline(this.store, this.base, this.instants.filter((i) => i.timestamp >= boundary), this.fence, true);
+  }
+
+  /**
+   * The instants whose files are committed data: completed writes on this timeline and,
+   * once the table has an archived timeline, every instant before this one's first (Hudi's
+   * `containsOrBeforeTimelineStarts`). Archival moves only completed instants and first
+   * deletes what rolled-back writers left (`archive`), so nothing older is uncommitted.
+   */
+  committed(): Committed {
+    if (this.committedMemo === undefined) {
+      const done = new Set(this.completed().map((i) => i.timestamp));
+      const start = this.archived ? this.instants[0]?.timestamp : undefined;
+      this.committedMemo = start === undefined ? done : { has: (t) => done.has(t) || t < start };
+    }
+    return this.committedMemo;
+  }
+
+  /**
+   * Whether changes since `since` may include archived commits (not on this timeline): only
+   * when `since` is before this timeline's first instant and the archived timeline holds
+   * files (Hudi creates the folder empty with a table).
+   */
+  async reachesArchive(since: string): Promise<boolean> {
+    const first = this.instants[0]?.timestamp;
+    if (!this.archived || first === undefined || since >= first) return false;
+    return (await this.store.listDir(joinPath(this.base, ARCHIVE_DIR))).files.length > 0;
   }
 
   /** Claims the next fence number; fails when another writer claimed one since this timeline was read. */
@@ -148,11 +191,16 @@ export class Timeline {
 
   /** The newest completed commit's metadata value for `key` (e.g. the checkpoint), scanning back. */
   async latestExtraMetadata(key: string): Promise<string | undefined> {
+    return (await this.latestWithExtraMetadata(key))?.value;
+  }
+
+  /** The newest completed commit whose metadata has a value for `key`, and that value. */
+  async latestWithExtraMetadata(key: string): Promise<{ instant: TimelineInstant; value: string } | undefined> {
     const done = this.completed();
     for (let n = done.length - 1; n >= 0; n--) {
-      const meta = await this.commitMetadata(done[n] as TimelineInstant);
-      const v = meta.extraMetadata?.[key];
-      if (v !== undefined && v !== '') return v;
+      const instant = done[n] as TimelineInstant;
+      const value = (await this.commitMetadata(instant)).extraMetadata?.[key];
+      if (value !== undefined && value !== '') return { instant, value };
     }
     return undefined;
   }

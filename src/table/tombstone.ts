@@ -74,7 +74,9 @@ export function carryForward(previous: Tombstones, rows: ReadonlySet<string> | R
 
 /** The deletes a completed compaction carried into `slice` (empty when its base is no compaction's or it carried none). */
 export async function carriedDeletes(store: ObjectStore, tableBase: string, timeline: Timeline, slice: FileSlice): Promise<Tombstones> {
-  if (!timeline.completed().some((i) => i.compaction === true && i.timestamp === slice.baseInstant)) return new Map();
+  // A base file from before the active timeline (archived) may be a compaction's: look for its tombstones.
+  const made = timeline.instants.find((i) => i.timestamp === slice.baseInstant);
+  if (made === undefined ? !timeline.committed().has(slice.baseInstant) : !(made.compaction === true && made.state === 'completed')) return new Map();
   const path = tombstonePath(tableBase, slice.fileId, slice.baseInstant);
   try {
     return decodeTombstones(await store.get(path), path);

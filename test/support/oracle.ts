@@ -196,7 +196,8 @@ export function describeDiff(ours: readonly CanonicalRow[], theirs: readonly Can
 
 /** One query of a Spark batch (see test/interop/spark/spark_batch.py). */
 export interface SparkQuery {
-  mode: 'snapshot' | 'read_optimized' | 'incremental';
+  /** `archived_timeline`: the instants Hudi's `HoodieArchivedTimeline` reads, as rows `{ts, action, state, details}`. */
+  mode: 'snapshot' | 'read_optimized' | 'incremental' | 'archived_timeline';
   asOf?: string;
   start?: string;
   end?: string;

@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readIncremental, readSnapshot, type QueryResult } from '../../../src/table/reader.js';
 import type { HudiTable } from '../../../src/table/table.js';
-import { canonicalRows, describeDiff, sortOracle, sparkBatch, type CanonicalRow, type SparkQuery } from '../../support/oracle.js';
+import { earliestRetainedInstant } from '../../../src/table/cleaner.js';
+import { canonicalRows, describeDiff, sortOracle, sparkBatch, type CanonicalRow, type SparkAnswer, type SparkQuery } from '../../support/oracle.js';
 import { stackEnv } from '../../support/stack-env.js';
-import { writeScenario } from '../table/scenario.js';
+import { writeArchivedScenario, writeScenario } from '../table/scenario.js';
 
 stackEnv(); // fail loudly when SPARK_PYTHON / HUDI_SPARK_BUNDLE are not configured
 
@@ -59,28 +60,60 @@ function checksFor(table: HudiTable): Check[] {
   return checks;
 }
 
+/** What Spark answered differently from our reader, one message per query. */
+async function disagreements(table: HudiTable, checks: readonly Check[], answers: readonly (SparkAnswer | undefined)[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const [n, c] of checks.entries()) {
+    const a = answers[n];
+    if (a === undefined || 'error' in a) {
+      failures.push(`${c.what}: Spark failed: ${a === undefined ? 'no answer' : a.error}`);
+      continue;
+    }
+    const theirs = sortOracle(a.rows);
+    const ours = c.query.asOf === undefined ? canon(await c.ours(table)) : asOfSchemaOnly(canon(await c.ours(table)), theirs, ['note']);
+    try {
+      assert.deepStrictEqual(ours, theirs);
+    } catch {
+      failures.push(`${c.what}: ${describeDiff(ours, theirs, 3, 'spark')}`);
+    }
+  }
+  return failures;
+}
+
 for (const partitioned of [false, true]) {
   describe(`Spark-Hudi reads a ${partitioned ? 'partitioned' : 'non-partitioned'} table we wrote as our reader does`, { timeout: 1_800_000 }, () => {
     it('every query agrees', { timeout: 1_800_000 }, async () => {
       const { dir, table } = await writeScenario(partitioned);
       const checks = checksFor(table);
-      const answers = await sparkBatch(dir, checks.map((c) => c.query));
-      const failures: string[] = [];
-      for (const [n, c] of checks.entries()) {
-        const a = answers[n];
-        if (a === undefined || 'error' in a) {
-          failures.push(`${c.what}: Spark failed: ${a === undefined ? 'no answer' : a.error}`);
-          continue;
-        }
-        const theirs = sortOracle(a.rows);
-        const ours = c.query.asOf === undefined ? canon(await c.ours(table)) : asOfSchemaOnly(canon(await c.ours(table)), theirs, ['note']);
-        try {
-          assert.deepStrictEqual(ours, theirs);
-        } catch {
-          failures.push(`${c.what}: ${describeDiff(ours, theirs, 3, 'spark')}`);
-        }
-      }
+      const failures = await disagreements(table, checks, await sparkBatch(dir, checks.map((c) => c.query)));
       assert.deepEqual(failures, [], failures.join('\n\n'));
     });
   });
 }
+
+describe('Spark-Hudi reads a table whose timeline we archived, and Hudi reads our archive', { timeout: 1_800_000 }, () => {
+  it('every query agrees, and HoodieArchivedTimeline lists each archived instant with its metadata', { timeout: 1_800_000 }, async () => {
+    const { dir, table, archived } = await writeArchivedScenario(true);
+    const e = (await earliestRetainedInstant(table)) as string;
+    const checks = checksFor(table).filter((c) => c.query.mode !== 'incremental' && (c.query.asOf === undefined || c.query.asOf >= e));
+    const answers = await sparkBatch(dir, [...checks.map((c) => c.query), { mode: 'archived_timeline' }]);
+    const failures = await disagreements(table, checks, answers);
+    assert.deepEqual(failures, [], failures.join('\n\n'));
+
+    const read = answers[checks.length];
+    assert.ok(read !== undefined && 'rows' in read, `HoodieArchivedTimeline failed: ${read && 'error' in read ? read.error : 'no answer'}`);
+    const completed = read.rows.filter((r) => r.state === 'COMPLETED');
+    // A completed compaction is a `commit` to Hudi, as its file name says.
+    assert.deepEqual(
+      completed.map((r) => `${String(r.ts)}.${String(r.action)}`),
+      archived.filter((i) => i.state === 'completed').map((i) => `${i.timestamp}.${i.compaction ? 'commit' : i.action}`),
+    );
+    for (const r of completed) {
+      const details = JSON.parse(String(r.details)) as Record<string, unknown>;
+      const what = `${String(r.ts)}.${String(r.action)}`;
+      if (r.action === 'deltacommit') assert.equal(typeof (details.extraMetadata as Record<string, unknown>).schema, 'string', `${what}: schema in the archived metadata`);
+      if (r.action === 'replacecommit') assert.ok(Object.keys(details.partitionToReplaceFileIds as object).length > 0, `${what}: replaced file groups`);
+      if (r.action === 'clean') assert.match(String(details.earliestCommitToRetain), /^\d{17}$/, `${what}: earliest retained instant`);
+    }
+  });
+});

@@ -5,14 +5,16 @@
  * field (hive-style) and not partitioned; several commits with updates, deletes,
  * out-of-order positions, a truncate and an added column; every column type of
  * the writer profile (int, long beyond 2^53, double, boolean, string,
- * decimal(10,2), date, timestamp-micros, bytes).
+ * decimal(10,2), date, timestamp-micros, bytes). The same tables once their
+ * timeline was archived: slices older than the active timeline count as committed.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readIncremental, readSnapshot, type QueryResult } from '../../../src/table/reader.js';
 import { canonicalRows, describeDiff, hudiRsRows, sortOracle, type CanonicalRow } from '../../support/oracle.js';
 import { stackEnv } from '../../support/stack-env.js';
-import { SCENARIO_ACTIONS, SCENARIO_FINAL, writeScenario } from './scenario.js';
+import { earliestRetainedInstant } from '../../../src/table/cleaner.js';
+import { SCENARIO_ACTIONS, SCENARIO_FINAL, writeArchivedScenario, writeScenario } from './scenario.js';
 
 stackEnv(); // fail loudly when HUDI_PYTHON is not configured
 
@@ -58,6 +60,21 @@ for (const partitioned of [false, true]) {
         const since = times[k - 1] as string;
         const until = times[k] as string;
         same(canon(await readIncremental(table, { meta: true, since, until })), await hudiRsRows(dir, { mode: 'incremental', start: since, end: until }), `incremental (${since}, ${until}]`);
+      }
+    });
+  });
+}
+
+for (const partitioned of [false, true]) {
+  describe(`hudi-rs reads a ${partitioned ? 'partitioned' : 'non-partitioned'} table whose timeline we archived as our reader does`, () => {
+    it('snapshot, read-optimized and time travel to every retained instant', async () => {
+      const { dir, table, archived } = await writeArchivedScenario(partitioned);
+      assert.ok(archived.some((i) => i.action === 'replacecommit'), 'the truncate was archived');
+      same(canon(await readSnapshot(table, { meta: true })), await hudiRsRows(dir), 'snapshot');
+      same(canon(await readSnapshot(table, { meta: true, readOptimized: true })), await hudiRsRows(dir, { mode: 'read_optimized' }), 'read-optimized');
+      const e = (await earliestRetainedInstant(table)) as string;
+      for (const i of table.timeline.completed().filter((x) => x.timestamp >= e)) {
+        same(canon(await readSnapshot(table, { meta: true, asOf: i.timestamp })), await hudiRsRows(dir, { asOf: i.timestamp }), `snapshot as of ${i.timestamp} (${i.action})`);
       }
     });
   });

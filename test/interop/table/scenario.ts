@@ -7,6 +7,10 @@
  * string, decimal(10,2), date, timestamp-micros, bytes) and nulls.
  */
 import { LocalStore } from '../../../src/storage/local-store.js';
+import { ARCHIVE_BATCH, archive } from '../../../src/table/archiver.js';
+import { clean } from '../../../src/table/cleaner.js';
+import { compact } from '../../../src/table/compaction.js';
+import type { TimelineInstant } from '../../../src/table/timeline.js';
 import type { ObjectStore } from '../../../src/storage/object-store.js';
 import type { Row, TableSchema } from '../../../src/table/schema.js';
 import { HudiTable } from '../../../src/table/table.js';
@@ -107,3 +111,25 @@ export const SCENARIO_ACTIONS = ['deltacommit', 'deltacommit', 'deltacommit', 'r
 
 /** `id:qty:note` of the final snapshot, sorted. */
 export const SCENARIO_FINAL = ['14:145:note-14-5', '1:14:note-1-4', '2:25:note-2-5', '4:43:null', '5:53:null', '6:63:null'];
+
+/**
+ * The scenario, then enough updates (compacted every 5 commits, cleaned to the newest 2) that
+ * archival moves its instants, the truncate and the column addition among them, to
+ * `.hoodie/archived/`. Returns the instants archived, as the timeline had them.
+ */
+export async function writeArchivedScenario(partitioned: boolean): Promise<{ dir: string; table: HudiTable; archived: TimelineInstant[] }> {
+  const dir = await tempDir('cdc-lake-interop-archived-');
+  const table = await writeScenarioTo(new LocalStore(dir), '', partitioned);
+  const retainCommits = 2;
+  for (let n = 1; n <= retainCommits + ARCHIVE_BATCH + 5; n++) {
+    await table.commit({ schema: schemaV2, mutations: [up(n % 2 === 0 ? 1 : 14, 1000 + n, 'u', n, true)] });
+    if (n % 5 === 0) {
+      await compact(table);
+      await clean(table, { retainCommits });
+    }
+  }
+  const before = table.timeline.instants;
+  const r = await archive(table, { retainCommits });
+  if (r.boundary === undefined) throw new Error('the archived scenario archived nothing');
+  return { dir, table: await HudiTable.open(new LocalStore(dir), ''), archived: before.filter((i) => i.timestamp < (r.boundary as string)) };
+}
