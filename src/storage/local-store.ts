@@ -22,12 +22,14 @@ function errCode(e: unknown): string | undefined {
  * more. One mkdir per new folder instead of a recursive mkdir before every write.
  */
 async function inFolder<T>(dir: string, op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (e) {
-    if (errCode(e) !== 'ENOENT') throw e;
-    await fs.mkdir(dir, { recursive: true });
-    return op();
+  // A delete that empties the folder removes it (`delete`): create it again and retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (e) {
+      if (errCode(e) !== 'ENOENT' || attempt === 4) throw e;
+      await fs.mkdir(dir, { recursive: true });
+    }
   }
 }
 
@@ -152,6 +154,15 @@ export class LocalStore implements ObjectStore {
       await fs.rm(file, { force: true });
     } catch (e) {
       throw new StorageError('delete', key, this.uri, e);
+    }
+    // Folders exist while they hold objects, as on an object store: otherwise every instant's
+    // emptied marker folder stays, and each listing of the table walks them all.
+    for (let dir = path.dirname(file); dir.length > this.rootDir.length && dir.startsWith(this.rootDir); dir = path.dirname(dir)) {
+      try {
+        await fs.rmdir(dir);
+      } catch {
+        break; // not empty (or already gone): its parents are not empty either
+      }
     }
   }
 

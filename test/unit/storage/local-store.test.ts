@@ -16,6 +16,19 @@ describe('LocalStore', () => {
     store = new LocalStore(dir);
   });
 
+  it('a delete that empties folders removes them, up to the root, as an object store has no empty folders', async () => {
+    await store.put('gc/x/.temp/001/p/f.marker', '');
+    await store.put('gc/x/keep.txt', 'k');
+    await store.delete('gc/x/.temp/001/p/f.marker');
+    await assert.rejects(fs.stat(path.join(dir, 'gc/x/.temp')), { code: 'ENOENT' });
+    assert.deepEqual((await store.listDir('gc/x')).dirs, []);
+    await store.delete('gc/x/keep.txt');
+    await assert.rejects(fs.stat(path.join(dir, 'gc')), { code: 'ENOENT' });
+    assert.ok((await fs.stat(dir)).isDirectory(), 'the root stays');
+    await store.put('gc/x/.temp/002/f.marker', 'again');
+    assert.equal(text(await store.get('gc/x/.temp/002/f.marker')), 'again');
+  });
+
   it('puts, gets, heads and overwrites, creating folders', async () => {
     await store.put('t/a/b.txt', 'hello');
     assert.equal(text(await store.get('t/a/b.txt')), 'hello');
