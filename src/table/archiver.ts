@@ -107,15 +107,15 @@ export async function archive(table: HudiTable, opts: ArchiveOptions): Promise<A
     .map((f) => ({ key: f.key, modified: f.lastModified, instant: parseInstantFileName(f.key.slice(f.key.lastIndexOf('/') + 1)) }))
     .filter((f): f is { key: string; modified: Date | undefined; instant: Instant } => f.instant !== undefined && archived.has(f.instant.timestamp))
     .sort((a, b) => compareInstants(a.instant, b.instant));
-  const entries = [];
-  for (const f of stateFiles) entries.push(archiveEntry({ instant: f.instant, bytes: await store.get(f.key), modified: f.modified ?? new Date() }, f.key));
+  const entries = await Promise.all(stateFiles.map(async (f) => archiveEntry({ instant: f.instant, bytes: await store.get(f.key), modified: f.modified ?? new Date() }, f.key)));
 
   const dir = joinPath(table.base, ARCHIVE_DIR);
   const versions = (await store.listDir(dir)).files.map((f) => archiveFileVersion(f.key.slice(f.key.lastIndexOf('/') + 1)) ?? 0);
   const file = joinPath(dir, archiveFileName(Math.max(0, ...versions) + 1));
   if (!(await store.createIfAbsent(file, archiveBlock(entries)))) throw new InstantConflict(file);
 
-  for (const f of stateFiles) if (f.instant.state !== 'completed') await store.delete(f.key);
+  await Promise.all(stateFiles.filter((f) => f.instant.state !== 'completed').map((f) => store.delete(f.key)));
+  // Oldest first, one at a time: a reader listing meanwhile sees the timeline start later, never a hole in it.
   for (const f of stateFiles) if (f.instant.state === 'completed') await store.delete(f.key);
   table.timeline = timeline.withArchivedBefore(plan.boundary);
   return { instants: plan.instants.length, boundary: plan.boundary, file, swept };

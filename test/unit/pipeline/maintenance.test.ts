@@ -8,7 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { parseConfig, type Config } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/logging.js';
-import { lakeStore } from '../../../src/pipeline/lake.js';
+import { lakeStore, openLakeTable } from '../../../src/pipeline/lake.js';
+import type { MaintenanceReport } from '../../../src/pipeline/maintenance.js';
+import { ARCHIVE_BATCH } from '../../../src/table/archiver.js';
+import { readSnapshot } from '../../../src/table/reader.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import type { ObjectStore } from '../../../src/storage/object-store.js';
 import type { RecordBatch } from '../../../src/source/record.js';
@@ -156,4 +159,49 @@ test('compaction.maxBytesPerRun: a run compacts the due file groups that fit (at
   // after the 2nd commit one group (the budget fits none: still one), then one after each commit
   assert.deepEqual(runs, [1, 1, 1, 1]);
   await pipeline.flushAll();
+});
+
+test("the pipeline archives a table's timeline past what it retains; a restart after it reads nothing twice", { timeout: 60_000 }, async () => {
+  const dir = await tempDir('cdc-lake-maint-archive-');
+  const config = parseConfig({ lake: { uri: dir }, buffer: { maxRows: 1, maxAgeMs: 600_000 }, tables: { defaults: { buckets: 1, compaction: { everyDeltaCommits: 5 }, retention: { commits: 1 } } }, log: { level: 'silent' } }, {});
+  const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const archived: number[] = [];
+  const commits: string[] = [];
+  const events = { onCommit: (t: string) => commits.push(t), onMaintenance: (_t: string, r: MaintenanceReport) => void (r.archive && archived.push(r.archive.instants)) };
+  const pipeline = new Pipeline({ store: lakeStore(config.lake), config, logger, events });
+  const topic = 'srv.s.r';
+  offsets.set(topic, 0n);
+  const n = 1 + ARCHIVE_BATCH + 10;
+  for (let k = 0; k < n; k++) {
+    await pipeline.consume(batch('r', [(k % 3) + 1], k < 3 ? 'c' : 'u'));
+    await pipeline.flushDue();
+    await pipeline.idle();
+  }
+  await pipeline.flushAll();
+  assert.ok(archived.length > 0 && archived.every((x) => x > 0), `archived ${JSON.stringify(archived)}`);
+  const table = await openLakeTable(lakeStore(config.lake), 's.r');
+  assert.ok(table.timeline.instants.length < n, 'the active timeline holds fewer instants than were committed');
+  const rows = (await readSnapshot(table)).rows.map((r) => `${String(r.id)}:${String(r.v)}`).sort();
+
+  // A new pipeline over the same lake starts the split where the archived table's timeline says,
+  // and is offered every record again: the checkpoint skips them all.
+  const again = new Pipeline({ store: lakeStore(config.lake), config, logger, events: { onCommit: (t: string) => commits.push(`again ${t}`) } });
+  offsets.set(topic, 0n);
+  const replay = Array.from({ length: n }, (_x, k) => batch('r', [(k % 3) + 1], 'u'));
+  let start: bigint | undefined;
+  const source: Source = {
+    open: async (hooks) => void (start = (await hooks.onAssigned([`${topic}:0`])).get(`${topic}:0`)),
+    async *batches() {
+      yield* replay;
+    },
+    pause: () => undefined,
+    resume: () => undefined,
+    commitOffsets: async () => undefined,
+    stop: () => undefined,
+    close: async () => undefined,
+  };
+  await again.run(source, { tickMs: 100 });
+  assert.equal(start, BigInt(n));
+  assert.ok(!commits.some((c) => c.startsWith('again')), 'nothing was written twice');
+  assert.deepEqual((await readSnapshot(await openLakeTable(lakeStore(config.lake), 's.r'))).rows.map((r) => `${String(r.id)}:${String(r.v)}`).sort(), rows);
 });
