@@ -2,7 +2,7 @@
  * Interop on S3: the scenario table written to the stack's S3 server (moto)
  * through S3Store is read by hudi-rs from `s3://…` exactly as our reader reads
  * it through the same store — snapshot, read-optimized, time travel and
- * incremental between consecutive instants.
+ * incremental between consecutive instants; and once its timeline was archived.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -13,13 +13,21 @@ import { readIncremental, readSnapshot, type QueryResult } from '../../../src/ta
 import { HudiTable } from '../../../src/table/table.js';
 import { canonicalRows, describeDiff, hudiRsRows, sortOracle, type CanonicalRow } from '../../support/oracle.js';
 import { stackEnv } from '../../support/stack-env.js';
-import { SCENARIO_FINAL, writeScenarioTo } from './scenario.js';
+import { SCENARIO_FINAL, writeArchivedScenarioTo, writeScenarioTo } from './scenario.js';
 
 const env = stackEnv();
 // The SDK's default chain reads endpoint and credentials from the environment.
 for (const k of ['AWS_ENDPOINT_URL_S3', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) process.env[k] ??= env.vars[k];
 
 const canon = (res: QueryResult): CanonicalRow[] => canonicalRows(res.rows, res.schema);
+
+async function ensureBucket(): Promise<void> {
+  const client = new S3Client({ region: env.s3.region, endpoint: env.s3.endpoint, forcePathStyle: true });
+  await client.send(new CreateBucketCommand({ Bucket: env.s3.bucket })).catch((e: { name?: string }) => {
+    if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
+  });
+  client.destroy();
+}
 
 describe('hudi-rs reads a table we wrote to S3 as our reader does', () => {
   const uri = `s3://${env.s3.bucket}/interop-${Date.now()}-${randomBytes(3).toString('hex')}`;
@@ -30,11 +38,7 @@ describe('hudi-rs reads a table we wrote to S3 as our reader does', () => {
   });
 
   it('snapshot, read-optimized, time travel and incremental agree', { timeout: 600_000 }, async () => {
-    const client = new S3Client({ region: env.s3.region, endpoint: env.s3.endpoint, forcePathStyle: true });
-    await client.send(new CreateBucketCommand({ Bucket: env.s3.bucket })).catch((e: { name?: string }) => {
-      if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
-    });
-    client.destroy();
+    await ensureBucket();
     await writeScenarioTo(store, '', true);
     const table = await HudiTable.open(store, '');
     const final = (await readSnapshot(table)).rows.map((r) => `${String(r.id)}:${String(r.qty)}:${String(r.note)}`).sort();
@@ -52,6 +56,26 @@ describe('hudi-rs reads a table we wrote to S3 as our reader does', () => {
       const until = times[k] as string;
       await same(readSnapshot(table, { meta: true, asOf: until }), hudiRsRows(uri, { asOf: until }), `snapshot as of ${until}`);
       await same(readIncremental(table, { meta: true, since, until }), hudiRsRows(uri, { mode: 'incremental', start: since, end: until }), `incremental (${since}, ${until}]`);
+    }
+  });
+});
+
+describe('hudi-rs reads a table on S3 whose timeline we archived as our reader does', () => {
+  const uri = `s3://${env.s3.bucket}/interop-archived-${Date.now()}-${randomBytes(3).toString('hex')}`;
+  const store = openStore(uri);
+  after(async () => {
+    for (const o of await store.list('')) await store.delete(o.key);
+    await store.close?.();
+  });
+
+  it('the reopened table knows its archive; snapshot and read-optimized agree', { timeout: 600_000 }, async () => {
+    await ensureBucket();
+    const { table, archived } = await writeArchivedScenarioTo(store, '', true);
+    assert.ok(table.timeline.archived && archived.length > 0);
+    for (const [what, opts] of [['snapshot', {}], ['read-optimized', { mode: 'read_optimized' as const }]] as const) {
+      const ours = canon(await readSnapshot(table, { meta: true, ...(what === 'read-optimized' ? { readOptimized: true } : {}) }));
+      const theirs = sortOracle(await hudiRsRows(uri, opts));
+      assert.deepStrictEqual(ours, theirs, `${what} of ${uri}\n${describeDiff(ours, theirs)}`);
     }
   });
 });

@@ -119,7 +119,12 @@ export const SCENARIO_FINAL = ['14:145:note-14-5', '1:14:note-1-4', '2:25:note-2
  */
 export async function writeArchivedScenario(partitioned: boolean): Promise<{ dir: string; table: HudiTable; archived: TimelineInstant[] }> {
   const dir = await tempDir('cdc-lake-interop-archived-');
-  const table = await writeScenarioTo(new LocalStore(dir), '', partitioned);
+  return { dir, ...(await writeArchivedScenarioTo(new LocalStore(dir), '', partitioned)) };
+}
+
+/** `writeArchivedScenario` into any store (local folder or S3) under `base`; the table is reopened from it. */
+export async function writeArchivedScenarioTo(store: ObjectStore, base: string, partitioned: boolean): Promise<{ table: HudiTable; archived: TimelineInstant[] }> {
+  const table = await writeScenarioTo(store, base, partitioned);
   const retainCommits = 2;
   for (let n = 1; n <= retainCommits + ARCHIVE_BATCH + 5; n++) {
     await table.commit({ schema: schemaV2, mutations: [up(n % 2 === 0 ? 1 : 14, 1000 + n, 'u', n, true)] });
@@ -131,5 +136,5 @@ export async function writeArchivedScenario(partitioned: boolean): Promise<{ dir
   const before = table.timeline.instants;
   const r = await archive(table, { retainCommits });
   if (r.boundary === undefined) throw new Error('the archived scenario archived nothing');
-  return { dir, table: await HudiTable.open(new LocalStore(dir), ''), archived: before.filter((i) => i.timestamp < (r.boundary as string)) };
+  return { table: await HudiTable.open(store, base), archived: before.filter((i) => i.timestamp < (r.boundary as string)) };
 }
