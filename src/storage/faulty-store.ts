@@ -3,7 +3,7 @@
  * (put / createIfAbsent / delete, counted from 1 across all three), either by throwing
  * or by ending the process on the spot, before or after the inner call took effect.
  */
-import type { GetOptions, ObjectInfo, ObjectStore } from './object-store.js';
+import type { GetOptions, ListOptions, ObjectInfo, ObjectStore } from './object-store.js';
 
 export type MutatingOp = 'put' | 'createIfAbsent' | 'delete';
 
@@ -73,8 +73,8 @@ export class FaultyStore implements ObjectStore {
   head(key: string): Promise<ObjectInfo | undefined> {
     return this.inner.head(key);
   }
-  list(prefix: string): Promise<ObjectInfo[]> {
-    return this.inner.list(prefix);
+  list(prefix: string, opts?: ListOptions): Promise<ObjectInfo[]> {
+    return this.inner.list(prefix, opts);
   }
   listDir(prefix: string): Promise<{ files: ObjectInfo[]; dirs: string[] }> {
     return this.inner.listDir(prefix);

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkKey, ObjectNotFound, StorageError, toBytes, type GetOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
+import { checkKey, ObjectNotFound, StorageError, toBytes, type GetOptions, type ListOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
 
 /** Folder under the root for in-flight writes; never listed. Same filesystem, so rename/link stay atomic. */
 export const LOCAL_TEMP_DIR = '.cdc-lake-tmp';
@@ -166,7 +166,7 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  async list(prefix: string): Promise<ObjectInfo[]> {
+  async list(prefix: string, opts: ListOptions = {}): Promise<ObjectInfo[]> {
     checkKey(prefix, this.uri, 'list');
     // Walk from the deepest folder the prefix names completely, then filter by the prefix string.
     const slash = prefix.lastIndexOf('/');
@@ -185,7 +185,7 @@ export class LocalStore implements ObjectStore {
         if (key === LOCAL_TEMP_DIR) continue;
         if (ent.isDirectory()) {
           const sub = key + '/';
-          if (sub.startsWith(prefix) || prefix.startsWith(sub)) await walk(sub);
+          if (sub !== opts.except && (sub.startsWith(prefix) || prefix.startsWith(sub))) await walk(sub);
         } else if (ent.isFile() && key.startsWith(prefix)) {
           const st = await fs.stat(path.join(this.rootDir, key)).catch(() => undefined);
           if (st) out.push({ key, size: st.size, lastModified: st.mtime });

@@ -9,6 +9,10 @@ export interface ObjectInfo {
   lastModified?: Date;
 }
 
+export interface ListOptions {
+  except?: string;
+}
+
 export interface GetOptions {
   /** Inclusive byte range start. */
   offset?: number;
@@ -30,8 +34,12 @@ export interface ObjectStore {
    */
   createIfAbsent(key: string, data: Uint8Array | string): Promise<boolean>;
   delete(key: string): Promise<void>;
-  /** Every object whose key starts with `prefix`, recursively, in key order. */
-  list(prefix: string): Promise<ObjectInfo[]>;
+  /**
+   * Every object whose key starts with `prefix`, recursively, in key order; with `except` (a
+   * folder under `prefix`, ending in '/'), none under that folder — not even listed, so a
+   * table's listing does not read its timeline's thousands of files.
+   */
+  list(prefix: string, opts?: ListOptions): Promise<ObjectInfo[]>;
   /**
    * Immediate children of a "folder" prefix (with or without the trailing '/'): files, and
    * sub-folders as full keys relative to the store root ending in '/' (like S3 CommonPrefixes),

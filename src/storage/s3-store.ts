@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareKeys } from './local-store.js';
-import { checkKey, ObjectNotFound, StorageError, toBytes, type GetOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
+import { checkKey, ObjectNotFound, StorageError, toBytes, type GetOptions, type ListOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
 
 export interface S3StoreOptions {
   bucket: string;
@@ -272,27 +272,42 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async list(prefix: string): Promise<ObjectInfo[]> {
+  async list(prefix: string, opts: ListOptions = {}): Promise<ObjectInfo[]> {
     checkKey(prefix, this.uri, 'list');
     const out: ObjectInfo[] = [];
-    let ContinuationToken: string | undefined;
+    const except = opts.except;
     try {
-      do {
-        const res = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken, MaxKeys: this.listPageSize }),
-        );
-        for (const o of res.Contents ?? []) {
-          if (o.Key === undefined) continue;
-          const info: ObjectInfo = { key: this.stripPrefix(o.Key), size: o.Size ?? 0 };
-          if (o.LastModified) info.lastModified = o.LastModified;
-          out.push(info);
-        }
-        ContinuationToken = res.IsTruncated ? res.NextContinuationToken : undefined;
-      } while (ContinuationToken);
+      if (except === undefined) await this.listRange(prefix, out);
+      else {
+        // Keys sort by their bytes, so those under `except` lie between it and the folder's name
+        // with '0' (the byte after '/') in place of its slash: list before it, then after that
+        // (a key named exactly so is skipped too; a table has none).
+        await this.listRange(prefix, out, { before: except });
+        await this.listRange(prefix, out, { after: `${except.slice(0, -1)}0` });
+      }
     } catch (e) {
       throw new StorageError('list', prefix, this.uri, e);
     }
     return out.sort((a, b) => compareKeys(a.key, b.key));
+  }
+
+  private async listRange(prefix: string, out: ObjectInfo[], range: { before?: string; after?: string } = {}): Promise<void> {
+    let ContinuationToken: string | undefined;
+    const StartAfter = range.after === undefined ? undefined : this.prefix + range.after;
+    do {
+      const res = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken, StartAfter, MaxKeys: this.listPageSize }),
+      );
+      for (const o of res.Contents ?? []) {
+        if (o.Key === undefined) continue;
+        const key = this.stripPrefix(o.Key);
+        if (range.before !== undefined && compareKeys(key, range.before) >= 0) return;
+        const info: ObjectInfo = { key, size: o.Size ?? 0 };
+        if (o.LastModified) info.lastModified = o.LastModified;
+        out.push(info);
+      }
+      ContinuationToken = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (ContinuationToken);
   }
 
   async listDir(prefix: string): Promise<{ files: ObjectInfo[]; dirs: string[] }> {

@@ -47,7 +47,7 @@ export class FileSystemView {
 
   static async load(store: ObjectStore, base: string): Promise<FileSystemView> {
     const prefix = base === '' ? '' : `${base}/`;
-    const objects = await store.list(prefix);
+    const objects = await store.list(prefix, { except: `${prefix}${TIMELINE_DIR}/` });
     const view = new FileSystemView(new Map());
     for (const o of objects) {
       const rel = o.key.slice(prefix.length);

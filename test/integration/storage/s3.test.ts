@@ -112,6 +112,12 @@ describe('S3Store (moto)', () => {
     assert.deepEqual(dir.files.map((f) => f.key), ['l/ab']);
     assert.deepEqual(dir.dirs, ['l/.hoodie/', 'l/a/', 'l/b/', 'l/p=1/', 'l/p=2/']);
     assert.deepEqual(await store.listDir('nothing/'), { files: [], dirs: [] });
+    // `except` skips one folder, however many pages it spans, and keeps what sorts around it.
+    for (let i = 0; i < 7; i++) await store.put(`l/.hoodie/x${i}`, 'x');
+    await store.put('l/-first', 'f');
+    await store.put('l/.hoodie_partition_metadata', 'm');
+    const without = (await store.list('l/', { except: 'l/.hoodie/' })).map((o) => o.key);
+    assert.deepEqual(without, [...keys.filter((k) => !k.startsWith('l/.hoodie/')), 'l/-first', 'l/.hoodie_partition_metadata'].sort());
   });
 
   it('deletes; a missing key is fine', async () => {

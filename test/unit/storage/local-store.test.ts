@@ -29,6 +29,12 @@ describe('LocalStore', () => {
     assert.equal(text(await store.get('gc/x/.temp/002/f.marker')), 'again');
   });
 
+  it('lists a prefix recursively except one folder', async () => {
+    for (const k of ['ex/.hoodie/a', 'ex/.hoodie/archived/b', 'ex/.hoodie_partition_metadata', 'ex/p/f', 'ex/-x']) await store.put(k, k);
+    assert.deepEqual((await store.list('ex/', { except: 'ex/.hoodie/' })).map((o) => o.key), ['ex/-x', 'ex/.hoodie_partition_metadata', 'ex/p/f']);
+    assert.equal((await store.list('ex/')).length, 5);
+  });
+
   it('puts, gets, heads and overwrites, creating folders', async () => {
     await store.put('t/a/b.txt', 'hello');
     assert.equal(text(await store.get('t/a/b.txt')), 'hello');
