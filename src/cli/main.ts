@@ -77,7 +77,7 @@ export function program(): Command {
     .action((o: { lake: string; table: string }) => compactCommand(o));
 
   p.command('clean')
-    .description('remove file slices no retained instant needs (never what a registered consumer still has to read)')
+    .description('remove file slices no retained instant needs (never what a registered consumer still has to read), then archive the timeline past them')
     .requiredOption('--lake <uri>', 'a path, file://… or s3://bucket/prefix')
     .requiredOption('--table <schema.table>', 'the table')
     .option('--retain <n>', 'completed commits that stay readable (time travel, incremental)', '20')

@@ -1,5 +1,5 @@
 import { openLakeTable } from '../pipeline/lake.js';
-import { cleanTable, compactTable } from '../pipeline/maintenance.js';
+import { archiveTable, cleanTable, compactTable } from '../pipeline/maintenance.js';
 import { lakeStore } from './query.js';
 import { UsageError } from './errors.js';
 import { progress } from './progress.js';
@@ -31,4 +31,6 @@ export async function cleanCommand(flags: { lake: string; table: string; retain:
       ? `${flags.table}: nothing to clean (earliest retained instant ${r.earliestRetained ?? 'n/a'}${held})\n`
       : `${flags.table}: clean ${r.instant} removed ${r.files.length} files; instants from ${r.earliestRetained} on stay readable${held}\n`,
   );
+  const a = await archiveTable(table, retain);
+  if (a.instants > 0) process.stdout.write(`${flags.table}: archived ${a.instants} instants to ${a.file}; the active timeline starts at ${a.boundary}\n`);
 }

@@ -5,7 +5,12 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { tableFromIPC } from 'apache-arrow';
+import { LocalStore } from '../../../src/storage/local-store.js';
+import { ARCHIVE_BATCH } from '../../../src/table/archiver.js';
+import { compact } from '../../../src/table/compaction.js';
 import { arrowToRows, readParquet } from '../../../src/table/parquet.js';
+import type { TableSchema } from '../../../src/table/schema.js';
+import { HudiTable } from '../../../src/table/table.js';
 import { tempDir } from '../../support/temp.js';
 
 const run = promisify(execFile);
@@ -175,4 +180,19 @@ test('compact then clean keep the snapshot; read-optimized equals it after compa
   assert.equal(cl.code, 0, cl.stderr);
   assert.match(cl.stdout, /clean \d{17} removed \d+ files/);
   assert.deepEqual(await snapshot(lake, 'public.orders'), want);
+});
+
+test('clean archives the timeline of a table with more instants than it retains (archival needs a clean: it moves only what cleaning dropped)', async () => {
+  const lake = await tempDir('cdc-lake-cli-archive-');
+  const table = await HudiTable.create(new LocalStore(lake), 's/t', { tableName: 't', database: 's', recordKeyFields: ['id'], orderingField: '_cdc_position', buckets: 1 });
+  const schema: TableSchema = { type: 'record', name: 't', fields: [{ name: 'id', type: ['null', 'long'], default: null }, { name: '_cdc_position', type: ['null', 'long'], default: null }] };
+  for (let i = 1; i <= ARCHIVE_BATCH + 5; i++) {
+    await table.commit({ schema, mutations: [{ kind: 'upsert', ordering: BigInt(i), row: { id: i % 3, _cdc_position: i } }] });
+    if (i % 5 === 0) await compact(table); // old slices, for cleaning to remove
+  }
+  const cl = await cli('clean', '--lake', lake, '--table', 's.t', '--retain', '1');
+  assert.equal(cl.code, 0, cl.stderr);
+  assert.match(cl.stdout, /s\.t: archived \d+ instants to .*\.hoodie\/archived\/\.commits_\.archive\.1_1-0-1; the active timeline starts at \d{17}/);
+  const tl = await cli('timeline', '--lake', lake, '--table', 's.t', '--format', 'jsonl');
+  assert.ok(jsonl(tl.stdout).length < ARCHIVE_BATCH, 'the timeline lists the active instants');
 });
