@@ -55,11 +55,11 @@ export function planArchive(instants: readonly TimelineInstant[], limits: Archiv
   if (writes.length <= limits.maxCommits) return undefined;
   // The newest write before the retained ones stays: an incremental consumer that cleaning
   // protects reads from at least there (cleaning retains from the first write after it).
-  let boundary = [...writes].reverse().find((i) => i.timestamp < e)?.timestamp;
-  if (boundary === undefined) return undefined;
+  const beforeRetained = [...writes].reverse().find((i) => i.timestamp < e)?.timestamp;
+  if (beforeRetained === undefined) return undefined;
   const firstPending = instants.find((i) => i.state !== 'completed')?.timestamp;
-  for (const t of [firstPending, ...limits.keep]) if (t !== undefined && t < boundary) boundary = t;
-  const archived = instants.filter((i) => i.timestamp < (boundary as string));
+  const boundary = [firstPending, ...limits.keep].reduce<string>((b, t) => (t !== undefined && t < b ? t : b), beforeRetained);
+  const archived = instants.filter((i) => i.timestamp < boundary);
   return archived.length === 0 ? undefined : { boundary, instants: archived };
 }
 

@@ -74,9 +74,10 @@ export function carryForward(previous: Tombstones, rows: ReadonlySet<string> | R
 
 /** The deletes a completed compaction carried into `slice` (empty when its base is no compaction's or it carried none). */
 export async function carriedDeletes(store: ObjectStore, tableBase: string, timeline: Timeline, slice: FileSlice): Promise<Tombstones> {
-  // A base file from before the active timeline (archived) may be a compaction's: look for its tombstones.
+  // A completed compaction's base file; one from before the active timeline (archived) may be too, and only its tombstone file can tell.
   const made = timeline.instants.find((i) => i.timestamp === slice.baseInstant);
-  if (made === undefined ? !timeline.committed().has(slice.baseInstant) : !(made.compaction === true && made.state === 'completed')) return new Map();
+  const mayCarry = made === undefined ? timeline.committed().has(slice.baseInstant) : made.compaction === true && made.state === 'completed';
+  if (!mayCarry) return new Map();
   const path = tombstonePath(tableBase, slice.fileId, slice.baseInstant);
   try {
     return decodeTombstones(await store.get(path), path);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { after, describe, it } from 'node:test';
+import type { ObjectStore } from '../../../src/storage/object-store.js';
 import { openStore } from '../../../src/storage/open-store.js';
 import { readIncremental, readSnapshot, type QueryResult } from '../../../src/table/reader.js';
 import { HudiTable } from '../../../src/table/table.js';
@@ -29,13 +30,19 @@ async function ensureBucket(): Promise<void> {
   client.destroy();
 }
 
-describe('hudi-rs reads a table we wrote to S3 as our reader does', () => {
-  const uri = `s3://${env.s3.bucket}/interop-${Date.now()}-${randomBytes(3).toString('hex')}`;
+/** A fresh prefix of the stack's bucket and a store on it, emptied after the suite that calls this. */
+function scratch(tag: string): { uri: string; store: ObjectStore } {
+  const uri = `s3://${env.s3.bucket}/${tag}-${Date.now()}-${randomBytes(3).toString('hex')}`;
   const store = openStore(uri);
   after(async () => {
     for (const o of await store.list('')) await store.delete(o.key);
     await store.close?.();
   });
+  return { uri, store };
+}
+
+describe('hudi-rs reads a table we wrote to S3 as our reader does', () => {
+  const { uri, store } = scratch('interop');
 
   it('snapshot, read-optimized, time travel and incremental agree', { timeout: 600_000 }, async () => {
     await ensureBucket();
@@ -61,12 +68,7 @@ describe('hudi-rs reads a table we wrote to S3 as our reader does', () => {
 });
 
 describe('hudi-rs reads a table on S3 whose timeline we archived as our reader does', () => {
-  const uri = `s3://${env.s3.bucket}/interop-archived-${Date.now()}-${randomBytes(3).toString('hex')}`;
-  const store = openStore(uri);
-  after(async () => {
-    for (const o of await store.list('')) await store.delete(o.key);
-    await store.close?.();
-  });
+  const { uri, store } = scratch('interop-archived');
 
   it('the reopened table knows its archive; snapshot and read-optimized agree', { timeout: 600_000 }, async () => {
     await ensureBucket();

@@ -1,7 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { avroType } from '../../../src/hudi/avro-value.js';
 import { baseFileName } from '../../../src/hudi/file-name.js';
@@ -15,35 +13,19 @@ import { ARCHIVE_BATCH, archive, planArchive } from '../../../src/table/archiver
 import { clean, InstantNotRetained } from '../../../src/table/cleaner.js';
 import { compact } from '../../../src/table/compaction.js';
 import { readChanges, readIncremental, readSnapshot } from '../../../src/table/reader.js';
-import type { TableSchema } from '../../../src/table/schema.js';
 import { HudiTable, TEMP_DIR } from '../../../src/table/table.js';
 import type { TimelineInstant } from '../../../src/table/timeline.js';
-import type { Mutation } from '../../../src/table/write-plan.js';
+import { BASE, CONFIG, TMP, del, names, schema, up } from '../../support/table-fixtures.js';
 import { tempDir } from '../../support/temp.js';
 
-// tmpfs when there is one: LocalStore fsyncs every put, and these tests make thousands.
-const TMP = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-
-const schema: TableSchema = {
-  type: 'record',
-  name: 'customers',
-  fields: [
-    { name: 'id', type: ['null', 'int'], default: null },
-    { name: 'name', type: ['null', 'string'], default: null },
-    { name: '_cdc_position', type: ['null', 'long'], default: null },
-  ],
-};
-const up = (id: number, name: string, pos: number): Mutation => ({ kind: 'upsert', ordering: BigInt(pos), row: { id, name, _cdc_position: pos } });
-const names = (rows: Record<string, unknown>[]) => rows.map((r) => `${r.id}:${r.name}`).sort();
-const BASE = 't';
 const RETAIN = 2;
 // Four buckets: the groups of ids 2..8 are written once and never compacted, so their only
 // slice is older than anything the archived table keeps on its active timeline.
-const CONFIG = { tableName: 't', database: 'db', recordKeyFields: ['id'], orderingField: '_cdc_position', buckets: 4 };
+const BUCKETS = 4;
 
 /** One write of ids 1..8, then enough updates of id 1 (compacted every 5, cleaned after) to archive. */
 async function history(dir: string, before?: (t: HudiTable) => Promise<void>): Promise<HudiTable> {
-  const t = await HudiTable.create(new LocalStore(dir), BASE, CONFIG);
+  const t = await HudiTable.create(new LocalStore(dir), BASE, { ...CONFIG, buckets: BUCKETS });
   await t.commit({ schema, mutations: Array.from({ length: 8 }, (_x, i) => up(i + 1, `v${i + 1}`, i + 1)) });
   await before?.(t);
   for (let n = 1; n <= RETAIN + ARCHIVE_BATCH + 5; n++) {
@@ -158,10 +140,10 @@ test('files a rolled-back writer left are deleted before its instant falls behin
 test("a compaction's tombstones still keep source order once the compaction is archived", async () => {
   const dir = await tempDir('cdc-lake-archive-tombstones-', TMP);
   // A key outside id 1's bucket: its group is compacted once and then left alone.
-  const gone = [2, 3, 4, 5, 6, 7, 8].find((id) => bucketOf(String(id), ['id'], 4) !== bucketOf('1', ['id'], 4))!;
+  const gone = [2, 3, 4, 5, 6, 7, 8].find((id) => bucketOf(String(id), ['id'], BUCKETS) !== bucketOf('1', ['id'], BUCKETS))!;
   let compaction = '';
   const t = await history(dir, async (first) => {
-    await first.commit({ schema, mutations: [{ kind: 'delete', row: { id: gone }, ordering: 50n }] });
+    await first.commit({ schema, mutations: [del(gone, 50)] });
     compaction = (await compact(first)).instant!;
   });
   assert.ok((await archive(t, { retainCommits: RETAIN })).boundary! > compaction, 'the compaction is archived');
