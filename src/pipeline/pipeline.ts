@@ -657,17 +657,24 @@ export class Pipeline {
     const route = this.router.route(DEAD_LETTER_TABLE);
     const open = await this.openTable({ ...route, options: { ...route.options, recordKey: ['id'] } }, ['id'], undefined);
     const req = { schema: DEAD_LETTER_SCHEMA, mutations: letters.map(deadLetterMutation), extraMetadata: this.writerMetadata() };
-    try {
-      await open.table.commit(req);
-    } catch (e) {
-      // Every replica appends to the dead-letter table (keys are unique per record): re-read it and retry once.
-      if (!(e instanceof InstantConflict)) throw e;
-      await open.table.refresh();
-      await open.table.commit(req);
+    // Every replica appends to the dead-letter table (keys are unique per record): a commit
+    // refused because another replica committed first is made again on the table as it is
+    // now (the refused instant stays pending until the table's next open rolls it back).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await open.table.commit(req);
+        break;
+      } catch (e) {
+        if (!(e instanceof InstantConflict) || attempt === DEAD_LETTER_ATTEMPTS) throw e;
+        await open.table.refresh();
+      }
     }
     this.opts.logger.warn({ table: DEAD_LETTER_TABLE, count: letters.length }, 'dead letters written');
   }
 }
+
+/** Commits of one batch of dead letters before a run of refusals (other replicas committing first each time) fails the flush. */
+const DEAD_LETTER_ATTEMPTS = 10;
 
 /** A source timestamp the fast path writes as the table writer would: an integer the Avro long encoding keeps exactly. */
 function exactLong(ms: number | null): boolean {
