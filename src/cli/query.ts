@@ -88,6 +88,10 @@ export async function timelineCommand(flags: OutputFlags & { lake: string; table
     rows,
     flags,
   );
+  const first = table.timeline.instants[0]?.timestamp;
+  if (first !== undefined && (await table.timeline.reachesArchive('00000000000000000'))) {
+    process.stderr.write(`${flags.table}: instants before ${first} were archived to .hoodie/archived (Hudi's archived timeline); this lists the active timeline\n`);
+  }
 }
 
 function limitOf(flags: QueryFlags): number | undefined {

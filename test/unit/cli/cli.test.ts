@@ -194,5 +194,7 @@ test('clean archives the timeline of a table with more instants than it retains 
   assert.equal(cl.code, 0, cl.stderr);
   assert.match(cl.stdout, /s\.t: archived \d+ instants to .*\.hoodie\/archived\/\.commits_\.archive\.1_1-0-1; the active timeline starts at \d{17}/);
   const tl = await cli('timeline', '--lake', lake, '--table', 's.t', '--format', 'jsonl');
-  assert.ok(jsonl(tl.stdout).length < ARCHIVE_BATCH, 'the timeline lists the active instants');
+  const active = jsonl(tl.stdout);
+  assert.ok(active.length < ARCHIVE_BATCH, 'the timeline lists the active instants');
+  assert.equal(tl.stderr, `s.t: instants before ${String(active[0]?.instant)} were archived to .hoodie/archived (Hudi's archived timeline); this lists the active timeline\n`);
 });
