@@ -7,6 +7,7 @@ import { decideMaintenance, groupSizes, type MaintenancePolicy } from '../table/
 import { groupKey } from '../table/fs-view.js';
 import type { HudiTable } from '../table/table.js';
 import type { TableOptions } from '../config/index.js';
+import { instantToDate } from '../hudi/instant.js';
 import { CHECKPOINT_KEY } from './checkpoint.js';
 
 /**
@@ -40,12 +41,26 @@ export async function cleanTable(table: HudiTable, retainCommits: number): Promi
   return consumer ? { ...result, heldBackBy: `${consumer.name}@${consumer.instant}` } : result;
 }
 
-export function archiveTable(table: HudiTable, retainCommits: number): Promise<ArchiveResult> {
-  return archive(table, { retainCommits, keepMetadataKeys: [CHECKPOINT_KEY] });
+/**
+ * Rolls back the table's pending instants when every one is older than `olderThanMs`: their
+ * writers are gone or were refused (an instant takes seconds). For a table with several
+ * writers (the dead-letter table), whose maintenance waits while any instant is pending and
+ * which no single owner recovers on open. Returns whether it rolled any back.
+ */
+export async function settleAbandoned(table: HudiTable, nowMs: number, olderThanMs: number): Promise<boolean> {
+  const pending = table.timeline.pending();
+  if (pending.length === 0 || pending.some((i) => nowMs - instantToDate(i.timestamp).getTime() < olderThanMs)) return false;
+  await table.recover();
+  return true;
 }
 
-/** `compactor`: where file slices are merged (the daemon passes its worker thread). */
-export async function maintain(table: HudiTable, policy: MaintenancePolicy, compactor?: SliceCompactor): Promise<MaintenanceReport> {
+/** `notAfter`: for a table with several writers, the instant time archival stays before (see `ArchiveLimits.notAfter`). */
+export function archiveTable(table: HudiTable, retainCommits: number, notAfter?: string): Promise<ArchiveResult> {
+  return archive(table, { retainCommits, keepMetadataKeys: [CHECKPOINT_KEY], ...(notAfter === undefined ? {} : { notAfter }) });
+}
+
+/** `compactor`: where file slices are merged (the daemon passes its worker thread); `archiveNotAfter`: see `archiveTable`. */
+export async function maintain(table: HudiTable, policy: MaintenancePolicy, compactor?: SliceCompactor, archiveNotAfter?: string): Promise<MaintenanceReport> {
   const decision = decideMaintenance(table.timeline.instants, groupSizes(table.liveSlices()), policy);
   const report: MaintenanceReport = { reasons: decision.reasons };
   if (decision.compact) {
@@ -60,7 +75,7 @@ export async function maintain(table: HudiTable, policy: MaintenancePolicy, comp
     if (r.heldBackBy) report.heldBackBy = r.heldBackBy;
   }
   const started = Date.now();
-  const archived = await archiveTable(table, policy.retainCommits);
+  const archived = await archiveTable(table, policy.retainCommits, archiveNotAfter);
   if (archived.instants > 0) report.archive = { ...archived, ms: Date.now() - started };
   return report;
 }

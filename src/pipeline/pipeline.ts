@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dateToInstant } from '../hudi/instant.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { createDecodeContext, decodeRecord, decodeRecordAsync, InvalidRecord, SchemaTracker, type DecodeContext, type DecodeContextOptions, type Decoded } from '../debezium/index.js';
 import type { ChangeEvent } from '../debezium/change-event.js';
@@ -7,7 +9,7 @@ import { asBuffer, envelopeSchema, envelopeSpans } from '../debezium/json-text.j
 import { AvroSink } from '../hudi/avro-encoder.js';
 import type { KafkaRecordIn, RecordBatch, Source, SourceHooks, SplitId } from '../source/source.js';
 import { parseSplitId } from '../source/record.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import { ObjectNotFound, type ObjectStore } from '../storage/object-store.js';
 import { HudiTable, SCHEMA_KEY } from '../table/table.js';
 import { CompactionThread } from '../table/compaction-thread.js';
 import { PROPERTIES_PATH, parseTableConfig } from '../table/config.js';
@@ -20,7 +22,7 @@ import { decodeOptions } from './decode-options.js';
 import { CHECKPOINT_KEY, checkpointForCommit, decodeCheckpoint, emptyCheckpoint, encodeCheckpoint, isUnconsumed, startOffsets, type Checkpoint } from './checkpoint.js';
 import { DEAD_LETTER_SCHEMA, DEAD_LETTER_TABLE, deadLetterMutation, type DeadLetter, type DeadLetterSink } from './dead-letters.js';
 import { discoverTables } from './lake.js';
-import { maintain, policyOf, type MaintenanceReport } from './maintenance.js';
+import { maintain, policyOf, settleAbandoned, type MaintenanceReport } from './maintenance.js';
 import { Router, type Route } from './router.js';
 import { encodeCdcColumns, isCdcColumn, toMutation, withCdcColumns } from './rows.js';
 import { COLUMN_ORDERING_FIELD, orderByColumn } from './ordering.js';
@@ -621,15 +623,31 @@ export class Pipeline {
     if (this.maintaining.has(tableId)) return;
     const run = (async () => {
       try {
-        const report = await maintain(open.table, policyOf(open.route.options), this.compactor);
+        // The dead-letter table has a writer in every replica: maintain it as it is now (other
+        // replicas' commits and abandoned instants included); instants of the last minutes may
+        // still be in flight elsewhere, and archival stays before them.
+        const shared = tableId === DEAD_LETTER_TABLE;
+        if (shared) {
+          await open.table.refresh();
+          await settleAbandoned(open.table, this.now(), ABANDONED_AFTER_MS);
+        }
+        const notAfter = shared ? dateToInstant(new Date(this.now() - ABANDONED_AFTER_MS)) : undefined;
+        const report = await maintain(open.table, policyOf(open.route.options), this.compactor, notAfter);
         if (report.compaction?.instant || report.clean?.instant || report.archive) {
           this.opts.events?.onMaintenance?.(tableId, report);
           const archived = report.archive && { instants: report.archive.instants, boundary: report.archive.boundary, swept: report.archive.swept };
           this.opts.logger.info({ table: tableId, compaction: report.compaction?.instant, clean: report.clean?.instant, archived, reasons: report.reasons, heldBackBy: report.heldBackBy }, 'maintenance');
         }
       } catch (e) {
-        // Maintenance can wait for the next commit; ingestion must not stop for it.
-        this.opts.logger.error({ table: tableId, err: e instanceof Error ? e.message : String(e) }, 'maintenance failed; it is retried after the next commit');
+        if (tableId === DEAD_LETTER_TABLE && staleView(e)) {
+          // Another replica committed to (or cleaned) the shared table meanwhile: this run's instant
+          // was refused or its files are gone; the next run works on the table as it is now.
+          await this.afterRefusal(open, e).catch((err: unknown) => this.opts.logger.error({ table: tableId, err: err instanceof Error ? err.message : String(err) }, 'reading the dead-letter table again failed; it is retried after its next commit'));
+          this.opts.logger.info({ table: tableId }, 'maintenance refused: another replica committed to the dead-letter table meanwhile; retried after its next commit');
+        } else {
+          // Maintenance can wait for the next commit; ingestion must not stop for it.
+          this.opts.logger.error({ table: tableId, err: e instanceof Error ? e.message : String(e) }, 'maintenance failed; it is retried after the next commit');
+        }
       } finally {
         this.maintaining.delete(tableId);
       }
@@ -637,6 +655,12 @@ export class Pipeline {
       if (this.deferredSince.has(tableId)) this.serial(() => this.flushDue(this.source)).catch((e: unknown) => this.fail(e));
     })();
     this.maintaining.set(tableId, run);
+  }
+
+  /** After another replica changed the shared dead-letter table under this process: drop a refused instant and read the table again. */
+  private async afterRefusal(open: OpenTable, e: InstantConflict | ObjectNotFound): Promise<void> {
+    if (e instanceof InstantConflict && e.refused) await open.table.discardRefused(e.refused);
+    await open.table.refresh();
   }
 
   private nextCheckpoint(open: OpenTable, batch: TableBatch): Checkpoint {
@@ -649,7 +673,8 @@ export class Pipeline {
   }
 
   private async flushDeadLetters(): Promise<void> {
-    if (this.deadLetters.length === 0) return;
+    // While the dead-letter table is maintained its letters wait (its commits and its maintenance do not overlap).
+    if (this.deadLetters.length === 0 || this.maintaining.has(DEAD_LETTER_TABLE)) return;
     const letters = this.deadLetters;
     this.deadLetters = [];
     await this.opts.deadLetterSink?.send(letters);
@@ -658,23 +683,41 @@ export class Pipeline {
     const open = await this.openTable({ ...route, options: { ...route.options, recordKey: ['id'] } }, ['id'], undefined);
     const req = { schema: DEAD_LETTER_SCHEMA, mutations: letters.map(deadLetterMutation), extraMetadata: this.writerMetadata() };
     // Every replica appends to the dead-letter table (keys are unique per record): a commit
-    // refused because another replica committed first is made again on the table as it is
-    // now (the refused instant stays pending until the table's next open rolls it back).
+    // refused because another replica committed first is discarded and made again on the
+    // table as it is now.
     for (let attempt = 1; ; attempt++) {
       try {
         await open.table.commit(req);
         break;
       } catch (e) {
-        if (!(e instanceof InstantConflict) || attempt === DEAD_LETTER_ATTEMPTS) throw e;
-        await open.table.refresh();
+        if (!staleView(e) || attempt === DEAD_LETTER_ATTEMPTS) throw e;
+        await this.afterRefusal(open, e);
+        // Back off, with jitter, so that a replica committing often does not win every round.
+        await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random()));
       }
     }
     this.opts.logger.warn({ table: DEAD_LETTER_TABLE, count: letters.length }, 'dead letters written');
+    this.startMaintenance(DEAD_LETTER_TABLE, open);
   }
 }
 
-/** Commits of one batch of dead letters before a run of refusals (other replicas committing first each time) fails the flush. */
+/**
+ * Pending instants of the dead-letter table older than this are abandoned (a crashed replica's,
+ * or a commit refused because another replica committed first) and rolled back before its
+ * maintenance, which waits while any instant is pending.
+ */
+const ABANDONED_AFTER_MS = 10 * 60_000;
+
+/** Commits of one batch of dead letters before a run of refusals (other replicas committing first each time, ~10 s) fails the flush. */
 const DEAD_LETTER_ATTEMPTS = 10;
+
+/**
+ * Whether an error of work on the dead-letter table comes from another replica changing it
+ * since this process read it: a refused fence claim, or a file of its view that a clean removed.
+ */
+function staleView(e: unknown): e is InstantConflict | ObjectNotFound {
+  return e instanceof InstantConflict || e instanceof ObjectNotFound;
+}
 
 /** A source timestamp the fast path writes as the table writer would: an integer the Avro long encoding keeps exactly. */
 function exactLong(ms: number | null): boolean {

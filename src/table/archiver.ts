@@ -2,9 +2,9 @@ import { archiveBlock, archiveEntry, archiveFileName, archiveFileVersion } from 
 import { compareInstants, parseInstantFileName, type Instant } from '../hudi/instant.js';
 import { decodeTimelineAvro } from '../hudi/timeline-avro.js';
 import { earliestRetainedInstant } from './cleaner.js';
-import { sweepRolledBack } from './rollback.js';
+import { sweepFilesOf } from './rollback.js';
 import { SCHEMA_KEY, type HudiTable } from './table.js';
-import { ARCHIVE_DIR, InstantConflict, TIMELINE_DIR, WRITE_ACTIONS, joinPath, type TimelineInstant } from './timeline.js';
+import { ARCHIVE_DIR, InstantConflict, TIMELINE_DIR, WRITE_ACTIONS, collapse, joinPath, type TimelineInstant } from './timeline.js';
 
 /**
  * Timeline archival, as Hudi's archiver does it for table version 6: the active timeline
@@ -39,6 +39,11 @@ export interface ArchiveLimits {
   keep: readonly string[];
   /** Archive only once the active timeline holds more completed write instants than this. */
   maxCommits: number;
+  /**
+   * Nothing at or after this instant time is archived (a table with several writers: an instant
+   * another writer requests after the listing that archival plans from is never older).
+   */
+  notAfter?: string;
 }
 
 export interface ArchivePlan {
@@ -55,7 +60,8 @@ export function planArchive(instants: readonly TimelineInstant[], limits: Archiv
   if (writes.length <= limits.maxCommits) return undefined;
   // The newest write before the retained ones stays: an incremental consumer that cleaning
   // protects reads from at least there (cleaning retains from the first write after it).
-  const beforeRetained = [...writes].reverse().find((i) => i.timestamp < e)?.timestamp;
+  const limit = limits.notAfter !== undefined && limits.notAfter < e ? limits.notAfter : e;
+  const beforeRetained = [...writes].reverse().find((i) => i.timestamp < limit)?.timestamp;
   if (beforeRetained === undefined) return undefined;
   const firstPending = instants.find((i) => i.state !== 'completed')?.timestamp;
   const boundary = [firstPending, ...limits.keep].reduce<string>((b, t) => (t !== undefined && t < b ? t : b), beforeRetained);
@@ -68,6 +74,8 @@ export interface ArchiveOptions {
   retainCommits: number;
   /** Commit metadata keys whose newest commit stays active (the daemon's checkpoint). */
   keepMetadataKeys?: readonly string[];
+  /** See `ArchiveLimits.notAfter`. */
+  notAfter?: string;
 }
 
 export interface ArchiveResult {
@@ -90,23 +98,28 @@ export async function archive(table: HudiTable, opts: ArchiveOptions): Promise<A
     const newest = await timeline.latestWithExtraMetadata(key);
     if (newest !== undefined) keep.push(newest.instant.timestamp);
   }
-  const plan = planArchive(timeline.instants, { earliestRetained: await earliestRetainedInstant(table), keep, maxCommits });
+  // Planned from the timeline as stored now: an instant another writer left pending (a zombie's,
+  // a crashed replica's) holds archival back even when this writer has not read it.
+  const { files } = await store.listDir(joinPath(table.base, TIMELINE_DIR));
+  const timelineFiles = files
+    .map((f) => ({ key: f.key, modified: f.lastModified, instant: parseInstantFileName(f.key.slice(f.key.lastIndexOf('/') + 1)) }))
+    .filter((f): f is { key: string; modified: Date | undefined; instant: Instant } => f.instant !== undefined)
+    .sort((a, b) => compareInstants(a.instant, b.instant));
+  const limits = { earliestRetained: await earliestRetainedInstant(table), keep, maxCommits, ...(opts.notAfter === undefined ? {} : { notAfter: opts.notAfter }) };
+  const stored = collapse(timelineFiles.map((f) => f.instant));
+  const plan = planArchive(stored, limits);
   if (plan === undefined) return { instants: 0, swept: 0 };
 
   let swept = 0;
-  for (const r of timeline.instants.filter((i) => i.action === 'rollback' && i.state === 'completed')) {
+  for (const r of stored.filter((i) => i.action === 'rollback' && i.state === 'completed')) {
     const path = timeline.instantPath(r);
     const bytes = await store.get(path);
     if (bytes.byteLength === 0) continue;
-    for (const t of decodeTimelineAvro('HoodieRollbackMetadata', bytes, path).commitsRollback) if (t < plan.boundary) swept += await sweepRolledBack(table, t);
+    for (const t of decodeTimelineAvro('HoodieRollbackMetadata', bytes, path).commitsRollback) if (t < plan.boundary) swept += await sweepFilesOf(table, t);
   }
 
   const archived = new Set(plan.instants.map((i) => i.timestamp));
-  const { files } = await store.listDir(joinPath(table.base, TIMELINE_DIR));
-  const stateFiles = files
-    .map((f) => ({ key: f.key, modified: f.lastModified, instant: parseInstantFileName(f.key.slice(f.key.lastIndexOf('/') + 1)) }))
-    .filter((f): f is { key: string; modified: Date | undefined; instant: Instant } => f.instant !== undefined && archived.has(f.instant.timestamp))
-    .sort((a, b) => compareInstants(a.instant, b.instant));
+  const stateFiles = timelineFiles.filter((f) => archived.has(f.instant.timestamp));
   const entries = await Promise.all(stateFiles.map(async (f) => archiveEntry({ instant: f.instant, bytes: await store.get(f.key), modified: f.modified ?? new Date() }, f.key)));
 
   const dir = joinPath(table.base, ARCHIVE_DIR);

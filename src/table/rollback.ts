@@ -85,12 +85,13 @@ export async function rollbackInstant(table: HudiTable, pending: TimelineInstant
 }
 
 /**
- * Deletes what the writer of a rolled-back instant wrote after its rollback (a stalled
- * writer that resumes writes files, and their markers, until its fence claim fails).
- * Archival runs it before the instant falls behind the active timeline, where files
- * count as committed. Returns how many files it deleted.
+ * Deletes the files (and markers) of an instant that never completes: what the writer of a
+ * rolled-back instant wrote after its rollback (a stalled writer that resumes writes files
+ * until its fence claim fails), which archival deletes before the instant falls behind the
+ * active timeline, where files count as committed; or a writer's own instant whose fence
+ * claim was refused. Returns how many files it deleted.
  */
-export async function sweepRolledBack(table: HudiTable, instant: string): Promise<number> {
+export async function sweepFilesOf(table: HudiTable, instant: string): Promise<number> {
   const doomed = await filesOf(table, instant);
   for (const d of doomed) {
     await table.store.delete(d.path);

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { baseFileName, logFileName, newFileId } from '../hudi/file-name.js';
-import { InstantClock } from '../hudi/instant.js';
+import { InstantClock, type Instant } from '../hudi/instant.js';
 import { avroDataBlock, decodeAvroDatum, deleteBlock, encodeLogBlock, type DeleteRecord } from '../hudi/log-block.js';
 import { PARTITION_METADATA_FILE, partitionDepth, renderPartitionMetadata } from '../hudi/partition-metadata.js';
 import { renderTableProperties } from '../hudi/properties.js';
@@ -20,7 +20,7 @@ import { readMergedSlice } from './slice-reader.js';
 import { InstantConflict, Timeline, joinPath, readFenceClaims, type Committed, type TimelineInstant } from './timeline.js';
 import { decide, fillUnavailable, latestPerKey, type Mutation, type OrderingRule } from './write-plan.js';
 import { FileGroupKeys } from './key-index.js';
-import { rollbackInstant } from './rollback.js';
+import { rollbackInstant, sweepFilesOf } from './rollback.js';
 import { carriedDeletes } from './tombstone.js';
 import type { EncodedUpserts } from './encoded-upserts.js';
 
@@ -447,6 +447,17 @@ export class HudiTable {
     // Never overwrite: a file that exists belongs to another writer (names carry this writer's token).
     if (!(await this.store.createIfAbsent(path, bytes))) throw new InstantConflict(path);
     this.opts.onFileWritten?.(path, bytes.byteLength);
+  }
+
+  /**
+   * Removes this writer's instant whose completion was refused (`InstantConflict.refused`): its
+   * files and pending states, without a rollback instant — nobody can complete it, and a table
+   * with several writers (the dead-letter table) should not keep it pending until it is rolled
+   * back as abandoned.
+   */
+  async discardRefused(refused: Instant): Promise<void> {
+    await sweepFilesOf(this, refused.timestamp);
+    await this.timeline.removePending(refused.timestamp, refused.action);
   }
 
   async removeMarkers(instant: string): Promise<void> {

@@ -44,7 +44,11 @@ export interface Committed {
 
 export class InstantConflict extends Error {
   override readonly name = 'InstantConflict';
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    /** The writer's own instant whose fence claim was refused: no writer can complete it any more. */
+    readonly refused?: Instant,
+  ) {
     super(`${file} already exists: another writer committed to this table since this one last read it (only one writer per table); reopen the table to continue`);
   }
 }
@@ -53,7 +57,8 @@ export class TimelineError extends Error {
   override readonly name = 'TimelineError';
 }
 
-function collapse(files: Instant[]): TimelineInstant[] {
+/** The instants that timeline files (as their names read) make: one per instant time, in its most advanced state. */
+export function collapse(files: readonly Instant[]): TimelineInstant[] {
   // One instant time = one action; keep its most advanced state.
   const byTime = new Map<string, TimelineInstant>();
   const compactions = new Set<string>();
@@ -226,7 +231,12 @@ export class Timeline {
     // The claim names its writer when the commit does: who held the table at each instant.
     const writer = writerOf(content);
     const body = typeof content === 'string' ? { text: content } : { base64: Buffer.from(content).toString('base64') };
-    await this.claimFence({ instant: timestamp, ...(writer === undefined ? {} : { writer }), action, ...body });
+    try {
+      await this.claimFence({ instant: timestamp, ...(writer === undefined ? {} : { writer }), action, ...body });
+    } catch (e) {
+      if (e instanceof InstantConflict) throw new InstantConflict(e.file, { timestamp, action, state: 'inflight' });
+      throw e;
+    }
     if (!(await this.store.createIfAbsent(path, content))) throw new InstantConflict(path);
     return i;
   }

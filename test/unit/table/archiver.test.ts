@@ -5,7 +5,7 @@ import { avroType } from '../../../src/hudi/avro-value.js';
 import { baseFileName } from '../../../src/hudi/file-name.js';
 import { readLogBlocks } from '../../../src/hudi/log-block.js';
 import { loadHudiSchema } from '../../../src/hudi/schemas.js';
-import { parseInstantFileName } from '../../../src/hudi/instant.js';
+import { dateToInstant, instantToDate, parseInstantFileName } from '../../../src/hudi/instant.js';
 import { FaultyStore, InjectedFault } from '../../../src/storage/faulty-store.js';
 import { LocalStore } from '../../../src/storage/local-store.js';
 import { bucketOf } from '../../../src/table/record-key.js';
@@ -52,6 +52,7 @@ test('planArchive: the newest write before what cleaning retains stays; pending 
   assert.equal(planArchive([instant('000', 'deltacommit', 'inflight'), ...tl], { earliestRetained: '005', keep: [], maxCommits: 2 }), undefined);
   assert.equal(planArchive([...tl.slice(0, 2), instant('0025', 'compaction', 'requested'), ...tl.slice(2)], { earliestRetained: '005', keep: [], maxCommits: 2 })?.boundary, '0025');
   assert.equal(planArchive(tl, { earliestRetained: '001', keep: [], maxCommits: 2 }), undefined, 'no write before the retained ones');
+  assert.equal(planArchive(tl, { earliestRetained: '005', keep: [], maxCommits: 2, notAfter: '003' })?.boundary, '002', 'a table with several writers stays before recent instants');
 });
 
 test('archival moves old instants to a Hudi archive file and every read cleaning allows stays the same', async () => {
@@ -162,6 +163,20 @@ test('the newest commit carrying a kept metadata key (the checkpoint) stays on t
   const r = await archive(t, { retainCommits: RETAIN, keepMetadataKeys: ['test.checkpoint'] });
   assert.ok(r.instants > 0 && r.boundary === marked, `boundary ${r.boundary}, marked ${marked}`);
   assert.equal(await (await HudiTable.open(new LocalStore(dir), BASE)).latestExtraMetadata('test.checkpoint'), 'here');
+});
+
+test('an instant another writer left pending, which this writer never read, holds archival back', async () => {
+  const dir = await tempDir('cdc-lake-archive-unseen-', TMP);
+  const t = await history(dir);
+  const writes = t.timeline.completed().map((i) => i.timestamp);
+  // A free instant time between two early writes.
+  const k = writes.findIndex((w, i) => i > 0 && instantToDate(w).getTime() - instantToDate(writes[i - 1]!).getTime() > 1);
+  const unseen = dateToInstant(new Date(instantToDate(writes[k - 1]!).getTime() + 1));
+  await t.store.put(`${BASE}/.hoodie/${unseen}.deltacommit.requested`, '');
+  const r = await archive(t, { retainCommits: RETAIN });
+  assert.ok(r.boundary !== undefined && r.boundary <= unseen, `boundary ${r.boundary} stays at or before ${unseen}`);
+  const reopened = await HudiTable.open(new LocalStore(dir), BASE);
+  assert.equal(reopened.timeline.instants[0]?.timestamp, unseen < r.boundary! ? unseen : r.boundary);
 });
 
 test('a crash at any point of archival leaves the table readable, and the next run finishes it', async () => {
