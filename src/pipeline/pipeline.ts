@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dateToInstant } from '../hudi/instant.js';
 import { ConfigError, type Config } from '../config/index.js';
 import { createDecodeContext, decodeRecord, decodeRecordAsync, InvalidRecord, SchemaTracker, type DecodeContext, type DecodeContextOptions, type Decoded } from '../debezium/index.js';
 import type { ChangeEvent } from '../debezium/change-event.js';
 import { decodeFast, type FastChange } from '../debezium/fast-json.js';
 import { asBuffer, envelopeSchema, envelopeSpans } from '../debezium/json-text.js';
 import { AvroSink } from '../hudi/avro-encoder.js';
+import { dateToInstant } from '../hudi/instant.js';
 import type { KafkaRecordIn, RecordBatch, Source, SourceHooks, SplitId } from '../source/source.js';
 import { parseSplitId } from '../source/record.js';
 import { ObjectNotFound, type ObjectStore } from '../storage/object-store.js';
@@ -643,7 +643,7 @@ export class Pipeline {
           // Another replica committed to (or cleaned) the shared table meanwhile: this run's instant
           // was refused or its files are gone; the next run works on the table as it is now.
           await this.afterRefusal(open, e).catch((err: unknown) => this.opts.logger.error({ table: tableId, err: err instanceof Error ? err.message : String(err) }, 'reading the dead-letter table again failed; it is retried after its next commit'));
-          this.opts.logger.info({ table: tableId }, 'maintenance refused: another replica committed to the dead-letter table meanwhile; retried after its next commit');
+          this.opts.logger.info({ table: tableId }, 'maintenance refused: another replica changed the dead-letter table meanwhile; retried after its next commit');
         } else {
           // Maintenance can wait for the next commit; ingestion must not stop for it.
           this.opts.logger.error({ table: tableId, err: e instanceof Error ? e.message : String(e) }, 'maintenance failed; it is retried after the next commit');
@@ -702,9 +702,8 @@ export class Pipeline {
 }
 
 /**
- * Pending instants of the dead-letter table older than this are abandoned (a crashed replica's,
- * or a commit refused because another replica committed first) and rolled back before its
- * maintenance, which waits while any instant is pending.
+ * Pending instants of the dead-letter table older than this are abandoned (a replica crashed
+ * mid-commit) and rolled back before its maintenance, which waits while any instant is pending.
  */
 const ABANDONED_AFTER_MS = 10 * 60_000;
 
