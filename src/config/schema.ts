@@ -183,6 +183,12 @@ export const BufferSchema = z
     maxBytes: z.number().int().min(1024).default(64 * MiB),
     maxAgeMs: z.number().int().min(1).default(5000),
     memoryBudgetBytes: z.number().int().min(1024).default(256 * MiB),
+    keyIndexBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(256 * MiB)
+      .describe("The writers' key indexes of all tables together (~33 MiB per million integer keys); past it the least recently written file groups are dropped and read from storage again when next written"),
   })
   .strict();
 

@@ -12,6 +12,7 @@ import { parseSplitId } from '../source/record.js';
 import { ObjectNotFound, type ObjectStore } from '../storage/object-store.js';
 import { HudiTable, SCHEMA_KEY } from '../table/table.js';
 import { CompactionThread } from '../table/compaction-thread.js';
+import { KeyIndexBudget } from '../table/key-index.js';
 import { PROPERTIES_PATH, parseTableConfig } from '../table/config.js';
 import { ORDERING_FIELD, type TableSchema } from '../table/schema.js';
 import { InstantConflict, Timeline, WRITER_KEY, joinPath } from '../table/timeline.js';
@@ -117,6 +118,8 @@ export class Pipeline {
   private readonly metadataSplits = new Set<SplitId>();
   /** With `maintenance.compactionThread`, compaction merges file slices on a worker thread while this one keeps ingesting. */
   private readonly compactor: CompactionThread | undefined;
+  /** Bounds the writers' key indexes of all tables together (`buffer.keyIndexBytes`). */
+  private readonly keyIndexBudget: KeyIndexBudget;
   /** Background maintenance per table; the table's next flush waits for it (one writer at a time). */
   private readonly maintaining = new Map<string, Promise<void>>();
   /** When a due flush of a table was first deferred behind its maintenance. */
@@ -139,6 +142,7 @@ export class Pipeline {
     this.router = new Router(opts.config);
     this.align = opts.config.transactions.align;
     this.compactor = opts.config.maintenance.compactionThread ? new CompactionThread() : undefined;
+    this.keyIndexBudget = new KeyIndexBudget(opts.config.buffer.keyIndexBytes);
     this.buffers = new BufferSet({ ...opts.config.buffer, trackTransactions: this.align });
     // Subscribing to Debezium's `<prefix>.transaction` topic says the metadata is on, before its first record arrives.
     if ((opts.config.kafka?.topics ?? []).some((t) => t.endsWith('.transaction'))) this.txLog.seenMetadata = true;
@@ -529,7 +533,7 @@ export class Pipeline {
         ...(partitionField === undefined ? {} : { partitionField }),
         orderingField,
         buckets: route.options.buckets,
-      }, { onFileWritten: (path, bytes) => this.opts.events?.onFileWritten?.(id.id, path.includes('.log.') ? 'log' : 'base', bytes) });
+      }, { onFileWritten: (path, bytes) => this.opts.events?.onFileWritten?.(id.id, path.includes('.log.') ? 'log' : 'base', bytes), keyIndexBudget: this.keyIndexBudget });
       if (table.config.orderingField !== orderingField) {
         // Its stored orderings are of the other kind: comparing them with these would be meaningless.
         const was = table.config.orderingField === ORDERING_FIELD ? 'by source position' : `by a column (precombine field ${table.config.orderingField})`;
@@ -585,6 +589,7 @@ export class Pipeline {
     const extraMetadata = { [CHECKPOINT_KEY]: encodeCheckpoint(checkpoint), ...this.writerMetadata() };
     const upserts = batch.events.length > 0 || lane !== null;
     let instant: string | undefined;
+    const evicted = this.keyIndexBudget.evicted;
     try {
       if (batch.truncate !== null) await open.table.truncate(upserts ? this.writerMetadata() : extraMetadata);
       if (upserts) {
@@ -603,6 +608,13 @@ export class Pipeline {
     this.opts.events?.onCommit?.(tableId, instant ?? '', batch.rows, this.now() - started);
     this.opts.events?.onRecords?.(tableId, batch.rows);
     this.opts.logger.info({ table: tableId, instant, rows: batch.rows, ...(batch.held > 0 ? { heldForTransactions: batch.held } : {}) }, 'committed');
+    const dropped = this.keyIndexBudget.evicted - evicted;
+    if (dropped > 0) {
+      this.opts.logger.warn(
+        { table: tableId, droppedFileGroups: dropped, keyIndexBytes: this.keyIndexBudget.bytes, limit: this.keyIndexBudget.maxBytes },
+        'key index over budget (buffer.keyIndexBytes): the least recently written file groups were dropped and are read from storage again when next written; raise buffer.keyIndexBytes or tables.*.buckets if this repeats',
+      );
+    }
     if (source !== undefined) {
       try {
         await source.commitOffsets(new Map([...checkpoint.splits].map(([s, c]) => [s, c.floor])));

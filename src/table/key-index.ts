@@ -13,6 +13,8 @@ import type { KeyState } from './write-plan.js';
  */
 
 const INITIAL_SLOTS = 1024;
+/** V8's cost of a Map entry and a string header, roughly: what a non-integer key adds beside its text. */
+const NAMED_ENTRY_BYTES = 64;
 const MIN_INT64 = -(1n << 63n);
 const MAX_INT64 = (1n << 63n) - 1n;
 
@@ -66,6 +68,10 @@ class IntSlots {
     this.used++;
   }
 
+  get bytes(): number {
+    return this.keys.byteLength + this.slots.byteLength;
+  }
+
   copy(): IntSlots {
     const out = new IntSlots(1);
     out.keys = this.keys.slice();
@@ -106,6 +112,8 @@ export class FileGroupKeys {
   private ints = new IntSlots();
   /** Keys that are not canonical integers. */
   private named = new Map<string, number>();
+  /** Heap bytes of `named`, estimated: the key text (UTF-16) and a map entry. */
+  private namedBytes = 0;
   private count = 0;
   /**
    * Orderings as int64: a source position (2^62 + LSN for PostgreSQL changes, the binlog
@@ -121,6 +129,11 @@ export class FileGroupKeys {
     return this.count;
   }
 
+  /** Memory this index holds (typed arrays exactly, keys that are not integers estimated). */
+  get bytes(): number {
+    return this.ints.bytes + this.orderings.byteLength + this.deletedFlags.byteLength + this.namedBytes;
+  }
+
   get(key: string): KeyState | undefined {
     const slot = this.slotOf(key, canonicalInt(key));
     if (slot < 0) return undefined;
@@ -134,7 +147,10 @@ export class FileGroupKeys {
       slot = this.count++;
       if (slot === this.orderings.length) this.grow();
       if (n === n) this.ints.add(n, slot);
-      else this.named.set(key, slot);
+      else {
+        this.named.set(key, slot);
+        this.namedBytes += NAMED_ENTRY_BYTES + 2 * key.length;
+      }
     }
     if (ordering >= MIN_INT64 && ordering <= MAX_INT64) {
       this.orderings[slot] = ordering;
@@ -148,6 +164,7 @@ export class FileGroupKeys {
     const out = new FileGroupKeys();
     out.ints = this.ints.copy();
     out.named = new Map(this.named);
+    out.namedBytes = this.namedBytes;
     out.count = this.count;
     out.orderings = this.orderings.slice();
     out.deletedFlags = this.deletedFlags.slice();
@@ -167,5 +184,54 @@ export class FileGroupKeys {
   private grow(): void {
     this.orderings = grown(this.orderings, this.orderings.length * 2);
     this.deletedFlags = grown(this.deletedFlags, this.deletedFlags.length * 2);
+  }
+}
+
+/**
+ * A process-wide bound on the writers' key indexes: one entry per key of every table a
+ * process writes, kept for its life, grows with the tables (~33 MiB per million integer
+ * keys). File groups are kept in order of use; past the bound the least recently used are
+ * dropped from their table's index and read again from storage when next written — their
+ * state is committed data, so a reload gives the same orderings, at the cost of reading
+ * the file group's latest slice.
+ */
+export class KeyIndexBudget {
+  /** Insertion order is the order of use: `touch` moves a group to the end. */
+  private readonly groups = new Map<FileGroupKeys, () => void>();
+  /** File groups dropped so far (for logs and metrics). */
+  evicted = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** Marks `keys` used now; `drop` removes it from its table's index. */
+  touch(keys: FileGroupKeys, drop: () => void): void {
+    this.groups.delete(keys);
+    this.groups.set(keys, drop);
+  }
+
+  forget(keys: FileGroupKeys): void {
+    this.groups.delete(keys);
+  }
+
+  /** Bytes of the indexes it tracks. */
+  get bytes(): number {
+    let total = 0;
+    for (const keys of this.groups.keys()) total += keys.bytes;
+    return total;
+  }
+
+  /** Drops the least recently used groups until the rest fit (the most recent always stays); returns how many. */
+  settle(): number {
+    let total = this.bytes;
+    let dropped = 0;
+    for (const [keys, drop] of this.groups) {
+      if (total <= this.maxBytes || this.groups.size === 1) break;
+      total -= keys.bytes;
+      this.groups.delete(keys);
+      drop();
+      dropped++;
+    }
+    this.evicted += dropped;
+    return dropped;
   }
 }

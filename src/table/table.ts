@@ -19,7 +19,7 @@ import { ORDERING_FIELD, type Row, type TableSchema, type Value } from './schema
 import { readMergedSlice } from './slice-reader.js';
 import { InstantConflict, Timeline, joinPath, readFenceClaims, type Committed, type TimelineInstant } from './timeline.js';
 import { decide, fillUnavailable, latestPerKey, type Mutation, type OrderingRule } from './write-plan.js';
-import { FileGroupKeys } from './key-index.js';
+import { FileGroupKeys, type KeyIndexBudget } from './key-index.js';
 import { rollbackInstant, sweepFilesOf } from './rollback.js';
 import { carriedDeletes } from './tombstone.js';
 import type { EncodedUpserts } from './encoded-upserts.js';
@@ -58,6 +58,8 @@ export interface CommitResult {
 export interface OpenOptions {
   /** Called for every object written, for metrics. */
   onFileWritten?: (path: string, bytes: number) => void;
+  /** Bounds the key indexes of all tables that share it (the daemon's `buffer.keyIndexBytes`). */
+  keyIndexBudget?: KeyIndexBudget;
 }
 
 export const SCHEMA_KEY = 'schema';
@@ -140,6 +142,7 @@ export class HudiTable {
     const last = this.timeline.lastInstantTime();
     if (last !== undefined) this.clock.observe(last);
     await this.loadState();
+    for (const keys of this.keyIndex.values()) this.opts.keyIndexBudget?.forget(keys);
     this.keyIndex.clear();
   }
 
@@ -354,6 +357,7 @@ export class HudiTable {
     await this.removeMarkers(instant);
     this.schema = schema;
     this.timeline = this.timeline.withCompleted(done);
+    this.opts.keyIndexBudget?.settle();
     result.instant = instant;
     return result;
   }
@@ -377,7 +381,7 @@ export class HudiTable {
     const done = await this.timeline.complete(instant, 'replacecommit', serializeCommitMetadata(metadata));
     for (const s of live) {
       this.replaced.set(groupKey(s.partition, s.fileId), instant);
-      this.keyIndex.delete(groupKey(s.partition, s.fileId));
+      this.unindexKeys(groupKey(s.partition, s.fileId));
     }
     this.timeline = this.timeline.withCompleted(done);
     return instant;
@@ -418,7 +422,7 @@ export class HudiTable {
   private async groupKeys(partition: string, bucket: number): Promise<FileGroupKeys> {
     const slice = this.latestSliceOf(partition, bucket);
     const k = slice === undefined ? `${partition}\u0000#${bucket}` : groupKey(partition, slice.fileId);
-    let keys = this.keyIndex.get(k);
+    let keys = this.indexedKeys(k);
     if (keys === undefined) {
       keys = new FileGroupKeys();
       if (slice !== undefined) {
@@ -428,9 +432,36 @@ export class HudiTable {
         // keys a compaction removed: their deletes' positions, kept beside the slice
         for (const [key, ordering] of await carriedDeletes(this.store, this.base, this.timeline, slice)) if (keys.get(key) === undefined) keys.set(key, ordering, true);
       }
-      this.keyIndex.set(k, keys);
+      this.indexKeys(k, keys);
     }
     return keys;
+  }
+
+  /** A file group's keys if indexed, marked as used now. */
+  private indexedKeys(k: string): FileGroupKeys | undefined {
+    const keys = this.keyIndex.get(k);
+    if (keys !== undefined) this.opts.keyIndexBudget?.touch(keys, () => this.dropKeys(k, keys));
+    return keys;
+  }
+
+  /** Puts a file group's keys in the index, under the key index budget when there is one. */
+  private indexKeys(k: string, keys: FileGroupKeys): void {
+    const old = this.keyIndex.get(k);
+    if (old !== undefined && old !== keys) this.opts.keyIndexBudget?.forget(old);
+    this.keyIndex.set(k, keys);
+    this.opts.keyIndexBudget?.touch(keys, () => this.dropKeys(k, keys));
+  }
+
+  private unindexKeys(k: string): void {
+    const keys = this.keyIndex.get(k);
+    if (keys === undefined) return;
+    this.keyIndex.delete(k);
+    this.opts.keyIndexBudget?.forget(keys);
+  }
+
+  /** The budget drops a file group's keys: the next write to it reads them from storage again. */
+  private dropKeys(k: string, keys: FileGroupKeys): void {
+    if (this.keyIndex.get(k) === keys) this.keyIndex.delete(k);
   }
 
   private async storedRow(partition: string, bucket: number, key: string): Promise<Row | undefined> {
@@ -495,10 +526,10 @@ export class HudiTable {
     await this.put(path, bytes, instant, w.partition, name, 'CREATE');
     this.view.addFile(w.partition, name, path, bytes.byteLength);
     // Re-key the cache entry from the bucket placeholder to the new file group.
-    this.keyIndex.delete(`${w.partition}\u0000#${w.bucket}`);
+    this.unindexKeys(`${w.partition}\u0000#${w.bucket}`);
     const fresh = keys.clone();
     setUpserted(fresh, w);
-    this.keyIndex.set(groupKey(w.partition, fileId), fresh);
+    this.indexKeys(groupKey(w.partition, fileId), fresh);
     result.upserts += rows.length;
     result.filesWritten++;
     result.bytesWritten += bytes.byteLength;
@@ -533,7 +564,7 @@ export class HudiTable {
     const path = joinPath(this.base, w.partition, name);
     await this.put(path, bytes, instant, w.partition, name, 'APPEND');
     this.view.addFile(w.partition, name, path, bytes.byteLength);
-    const keys = this.keyIndex.get(groupKey(w.partition, slice.fileId)) ?? (await this.groupKeys(w.partition, w.bucket));
+    const keys = this.indexedKeys(groupKey(w.partition, slice.fileId)) ?? (await this.groupKeys(w.partition, w.bucket));
     setUpserted(keys, w);
     for (const d of w.deletes) keys.set(d.key, d.ordering, true);
     result.upserts += upserts;
@@ -571,7 +602,7 @@ export class HudiTable {
     const keys = new FileGroupKeys();
     for (const r of all) keys.set(String(r._hoodie_record_key), toBig(r[this.config.orderingField] ?? 0n), false);
     for (const d of w.deletes) keys.set(d.key, d.ordering, true);
-    this.keyIndex.set(groupKey(w.partition, slice.fileId), keys);
+    this.indexKeys(groupKey(w.partition, slice.fileId), keys);
     result.upserts += w.upserts.length;
     result.filesWritten++;
     result.bytesWritten += bytes.byteLength;

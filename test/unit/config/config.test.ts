@@ -29,7 +29,7 @@ test('defaults fill every section from a minimal file', () => {
   assert.equal(c.tables.defaults.buckets, 4);
   assert.equal(c.tables.defaults.compaction.everyDeltaCommits, 10);
   assert.equal(c.tables.defaults.retention.commits, 20);
-  assert.deepEqual(c.buffer, { maxRows: 50000, maxBytes: 64 * 1024 * 1024, maxAgeMs: 5000, memoryBudgetBytes: 256 * 1024 * 1024 });
+  assert.deepEqual(c.buffer, { maxRows: 50000, maxBytes: 64 * 1024 * 1024, maxAgeMs: 5000, memoryBudgetBytes: 256 * 1024 * 1024, keyIndexBytes: 256 * 1024 * 1024 });
   assert.deepEqual(c.server, { host: '0.0.0.0', port: 8080, stallThresholdMs: 300000 });
   assert.equal(c.shutdown.deadlineMs, 30000);
   assert.equal(c.log.level, 'info');

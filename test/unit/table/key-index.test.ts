@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { canonicalInt, FileGroupKeys } from '../../../src/table/key-index.js';
+import { canonicalInt, FileGroupKeys, KeyIndexBudget } from '../../../src/table/key-index.js';
 
 test('keeps ordering and deleted per key, overwrites on set, and grows past its initial slots', () => {
   const keys = new FileGroupKeys();
@@ -104,4 +104,24 @@ test('behaves as a Map of key → state for any mix of keys, across growth and c
     }),
     { numRuns: 200 },
   );
+});
+
+test('the key index budget drops the least recently used file groups past its bound, never the most recent', () => {
+  const groups = Array.from({ length: 4 }, () => new FileGroupKeys());
+  groups.forEach((g, i) => g.set(`name-${i}`, 1n, false));
+  const one = groups[0]!.bytes;
+  assert.ok(one > 0);
+  const budget = new KeyIndexBudget(one * 2);
+  const dropped: number[] = [];
+  groups.forEach((g, i) => budget.touch(g, () => dropped.push(i)));
+  budget.touch(groups[0]!, () => dropped.push(0)); // used again: now the most recent
+  assert.equal(budget.settle(), 2);
+  assert.deepEqual(dropped, [1, 2], 'least recently used first');
+  assert.equal(budget.bytes, one * 2);
+  budget.forget(groups[3]!);
+  assert.equal(budget.bytes, one);
+  const tiny = new KeyIndexBudget(1);
+  tiny.touch(groups[0]!, () => assert.fail('the only (most recent) group stays'));
+  assert.equal(tiny.settle(), 0);
+  assert.equal(budget.evicted, 2);
 });

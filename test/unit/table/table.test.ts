@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { LocalStore } from '../../../src/storage/local-store.js';
 import { HudiTable } from '../../../src/table/table.js';
+import { FileGroupKeys, KeyIndexBudget } from '../../../src/table/key-index.js';
 import { clean } from '../../../src/table/cleaner.js';
 import { compact } from '../../../src/table/compaction.js';
 import { Timeline } from '../../../src/table/timeline.js';
@@ -224,4 +225,22 @@ test('after its own commits, compactions, cleans and truncates a writer knows th
   assert.ok(await t.truncate());
   await same('after the truncate');
   assert.equal(listings, 0, 'no listing of .hoodie/ by the writer');
+});
+
+test('under a key index budget, file groups dropped from the index are read again when written: late changes still lose', async () => {
+  const dir = await tempDir('cdc-lake-key-budget-');
+  // Smaller than one file group's index: after each commit only the last group used stays.
+  const budget = new KeyIndexBudget(1024);
+  const t = await HudiTable.create(new LocalStore(dir), 't', { ...CONFIG, buckets: 4 }, { keyIndexBudget: budget });
+  const ids = Array.from({ length: 40 }, (_x, i) => i + 1);
+  await t.commit({ schema, mutations: ids.map((id) => up(id, `a${id}`, 100 + id)) });
+  await t.commit({ schema, mutations: [up(1, 'b1', 500), del(2, 501)] });
+  assert.ok(budget.evicted > 0, 'groups were dropped');
+  // Every key changes again, older than what the table holds: the reloaded indexes refuse them all.
+  await t.commit({ schema, mutations: ids.map((id) => up(id, `late${id}`, 50)) });
+  const want = ids.filter((id) => id !== 2).map((id) => `${id}:${id === 1 ? 'b1' : `a${id}`}`).sort();
+  assert.deepEqual(names((await readSnapshot(t)).rows), want);
+  await t.commit({ schema, mutations: [up(3, 'c3', 600), up(2, 'back', 601)] });
+  assert.deepEqual(names((await readSnapshot(t)).rows), [...want.filter((r) => !r.startsWith('3:')), '3:c3', '2:back'].sort());
+  assert.ok(budget.bytes < 2 * new FileGroupKeys().bytes, `one file group's index is kept, not four (${budget.bytes} bytes)`);
 });
