@@ -37,6 +37,8 @@ export class Daemon {
   private gauges: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   private readonly buffered = new Set<string>();
+  /** File groups the key index budget had dropped at the last gauge update. */
+  private keyIndexDropped = 0;
   /** Last consumer lag read from the brokers (empty for sources without end offsets). */
   private lag: Lag = { partitions: new Map(), tables: new Map() };
   private readonly lagLabels = new Set<string>();
@@ -151,6 +153,10 @@ export class Daemon {
     }
     this.buffered.clear();
     for (const t of now) this.buffered.add(t);
+    const keys = this.pipeline.keyIndexState();
+    this.metrics.keyIndexBytes.set(keys.bytes);
+    this.metrics.keyIndexDroppedGroups.inc(keys.droppedGroups - this.keyIndexDropped);
+    this.keyIndexDropped = keys.droppedGroups;
   }
 
   /** Reads end offsets from the source and sets `consumer_lag` per topic-partition; /status shows it per table. */

@@ -254,6 +254,11 @@ export class Pipeline {
   }
 
   /** Per table: buffered bytes/rows and when its batch opened, for metrics and /readyz. */
+  /** The writers' key indexes: bytes held, and file groups dropped so far by `buffer.keyIndexBytes`. */
+  keyIndexState(): { bytes: number; droppedGroups: number } {
+    return { bytes: this.keyIndexBudget.bytes, droppedGroups: this.keyIndexBudget.evicted };
+  }
+
   bufferState(): { table: string; bytes: number; rows: number; openedAtMs: number }[] {
     return this.buffers.stats();
   }

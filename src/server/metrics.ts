@@ -26,6 +26,9 @@ export interface Metrics {
   bytesWritten: Counter<'table' | 'kind'>;
   compactionDuration: Histogram<'table'>;
   cleanDuration: Histogram<'table'>;
+  /** The writers' key indexes (all tables), and file groups `buffer.keyIndexBytes` dropped. */
+  keyIndexBytes: Gauge;
+  keyIndexDroppedGroups: Counter;
   /** Instants moved from the active timeline to the archived one. */
   archivedInstants: Counter<'table'>;
   /** How long a due flush of a table waited for the table's background maintenance. */
@@ -61,6 +64,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean; prefix?: string 
     bytesWritten: new Counter({ name: `${p}bytes_written_total`, help: 'Data bytes written', labelNames: ['table', 'kind'], registers }),
     compactionDuration: new Histogram({ name: `${p}compaction_duration_seconds`, help: 'Compaction duration', labelNames: ['table'], buckets: durationBuckets, registers }),
     cleanDuration: new Histogram({ name: `${p}clean_duration_seconds`, help: 'Cleaning duration', labelNames: ['table'], buckets: durationBuckets, registers }),
+    keyIndexBytes: new Gauge({ name: `${p}key_index_bytes`, help: "Bytes of the writers' key indexes, all tables (bounded by buffer.keyIndexBytes)", registers }),
+    keyIndexDroppedGroups: new Counter({ name: `${p}key_index_dropped_groups_total`, help: 'File groups dropped from the key index over buffer.keyIndexBytes (read again from storage when next written)', registers }),
     archivedInstants: new Counter({ name: `${p}archived_instants_total`, help: 'Instants moved to the archived timeline', labelNames: ['table'], registers }),
     maintenancePause: new Histogram({ name: `${p}maintenance_pause_seconds`, help: 'Wait of a due flush behind its table\'s compaction/cleaning', labelNames: ['table'], buckets: durationBuckets, registers }),
     transactionHeldRows: new Gauge({ name: `${p}transaction_held_rows`, help: 'Rows held back by the last flush until their source transaction is complete', labelNames: ['table'], registers }),

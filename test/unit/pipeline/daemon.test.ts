@@ -22,7 +22,7 @@ function metric(text: string, name: string, labels: string): number {
 }
 
 function total(text: string, name: string): number {
-  return text.split('\n').filter((l) => l.startsWith(`${name}{`)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
 test('the daemon reports what it did in /metrics: records in/out, commits, files, dead letters', async () => {
@@ -43,6 +43,8 @@ test('the daemon reports what it did in /metrics: records in/out, commits, files
   assert.ok(metric(text, 'cdc_lake_bytes_written_total', 'table="public.orders",kind="base"') > 0);
   assert.equal(total(text, 'cdc_lake_decode_errors_total'), 1);
   assert.equal(total(text, 'cdc_lake_dead_letters_total'), 1);
+  assert.ok(total(text, 'cdc_lake_key_index_bytes') > 0, 'the key index gauge reports the writers\' indexes');
+  assert.equal(total(text, 'cdc_lake_key_index_dropped_groups_total'), 0);
   // Nothing stays buffered after the run (the gauge appears once a tick saw data, and then reads 0).
   assert.equal(total(text, 'cdc_lake_buffer_rows'), 0);
 });
