@@ -67,8 +67,9 @@ export function program(): Command {
     .description("list a table's instants (commits, compactions, cleans, rollbacks)")
     .requiredOption('--lake <uri>', 'a path, file://… or s3://bucket/prefix')
     .requiredOption('--table <schema.table>', 'the table')
+    .option('--archived', 'also the completed instants moved to the archived timeline (.hoodie/archived), state "archived"')
     .addOption(formatOption())
-    .action((o: { lake: string; table: string; format?: string }) => timelineCommand(o));
+    .action((o: { lake: string; table: string; format?: string; archived?: boolean }) => timelineCommand(o));
 
   p.command('compact')
     .description("merge a table's log files into new base files (the daemon does this by policy)")

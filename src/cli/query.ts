@@ -5,7 +5,7 @@ import { CHECKPOINT_KEY } from '../pipeline/checkpoint.js';
 import { readConsumer, saveConsumer } from '../query/consumers.js';
 import { createWriter, defaultOutputFormat, fileSink, parseOutputFormat, stdoutSink, type OutputFormat } from '../query/output/index.js';
 import { parsePredicate, partitionFilter, rowFilter } from '../query/where.js';
-import { allWriteStats } from '../hudi/commit-metadata.js';
+import { readArchivedTimeline } from '../table/archiver.js';
 import { readChanges, readIncremental, readSnapshot, type QueryResult } from '../table/reader.js';
 import type { Row, TableSchema } from '../table/schema.js';
 import { withMetaFields } from '../table/meta-fields.js';
@@ -68,18 +68,33 @@ export async function tablesCommand(flags: OutputFlags & { lake: string }): Prom
   await emit(plainSchema('tables', [['table', STRING], ['path', STRING], ['hudi_table', STRING], ['last_instant', STRING], ['commits', LONG], ['columns', LONG]]), rows, flags);
 }
 
-export async function timelineCommand(flags: OutputFlags & { lake: string; table: string }): Promise<void> {
+/** What a timeline row shows of a commit's metadata, in its JSON (active) or Avro (archived) form: the same field names. */
+function commitFacts(meta: { operationType?: unknown; partitionToWriteStats?: unknown; extraMetadata?: unknown }): Row {
+  const stats = Object.values((meta.partitionToWriteStats ?? {}) as Record<string, { numWrites?: number | null; numDeletes?: number | null }[]>).flat();
+  const checkpoint = (meta.extraMetadata as Record<string, unknown> | null | undefined)?.[CHECKPOINT_KEY];
+  return {
+    operation: typeof meta.operationType === 'string' ? meta.operationType : null,
+    files: stats.length,
+    records: stats.reduce((n, s) => n + Number(s.numWrites ?? 0) + Number(s.numDeletes ?? 0), 0),
+    checkpoint: typeof checkpoint === 'string' ? checkpoint : null,
+  };
+}
+
+export async function timelineCommand(flags: OutputFlags & { lake: string; table: string; archived?: boolean }): Promise<void> {
   const table = await openLakeTable(lakeStore(flags.lake), flags.table);
   const rows: Row[] = [];
+  if (flags.archived === true) {
+    // Completed instants only, one row each, as the active ones; their state says where they are.
+    for (const a of await readArchivedTimeline(table.store, table.base)) {
+      if (a.state !== 'completed') continue;
+      const facts = a.commitMetadata === undefined ? { operation: null, files: null, records: null, checkpoint: null } : commitFacts(a.commitMetadata);
+      rows.push({ instant: a.timestamp, action: facts.operation === 'COMPACT' ? 'compaction' : a.action, state: 'archived', ...facts });
+    }
+  }
   for (const i of table.timeline.instants) {
     const row: Row = { instant: i.timestamp, action: i.compaction ? 'compaction' : i.action, state: i.state, operation: null, files: null, records: null, checkpoint: null };
     if (i.state === 'completed' && (i.action === 'deltacommit' || i.action === 'commit' || i.action === 'replacecommit')) {
-      const meta = await table.timeline.commitMetadata(i);
-      const stats = allWriteStats(meta);
-      row.operation = meta.operationType;
-      row.files = stats.length;
-      row.records = stats.reduce((n, s) => n + (s.numWrites ?? 0) + (s.numDeletes ?? 0), 0);
-      row.checkpoint = meta.extraMetadata[CHECKPOINT_KEY] ?? null;
+      Object.assign(row, commitFacts(await table.timeline.commitMetadata(i)));
     }
     rows.push(row);
   }
@@ -89,8 +104,8 @@ export async function timelineCommand(flags: OutputFlags & { lake: string; table
     flags,
   );
   const first = table.timeline.instants[0]?.timestamp;
-  if (first !== undefined && (await table.timeline.reachesArchive('00000000000000000'))) {
-    process.stderr.write(`${flags.table}: instants before ${first} were archived to .hoodie/archived (Hudi's archived timeline); this lists the active timeline\n`);
+  if (flags.archived !== true && first !== undefined && (await table.timeline.reachesArchive('00000000000000000'))) {
+    process.stderr.write(`${flags.table}: instants before ${first} were archived to .hoodie/archived (Hudi's archived timeline); --archived lists them too\n`);
   }
 }
 

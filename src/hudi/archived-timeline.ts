@@ -8,8 +8,8 @@
  */
 import type avro from 'avsc';
 import { avroType } from './avro-value.js';
-import { encodeLogBlock } from './log-block.js';
-import { encodeAvroDataContent } from './log-content.js';
+import { encodeLogBlock, readLogBlocks } from './log-block.js';
+import { decodeAvroDataContent, encodeAvroDataContent } from './log-content.js';
 import { decodeTimelineAvroFile } from './timeline-avro.js';
 import { loadHudiSchema } from './schemas.js';
 import { UNKNOWN_WRITE_TOKEN } from './file-name.js';
@@ -144,4 +144,31 @@ export function archiveEntry(f: InstantFile, what: string): Row {
 export function archiveBlock(entries: readonly Row[]): Uint8Array {
   const schema = JSON.stringify(loadHudiSchema(ENTRY));
   return encodeLogBlock({ type: 'AVRO_DATA', headers: { SCHEMA: schema }, content: encodeAvroDataContent(schema, entries) });
+}
+
+/** An archived instant state as an archive file records it. */
+export interface ArchivedState {
+  timestamp: string;
+  /** As the state file's name read: a completed compaction is a `commit`. */
+  action: string;
+  state: 'requested' | 'inflight' | 'completed';
+  /** The commit metadata of a completed write (Avro form: `partitionToWriteStats`, `extraMetadata`, `operationType`). */
+  commitMetadata?: Row;
+}
+
+/** The entries of one archive file (any writer's: each block's SCHEMA header is its writer schema). */
+export function readArchiveEntries(bytes: Uint8Array, what: string): ArchivedState[] {
+  const out: ArchivedState[] = [];
+  for (const block of readLogBlocks(bytes, what)) {
+    if (block.type !== 'AVRO_DATA') continue;
+    for (const e of decodeAvroDataContent(block.content, block.headers.SCHEMA ?? '', what)) {
+      const state = String(e.actionState ?? 'COMPLETED').toLowerCase();
+      if (typeof e.commitTime !== 'string' || typeof e.actionType !== 'string' || (state !== 'requested' && state !== 'inflight' && state !== 'completed')) {
+        throw new ArchiveEntryError(`${what}: an entry without commitTime, actionType or a known actionState`);
+      }
+      const meta = (e.hoodieCommitMetadata ?? e.hoodieReplaceCommitMetadata) as Row | null | undefined;
+      out.push({ timestamp: e.commitTime, action: e.actionType, state, ...(state === 'completed' && meta ? { commitMetadata: meta } : {}) });
+    }
+  }
+  return out;
 }

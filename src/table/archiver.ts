@@ -1,8 +1,9 @@
-import { archiveBlock, archiveEntry, archiveFileName, archiveFileVersion } from '../hudi/archived-timeline.js';
+import { archiveBlock, archiveEntry, archiveFileName, archiveFileVersion, readArchiveEntries, type ArchivedState } from '../hudi/archived-timeline.js';
 import { compareInstants, parseInstantFileName, type Instant } from '../hudi/instant.js';
 import { decodeTimelineAvro } from '../hudi/timeline-avro.js';
 import { earliestRetainedInstant } from './cleaner.js';
 import { sweepFilesOf } from './rollback.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { SCHEMA_KEY, type HudiTable } from './table.js';
 import { ARCHIVE_DIR, InstantConflict, TIMELINE_DIR, WRITE_ACTIONS, collapse, joinPath, type TimelineInstant } from './timeline.js';
 
@@ -132,4 +133,16 @@ export async function archive(table: HudiTable, opts: ArchiveOptions): Promise<A
   for (const f of stateFiles) if (f.instant.state === 'completed') await store.delete(f.key);
   table.timeline = timeline.withArchivedBefore(plan.boundary);
   return { instants: plan.instants.length, boundary: plan.boundary, file, swept };
+}
+
+/** The archived timeline of the table at `base`: every archived instant state, oldest first, once each (a crash can archive one twice). */
+export async function readArchivedTimeline(store: ObjectStore, base: string): Promise<ArchivedState[]> {
+  const { files } = await store.listDir(joinPath(base, ARCHIVE_DIR));
+  const states = new Map<string, ArchivedState>();
+  for (const f of files) {
+    if (archiveFileVersion(f.key.slice(f.key.lastIndexOf('/') + 1)) === undefined) continue;
+    for (const e of readArchiveEntries(await store.get(f.key), f.key)) states.set(`${e.timestamp}.${e.action}.${e.state}`, e);
+  }
+  const rank = { requested: 0, inflight: 1, completed: 2 } as const;
+  return [...states.values()].sort((a, b) => (a.timestamp !== b.timestamp ? (a.timestamp < b.timestamp ? -1 : 1) : rank[a.state] - rank[b.state]));
 }

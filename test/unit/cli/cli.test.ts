@@ -196,5 +196,11 @@ test('clean archives the timeline of a table with more instants than it retains 
   const tl = await cli('timeline', '--lake', lake, '--table', 's.t', '--format', 'jsonl');
   const active = jsonl(tl.stdout);
   assert.ok(active.length < ARCHIVE_BATCH, 'the timeline lists the active instants');
-  assert.equal(tl.stderr, `s.t: instants before ${String(active[0]?.instant)} were archived to .hoodie/archived (Hudi's archived timeline); this lists the active timeline\n`);
+  assert.equal(tl.stderr, `s.t: instants before ${String(active[0]?.instant)} were archived to .hoodie/archived (Hudi's archived timeline); --archived lists them too\n`);
+  const all = jsonl((await cli('timeline', '--lake', lake, '--table', 's.t', '--format', 'jsonl', '--archived')).stdout);
+  const archived = all.filter((r) => r.state === 'archived');
+  assert.deepEqual(all.slice(archived.length), active, 'archived instants come first, then the active timeline');
+  assert.ok(archived.length > 0 && archived.every((r) => String(r.instant) < String(active[0]?.instant)));
+  assert.ok(archived.some((r) => r.action === 'deltacommit' && r.operation === 'UPSERT' && Number(r.records) === 1 && Number(r.files) === 1), JSON.stringify(archived[0]));
+  assert.ok(archived.some((r) => r.action === 'compaction' && r.operation === 'COMPACT'));
 });

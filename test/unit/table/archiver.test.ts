@@ -9,7 +9,7 @@ import { dateToInstant, instantToDate, parseInstantFileName } from '../../../src
 import { FaultyStore, InjectedFault } from '../../../src/storage/faulty-store.js';
 import { LocalStore } from '../../../src/storage/local-store.js';
 import { bucketOf } from '../../../src/table/record-key.js';
-import { ARCHIVE_BATCH, archive, planArchive } from '../../../src/table/archiver.js';
+import { ARCHIVE_BATCH, archive, planArchive, readArchivedTimeline } from '../../../src/table/archiver.js';
 import { clean, InstantNotRetained } from '../../../src/table/cleaner.js';
 import { compact } from '../../../src/table/compaction.js';
 import { readChanges, readIncremental, readSnapshot } from '../../../src/table/reader.js';
@@ -201,4 +201,20 @@ test('a crash at any point of archival leaves the table readable, and the next r
     assert.deepEqual(names((await readSnapshot(again)).rows), want, `crash at ${at}, archived again`);
     assert.equal((await archive(again, { retainCommits: RETAIN })).instants, 0, `crash at ${at}: the second run finished it`);
   }
+});
+
+test("reads an archive file Hudi's own archiver wrote (Hudi 0.15.0): every state of every instant, with commit metadata", async () => {
+  const dir = await tempDir('cdc-lake-archive-java-', TMP);
+  const name = '.commits_.archive.1_1-0-1';
+  await cp(new URL(`../../fixtures/hudi-archived/${name}`, import.meta.url), `${dir}/t/.hoodie/archived/${name}`, { recursive: true });
+  const states = await readArchivedTimeline(new LocalStore(dir), 't');
+  const instants = ['20240101000001000', '20240101000002000', '20240101000003000', '20240101000004000'];
+  assert.deepEqual(
+    states.map((s) => `${s.timestamp}.${s.action}.${s.state}`),
+    instants.flatMap((t) => ['requested', 'inflight', 'completed'].map((st) => `${t}.commit.${st}`)),
+  );
+  const done = states.find((s) => s.state === 'completed')!.commitMetadata!;
+  assert.equal(done.operationType, 'INSERT');
+  assert.equal((done.extraMetadata as Record<string, string>).schema, '{}');
+  assert.equal(Object.values(done.partitionToWriteStats as Record<string, unknown[]>).flat().length, 1);
 });
