@@ -13,7 +13,7 @@ import { decodeAvroDataContent, encodeAvroDataContent } from './log-content.js';
 import { decodeTimelineAvroFile } from './timeline-avro.js';
 import { loadHudiSchema } from './schemas.js';
 import { UNKNOWN_WRITE_TOKEN } from './file-name.js';
-import type { Instant } from './instant.js';
+import type { Instant, State } from './instant.js';
 import type { Row, Value } from '../table/schema.js';
 
 const ENTRY = 'HoodieArchivedMetaEntry';
@@ -122,9 +122,11 @@ export function archiveEntry(f: InstantFile, what: string): Row {
     case 'commit':
       out.hoodieCommitMetadata = commitMetadata('hoodieCommitMetadata', f.bytes, what);
       break;
-    case 'clean':
-      if (!empty) out[state === 'completed' ? 'hoodieCleanMetadata' : 'hoodieCleanerPlan'] = resolved(state === 'completed' ? 'hoodieCleanMetadata' : 'hoodieCleanerPlan', f.bytes, what);
+    case 'clean': {
+      const field = state === 'completed' ? 'hoodieCleanMetadata' : 'hoodieCleanerPlan';
+      if (!empty) out[field] = resolved(field, f.bytes, what);
       break;
+    }
     case 'rollback':
       if (state === 'completed') out.hoodieRollbackMetadata = resolved('hoodieRollbackMetadata', f.bytes, what);
       break;
@@ -151,7 +153,7 @@ export interface ArchivedState {
   timestamp: string;
   /** As the state file's name read: a completed compaction is a `commit`. */
   action: string;
-  state: 'requested' | 'inflight' | 'completed';
+  state: State;
   /** The commit metadata of a completed write (Avro form: `partitionToWriteStats`, `extraMetadata`, `operationType`). */
   commitMetadata?: Row;
 }

@@ -46,7 +46,7 @@ export function parseInstantFileName(name: string): Instant | undefined {
 }
 
 /** Orders instants as Hudi does: by time, then requested < inflight < completed. */
-export function compareInstants(a: Instant, b: Instant): number {
+export function compareInstants(a: Pick<Instant, 'timestamp' | 'state'>, b: Pick<Instant, 'timestamp' | 'state'>): number {
   if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp ? -1 : 1;
   const rank = { requested: 0, inflight: 1, completed: 2 } as const;
   return rank[a.state] - rank[b.state];

@@ -253,12 +253,12 @@ export class Pipeline {
     return out;
   }
 
-  /** Per table: buffered bytes/rows and when its batch opened, for metrics and /readyz. */
   /** The writers' key indexes: bytes held, and file groups dropped so far by `buffer.keyIndexBytes`. */
   keyIndexState(): { bytes: number; droppedGroups: number } {
     return { bytes: this.keyIndexBudget.bytes, droppedGroups: this.keyIndexBudget.evicted };
   }
 
+  /** Per table: buffered bytes/rows and when its batch opened, for metrics and /readyz. */
   bufferState(): { table: string; bytes: number; rows: number; openedAtMs: number }[] {
     return this.buffers.stats();
   }

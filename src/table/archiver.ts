@@ -143,6 +143,5 @@ export async function readArchivedTimeline(store: ObjectStore, base: string): Pr
     if (archiveFileVersion(f.key.slice(f.key.lastIndexOf('/') + 1)) === undefined) continue;
     for (const e of readArchiveEntries(await store.get(f.key), f.key)) states.set(`${e.timestamp}.${e.action}.${e.state}`, e);
   }
-  const rank = { requested: 0, inflight: 1, completed: 2 } as const;
-  return [...states.values()].sort((a, b) => (a.timestamp !== b.timestamp ? (a.timestamp < b.timestamp ? -1 : 1) : rank[a.state] - rank[b.state]));
+  return [...states.values()].sort(compareInstants);
 }

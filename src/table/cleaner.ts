@@ -147,10 +147,7 @@ export async function clean(table: HudiTable, opts: CleanOptions): Promise<Clean
   const started = Date.now();
   await table.timeline.request(instant, 'clean', planBytes);
   await table.timeline.inflight(instant, 'clean', planBytes);
-  for (const f of plan.files) {
-    await table.store.delete(f.path);
-    table.view.removeFile(f.partition, f.name);
-  }
+  await table.removeFiles(plan.files);
   const metadata: HoodieCleanMetadata = {
     policy: CLEAN_POLICY,
     startCleanTime: instant,

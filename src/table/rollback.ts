@@ -61,10 +61,7 @@ export async function rollbackInstant(table: HudiTable, pending: TimelineInstant
   await table.timeline.request(rollbackTime, 'rollback', encodeTimelineAvro('HoodieRollbackPlan', plan));
   await table.timeline.inflight(rollbackTime, 'rollback');
   const started = Date.now();
-  for (const d of doomed) {
-    await table.store.delete(d.path);
-    table.view.removeFile(d.partition, d.name);
-  }
+  await table.removeFiles(doomed);
   await table.timeline.removePending(pending.timestamp, pending.action);
   const metadata = {
     startRollbackTime: rollbackTime,
@@ -93,10 +90,7 @@ export async function rollbackInstant(table: HudiTable, pending: TimelineInstant
  */
 export async function sweepFilesOf(table: HudiTable, instant: string): Promise<number> {
   const doomed = await filesOf(table, instant);
-  for (const d of doomed) {
-    await table.store.delete(d.path);
-    table.view.removeFile(d.partition, d.name);
-  }
+  await table.removeFiles(doomed);
   await table.removeMarkers(instant);
   return doomed.length;
 }

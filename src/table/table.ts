@@ -480,6 +480,14 @@ export class HudiTable {
     this.opts.onFileWritten?.(path, bytes.byteLength);
   }
 
+  /** Deletes data files and drops them from the view, one at a time and in order (callers delete logs before their base). */
+  async removeFiles(files: readonly { partition: string; name: string; path: string }[]): Promise<void> {
+    for (const f of files) {
+      await this.store.delete(f.path);
+      this.view.removeFile(f.partition, f.name);
+    }
+  }
+
   /**
    * Removes this writer's instant whose completion was refused (`InstantConflict.refused`): its
    * files and pending states, without a rollback instant — nobody can complete it, and a table
