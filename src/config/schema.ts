@@ -100,7 +100,13 @@ export const KafkaSchema = z
 
 export const SchemaRegistrySchema = z
   .object({
-    url: z.url({ message: 'expected a URL such as http://127.0.0.1:8081' }),
+    url: z
+      .url({ message: 'expected a URL such as http://127.0.0.1:8081' })
+      .describe("The Confluent-compatible API, or Apicurio Registry's (…/apis/ccompat/v7 or …/apis/registry/v2: either reaches both of its APIs)"),
+    apicurioIdType: z
+      .enum(['globalId', 'contentId'])
+      .default('globalId')
+      .describe("What an 8-byte schema id (Apicurio's own framing) is: its converter's apicurio.registry.use-id. 4-byte (Confluent) ids always resolve through the Confluent-compatible API"),
     basicAuth: z.object({ username: z.string(), password: z.string() }).strict().optional(),
     bearerToken: z.string().optional(),
   })
@@ -113,7 +119,7 @@ export const KeylessSchema = z.union([
 
 export const SourceSchema = z
   .object({
-    format: z.enum(['auto', 'json', 'avro']).default('auto').describe('The encoding of record values: auto (detected per record), json (with or without schema), or avro (Confluent wire format; needs schemaRegistry); keys are always detected'),
+    format: z.enum(['auto', 'json', 'avro']).default('auto').describe('The encoding of record values: auto (detected per record), json (with or without schema), or avro (a schema registry wire format, Confluent or Apicurio; needs schemaRegistry); keys are always detected'),
     schemaRegistry: SchemaRegistrySchema.optional(),
     keyless: KeylessSchema.default('reject').describe('Tables without a primary key: reject, key on all columns, or name the columns'),
     binaryHandling: z.enum(['bytes', 'base64', 'hex']).default('bytes').describe("Must match the connector's binary.handling.mode"),

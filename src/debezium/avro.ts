@@ -1,6 +1,7 @@
 /**
- * Avro in the Confluent wire format: byte 0 = 0x00, bytes 1-4 = schema id (big-endian),
- * then the Avro binary body. The registered Avro schema is mapped back to the Connect
+ * Avro in a registry's wire format: byte 0 = 0x00, then the schema id (big-endian) in 4
+ * bytes (Confluent's framing) or 8 (Apicurio's own), then the Avro binary body. The
+ * registered Avro schema is mapped back to the Connect
  * schema it came from (AvroConverter keeps `connect.name`, `connect.parameters`,
  * `connect.type`), so Avro and JSON share one set of column codecs.
  */
@@ -175,24 +176,50 @@ function envelopeReader(type: avro.Type): Read | null {
   return trimmedReader('readEnvelope', fields, ENVELOPE_FIELDS, nested, has('before') !== undefined);
 }
 
-/** `{magic, id, body}` of a Confluent-framed message, or a failure reason. */
-export function readWireHeader(buf: Uint8Array): { id: number; bodyOffset: number } {
-  if (buf.length < 5) return fail('truncated-avro', `Avro record is ${buf.length} bytes, shorter than the 5-byte Confluent header`);
+/**
+ * A framed record's schema, as one number: a 4-byte id as it is, an 8-byte id negated (the
+ * two are different id spaces, even on one Apicurio registry). Registries never issue id
+ * 0, so four zero bytes after the magic byte start an 8-byte id (ids below 2^32 are read).
+ * Null when the bytes are not a framed record, or too short for their header.
+ */
+export function schemaKeyOf(b: Uint8Array | null): number | null {
+  if (b === null || b.length < 5 || b[0] !== 0) return null;
+  const id = (((b[1] as number) << 24) | ((b[2] as number) << 16) | ((b[3] as number) << 8) | (b[4] as number)) >>> 0;
+  if (id !== 0) return id;
+  if (b.length < 9) return null;
+  const wide = (((b[5] as number) << 24) | ((b[6] as number) << 16) | ((b[7] as number) << 8) | (b[8] as number)) >>> 0;
+  return wide === 0 ? null : -wide;
+}
+
+/** Where the Avro body starts after the header of a record with this schema key. */
+export const bodyOffset = (key: number): number => (key > 0 ? 5 : 9);
+
+/** A schema key as its id and width, for the registry. */
+export const schemaIdOf = (key: number): { id: number; idBytes: 4 | 8 } => (key > 0 ? { id: key, idBytes: 4 } : { id: -key, idBytes: 8 });
+
+/** A schema key for messages: `schema id 5` or `8-byte schema id 5`. */
+export const schemaKeyText = (key: number): string => (key > 0 ? `schema id ${key}` : `8-byte schema id ${-key}`);
+
+/** The schema key of a framed record, or why its header cannot be read. */
+export function readWireHeader(buf: Uint8Array): number {
+  if (buf.length < 5) return fail('truncated-avro', `Avro record is ${buf.length} bytes, shorter than the 5-byte wire header`);
   if (buf[0] !== 0) return fail('unknown-format', `first byte 0x${(buf[0] as number).toString(16)} is neither JSON nor the Avro magic 0x00`);
-  const id = (((buf[1] as number) << 24) | ((buf[2] as number) << 16) | ((buf[3] as number) << 8) | (buf[4] as number)) >>> 0;
-  return { id, bodyOffset: 5 };
+  const key = schemaKeyOf(buf);
+  if (key !== null) return key;
+  if (buf.length < 9) return fail('truncated-avro', `Avro record is ${buf.length} bytes: schema id 0 is none, and an 8-byte schema id (Apicurio's framing) needs 9 header bytes`);
+  return fail('unknown-schema-id', 'Avro record names schema id 0, which no registry issues');
 }
 
 /** Decode an Avro body; the whole buffer must be consumed. */
-export function decodeBody(type: avro.Type, buf: Buffer, offset: number, id: number): unknown {
+export function decodeBody(type: avro.Type, buf: Buffer, key: number): unknown {
   let res: { value: unknown; offset: number };
   try {
-    res = type.decode(buf, offset) as { value: unknown; offset: number };
+    res = type.decode(buf, bodyOffset(key)) as { value: unknown; offset: number };
   } catch (e) {
-    return fail('bad-avro', `Avro body does not match schema id ${id}: ${(e as Error).message}`);
+    return fail('bad-avro', `Avro body does not match ${schemaKeyText(key)}: ${(e as Error).message}`);
   }
-  if (res.offset < 0) return fail('truncated-avro', `Avro body is truncated for schema id ${id}`);
-  if (res.offset !== buf.length) return fail('bad-avro', `Avro body has ${buf.length - res.offset} trailing bytes after the schema id ${id} record`);
+  if (res.offset < 0) return fail('truncated-avro', `Avro body is truncated for ${schemaKeyText(key)}`);
+  if (res.offset !== buf.length) return fail('bad-avro', `Avro body has ${buf.length - res.offset} trailing bytes after the ${schemaKeyText(key)} record`);
   return res.value;
 }
 

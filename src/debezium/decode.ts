@@ -12,7 +12,7 @@ import { RowCodec } from './connect-schema.js';
 import type { Decoded, DecodeOptions, KafkaRecordIn } from './decoded.js';
 import type { Env, KeyIn, ValueShape } from './envelope.js';
 import { compileValueShape, interpret } from './envelope.js';
-import { avroToConnect, avroType, decodeBody, decodingType, readWireHeader } from './avro.js';
+import { avroToConnect, avroType, decodeBody, decodingType, readWireHeader, schemaIdOf, schemaKeyOf, schemaKeyText } from './avro.js';
 import { DecodeFailure, fail, InvalidRecord } from './invalid-record.js';
 import { asBuffer, flatIntKey, parseJson, splitEnvelope } from './json-text.js';
 import type { SchemaSource } from './schema-registry.js';
@@ -54,7 +54,7 @@ export class DecodeContext {
   private readonly byCrc = new Map<number, CompiledSchema[]>();
   private readonly byText = new Map<string, CompiledSchema>();
   private size = 0;
-  /** Resolved Avro schemas by id; failures are kept so a bad id is not fetched per record. */
+  /** Resolved Avro schemas by schema key (`schemaKeyOf`); failures are kept so a bad id is not fetched per record. */
   readonly avro = new Map<number, AvroEntry | DecodeFailure>();
 
   constructor(opts: DecodeContextOptions = {}) {
@@ -203,30 +203,22 @@ function jsonKey(buf: Buffer, ctx: DecodeContext): KeyIn {
   return { obj: v, codec: null };
 }
 
-function avroEntry(id: number, ctx: DecodeContext): AvroEntry {
-  const e = ctx.avro.get(id);
-  if (e === undefined) return fail('schema-not-resolved', `Avro schema id ${id} is not resolved; use decodeRecordAsync or resolveAvroSchemas first`);
+/** The writer schema of a framed record (buf[0] is 0) and its schema key. */
+function avroEntryOf(buf: Buffer, ctx: DecodeContext): { entry: AvroEntry; key: number } {
+  // a header that does not read: readWireHeader names the problem
+  const key = schemaKeyOf(buf) ?? readWireHeader(buf);
+  const e = ctx.avro.get(key);
+  if (e === undefined) return fail('schema-not-resolved', `Avro ${schemaKeyText(key)} is not resolved; use decodeRecordAsync or resolveAvroSchemas first`);
   if (e instanceof DecodeFailure) throw e;
-  return e;
-}
-
-/** The writer schema of a Confluent-framed record (buf[0] is 0). */
-function avroEntryOf(buf: Buffer, ctx: DecodeContext): AvroEntry {
-  const id = wireId(buf);
-  // shorter than the header: readWireHeader names the problem
-  return avroEntry(id === null ? readWireHeader(buf).id : id, ctx);
-}
-
-function avroBody(buf: Buffer, entry: AvroEntry): unknown {
-  return decodeBody(entry.type, buf, 5, wireId(buf) as number);
+  return { entry: e, key };
 }
 
 function decodeKey(key: Uint8Array | null, ctx: DecodeContext): KeyIn {
   if (key === null || key.length === 0) return { obj: null, codec: null };
   const buf = asBuffer(key);
   if (buf[0] === 0) {
-    const entry = avroEntryOf(buf, ctx);
-    const obj = avroBody(buf, entry);
+    const { entry, key } = avroEntryOf(buf, ctx);
+    const obj = decodeBody(entry.type, buf, key);
     return { obj, codec: entry.key !== undefined ? entry.key : (entry.key = keyCodec(entry.compiled, ctx.env)) };
   }
   const c = firstNonSpace(buf);
@@ -244,15 +236,15 @@ function decodeInner(rec: KafkaRecordIn, ctx: DecodeContext, origin: RecordOrigi
   let shape: ValueShape | null;
   const format = ctx.env.opts.format;
   if (buf[0] === 0) {
-    if (format === 'json') return fail('unknown-format', 'value is Confluent Avro (magic byte 0x00), but source.format is json: set it to avro or auto');
-    const entry = avroEntryOf(buf, ctx);
-    payload = avroBody(buf, entry);
+    if (format === 'json') return fail('unknown-format', 'value is registry-framed Avro (magic byte 0x00), but source.format is json: set it to avro or auto');
+    const { entry, key } = avroEntryOf(buf, ctx);
+    payload = decodeBody(entry.type, buf, key);
     shape = entry.shape ?? (entry.shape = valueShape(entry.compiled, ctx.env));
   } else {
-    if (format === 'avro') return fail('unknown-format', `value is not Confluent Avro (its first byte is 0x${(buf[0] as number).toString(16)}, not the magic 0x00), but source.format is avro: set it to json or auto`);
+    if (format === 'avro') return fail('unknown-format', `value is not registry-framed Avro (its first byte is 0x${(buf[0] as number).toString(16)}, not the magic 0x00), but source.format is avro: set it to json or auto`);
     const c = firstNonSpace(buf);
     if (c !== 0x7b && c !== 0x6e && c !== 0x5b && c !== 0x22 && !(c >= 0x30 && c <= 0x39) && c !== 0x2d && c !== 0x74 && c !== 0x66) {
-      return fail('unknown-format', `value starts with byte 0x${(buf[0] as number).toString(16)}: neither JSON nor Confluent Avro`);
+      return fail('unknown-format', `value starts with byte 0x${(buf[0] as number).toString(16)}: neither JSON nor registry-framed Avro`);
     }
     ({ payload, shape } = jsonValue(buf, ctx));
   }
@@ -275,29 +267,25 @@ export function decodeRecord(rec: KafkaRecordIn, ctx: DecodeContext): Decoded {
   }
 }
 
-function wireId(b: Uint8Array | null): number | null {
-  if (b === null || b.length < 5 || b[0] !== 0) return null;
-  return (((b[1] as number) << 24) | ((b[2] as number) << 16) | ((b[3] as number) << 8) | (b[4] as number)) >>> 0;
-}
-
 /**
  * Fetch and compile the Avro schemas a record references. Unknown ids (404) and unusable
  * schemas are remembered as failures (the record then decodes to `invalid`); registry
  * outages reject with SchemaRegistryError so the pipeline retries instead of dead-lettering.
  */
 export async function resolveAvroSchemas(rec: KafkaRecordIn, ctx: DecodeContext): Promise<void> {
-  for (const id of [wireId(rec.key), wireId(rec.value)]) {
-    if (id === null || ctx.avro.has(id)) continue;
+  for (const key of [schemaKeyOf(rec.key), schemaKeyOf(rec.value)]) {
+    if (key === null || ctx.avro.has(key)) continue;
     if (!ctx.registry) {
-      ctx.avro.set(id, new DecodeFailure('unknown-schema-id', `Avro record references schema id ${id} but no schema registry is configured`));
+      ctx.avro.set(key, new DecodeFailure('unknown-schema-id', `Avro record references ${schemaKeyText(key)} but no schema registry is configured`));
       continue;
     }
     let text: string;
     try {
-      text = await ctx.registry.schemaById(id);
+      const { id, idBytes } = schemaIdOf(key);
+      text = await ctx.registry.schemaById(id, idBytes);
     } catch (e) {
-      if (e instanceof SchemaRegistryError && e.notFound) {
-        ctx.avro.set(id, new DecodeFailure('unknown-schema-id', e.message));
+      if (e instanceof SchemaRegistryError && e.permanent) {
+        ctx.avro.set(key, new DecodeFailure(e.notFound ? 'unknown-schema-id' : 'bad-schema', e.message));
         continue;
       }
       throw e;
@@ -305,15 +293,15 @@ export async function resolveAvroSchemas(rec: KafkaRecordIn, ctx: DecodeContext)
     try {
       const parsed: unknown = JSON.parse(text);
       const connect = avroToConnect(parsed);
-      ctx.avro.set(id, { type: decodingType(avroType(parsed)), connect, compiled: { bytes: null, schema: connect } });
+      ctx.avro.set(key, { type: decodingType(avroType(parsed)), connect, compiled: { bytes: null, schema: connect } });
     } catch (e) {
-      ctx.avro.set(id, e instanceof DecodeFailure ? e : new DecodeFailure('bad-schema', `schema id ${id} is not a usable Avro schema: ${(e as Error).message}`));
+      ctx.avro.set(key, e instanceof DecodeFailure ? e : new DecodeFailure('bad-schema', `${schemaKeyText(key)} is not a usable Avro schema: ${(e as Error).message}`));
     }
   }
 }
 
 /** decodeRecord with the registry lookup for Avro records (JSON records resolve immediately). */
 export async function decodeRecordAsync(rec: KafkaRecordIn, ctx: DecodeContext): Promise<Decoded> {
-  if (wireId(rec.key) !== null || wireId(rec.value) !== null) await resolveAvroSchemas(rec, ctx);
+  if (schemaKeyOf(rec.key) !== null || schemaKeyOf(rec.value) !== null) await resolveAvroSchemas(rec, ctx);
   return decodeRecord(rec, ctx);
 }

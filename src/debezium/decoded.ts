@@ -44,7 +44,7 @@ export type Decoded =
 export type KeylessPolicy = 'reject' | 'all-columns' | { columns: string[] };
 
 export interface DecodeOptions {
-  /** The encoding record values must have: `json`, `avro` (Confluent wire format), or `auto` (the default: detected per record). Keys are always detected. */
+  /** The encoding record values must have: `json`, `avro` (a schema registry's wire format: Confluent's or Apicurio's), or `auto` (the default: detected per record). Keys are always detected. */
   format?: 'auto' | 'json' | 'avro';
   /** Default 'reject' (→ InvalidRecord `no-primary-key`). */
   keyless?: KeylessPolicy;

@@ -16,7 +16,8 @@ export function decodeOptions(source: Config['source']): Omit<DecodeContextOptio
 }
 
 function registryOptions(r: NonNullable<Config['source']['schemaRegistry']>): SchemaRegistryOptions {
-  if (r.basicAuth) return { url: r.url, auth: r.basicAuth };
-  if (r.bearerToken) return { url: r.url, auth: { bearerToken: r.bearerToken } };
-  return { url: r.url };
+  const base = { url: r.url, apicurioIdType: r.apicurioIdType };
+  if (r.basicAuth) return { ...base, auth: r.basicAuth };
+  if (r.bearerToken) return { ...base, auth: { bearerToken: r.bearerToken } };
+  return base;
 }

@@ -346,7 +346,7 @@ export class Pipeline {
   }
 
   private decode(rec: KafkaRecordIn): Decoded | Promise<Decoded> {
-    // Confluent wire format starts with magic byte 0; JSON never does.
+    // A registry wire format (Confluent or Apicurio) starts with magic byte 0; JSON never does.
     return rec.value !== null && rec.value[0] === 0 ? decodeRecordAsync(rec, this.ctx) : decodeRecord(rec, this.ctx);
   }
 

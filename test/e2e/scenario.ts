@@ -161,11 +161,16 @@ async function oracleRows(n: RunNames, table: string, columns: readonly string[]
   return digestBig(rows.map((r) => pick(r, columns)).sort((a, b) => Number(a['id']) - Number(b['id'])));
 }
 
-/** The daemon's `source` section for a format: Avro needs the stack's registry (ccompat API). */
+/**
+ * The daemon's `source` section for a format: Avro needs the stack's registry, by its
+ * Confluent-compatible address for Confluent framing, and by Apicurio's own (as its
+ * converter is configured) for Apicurio's.
+ */
 function daemonSource(format: ConnectorFormat): DaemonSource | undefined {
-  if (format !== 'avro') return undefined;
-  const url = stackEnv().vars['CDC_LAKE_SCHEMA_REGISTRY_URL'];
-  assert.ok(url, 'CDC_LAKE_SCHEMA_REGISTRY_URL is in .stack/env (scripts/stack up registry)');
+  if (format !== 'avro' && format !== 'avro-apicurio') return undefined;
+  const variable = format === 'avro' ? 'CDC_LAKE_SCHEMA_REGISTRY_URL' : 'APICURIO_REGISTRY_URL';
+  const url = stackEnv().vars[variable];
+  assert.ok(url, `${variable} is in .stack/env (scripts/stack up registry)`);
   return { format: 'avro', schemaRegistry: { url } };
 }
 
@@ -174,7 +179,7 @@ function daemonSource(format: ConnectorFormat): DaemonSource | undefined {
  * `cdc-lake run` → S3; the lake's snapshot equals `SELECT *` and hudi-rs reads the same rows.
  */
 export async function runPgToLake(format: ConnectorFormat): Promise<void> {
-  const n = runNames(format === 'json' ? 'json' : format === 'avro' ? 'avro' : 'nosch');
+  const n = runNames({ json: 'json', avro: 'avro', 'avro-apicurio': 'apicu', 'json-schemaless': 'nosch' }[format]);
   try {
     await createTables(n);
     await startConnector(n, format);

@@ -19,13 +19,14 @@ export interface PostgresConnectorSpec {
    * "avro": Apicurio's AvroConverter in the Confluent wire format (byte 0, 4-byte id,
    * Avro body), schemas registered in the stack's registry; the id is the content id that
    * the registry's ccompat API `GET /schemas/ids/{id}` serves.
+   * "avro-apicurio": the same converter with its own defaults (byte 0, 8-byte global id).
    */
   format?: ConnectorFormat;
   /** Extra connector properties; they win over the defaults. */
   extra?: Readonly<Record<string, string>>;
 }
 
-export type ConnectorFormat = "json" | "json-schemaless" | "avro";
+export type ConnectorFormat = "json" | "json-schemaless" | "avro" | "avro-apicurio";
 
 /** Kafka Connect answered with an error, or a connector failed. */
 export class ConnectError extends Error {
@@ -65,7 +66,7 @@ export function postgresConnectorConfig(spec: PostgresConnectorSpec): Record<str
 
 /** `<side>.converter*` properties for one format. */
 export function converterConfig(side: "key" | "value", format: ConnectorFormat): Record<string, string> {
-  if (format !== "avro") {
+  if (format === "json" || format === "json-schemaless") {
     return { [`${side}.converter`]: "org.apache.kafka.connect.json.JsonConverter", [`${side}.converter.schemas.enable`]: String(format === "json") };
   }
   const registry = stackEnv().vars["APICURIO_REGISTRY_URL"];
@@ -76,11 +77,15 @@ export function converterConfig(side: "key" | "value", format: ConnectorFormat):
     [`${p}.url`]: registry,
     [`${p}.auto-register`]: "true",
     [`${p}.find-latest`]: "true",
-    // Confluent framing: magic byte + 4-byte id in the payload, nothing in headers.
-    [`${p}.as-confluent`]: "true",
-    [`${p}.headers.enabled`]: "false",
-    // The ccompat API resolves /schemas/ids/{id} by content id, so that is the id to write.
-    [`${p}.use-id`]: "contentId",
+    ...(format === "avro-apicurio"
+      ? {}
+      : {
+          // Confluent framing: magic byte + 4-byte id in the payload, nothing in headers.
+          [`${p}.as-confluent`]: "true",
+          [`${p}.headers.enabled`]: "false",
+          // The ccompat API resolves /schemas/ids/{id} by content id, so that is the id to write.
+          [`${p}.use-id`]: "contentId",
+        }),
   };
 }
 

@@ -1,7 +1,9 @@
 // The stack's schema registry and real Debezium Avro: an INSERT goes through Apicurio's
 // AvroConverter in the Confluent wire format (byte 0, 4-byte schema id, Avro body); the id
 // resolves through the registry's Confluent-compatible API, and our decoder turns the Avro
-// record into the same change event as the JsonConverter record of the same row.
+// record into the same change event as the JsonConverter record of the same row. The
+// converter's own framing (an 8-byte global id) decodes to the same row, through either
+// address of the registry.
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { createDecodeContext, decodeRecordAsync, SchemaRegistryClient } from "../../../src/debezium/index.js";
@@ -89,6 +91,31 @@ test("INSERT through real Debezium Avro (Confluent wire format) decodes like the
     );
     assert.deepEqual(rowText(a), rowText(j), "Avro and JSON give the same row");
     assert.equal(rowText(a)["big"], "9007199254740993", "int64 beyond 2^53 stays exact through Avro");
+
+    // The converter's own defaults: Apicurio's framing (byte 0, 8-byte global id). Started
+    // after the first converter registered its schemas (the registry's in-memory store
+    // fails concurrent first registrations).
+    const nativeName = `stack-apicurio-${table}`;
+    created.push(nativeName);
+    await registerPostgresConnector({ name: nativeName, tables: [`public.${table}`], topicPrefix: `rnative${stamp}`, schemas: true, format: "avro-apicurio" });
+    await waitForConnectorRunning(nativeName);
+    const [nativeRec] = await readTopicBytes(`rnative${stamp}.public.${table}`, { timeoutMs: 120_000 });
+    assert.ok(nativeRec?.value && nativeRec.key, "the Apicurio-framed topic has the row");
+    for (const [what, buf] of [["key", nativeRec.key], ["value", nativeRec.value]] as const) {
+      assert.equal(buf.readUInt32BE(1), 0, `${what}: four zero bytes after the magic byte start an 8-byte id`);
+      assert.ok(buf.readUInt32BE(5) > 0, `${what}: the 8-byte id`);
+    }
+    // Through either address of the registry: the ccompat one reaches Apicurio's own API too.
+    for (const url of [registryUrl(), stackEnv().vars["APICURIO_REGISTRY_URL"] as string]) {
+      const n = change(await decodeRecordAsync(
+        { topic: nativeRec.topic, partition: nativeRec.partition, offset: nativeRec.offset, key: nativeRec.key, value: nativeRec.value },
+        createDecodeContext({ registry: new SchemaRegistryClient({ url }) }),
+      ));
+      assert.equal(n.op, "r", "the row is in the connector's snapshot");
+      assert.deepEqual(n.key, j.key);
+      assert.deepEqual(n.schema.fields.map((f) => [f.name, f.type]), j.schema.fields.map((f) => [f.name, f.type]), `same table schema (${url})`);
+      assert.deepEqual(rowText(n), rowText(j), `Apicurio framing gives the JSON row (${url})`);
+    }
   } finally {
     for (const name of created.splice(0)) await deleteConnector(name).catch(() => undefined);
     await sql(`drop table if exists public.${table};`).catch(() => undefined);

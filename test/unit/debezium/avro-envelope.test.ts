@@ -46,9 +46,11 @@ function body(p: Payload): Buffer {
   return valueType.toBuffer({ ...p, before: avroRow(p.before), after: avroRow(p.after) });
 }
 
-function framed(id: number, b: Buffer): Buffer {
-  const h = Buffer.alloc(5);
-  h.writeUInt32BE(id, 1);
+/** A registry's framing: magic byte 0, the id in 4 bytes (Confluent) or 8 (Apicurio), the body. */
+function framed(id: number, b: Buffer, idBytes: 4 | 8 = 4): Buffer {
+  const h = Buffer.alloc(1 + idBytes);
+  if (idBytes === 4) h.writeUInt32BE(id, 1);
+  else h.writeBigUInt64BE(BigInt(id), 1);
   return Buffer.concat([h, b]);
 }
 
@@ -128,6 +130,32 @@ describe('Avro envelope reader', () => {
     const e = await events(p, true);
     assert.deepEqual(e.avro.unavailable, ['payload', 'note']);
     assert.deepEqual({ ...e.avro, origin: null }, { ...e.json, origin: null });
+  });
+
+  it("Apicurio's framing (an 8-byte id) decodes as Confluent's does, and its ids are not Confluent's", async () => {
+    const p = payload('u');
+    const asked: string[] = [];
+    // 8-byte id 7 is the value schema, 8-byte id 8 the key's; 4-byte ids 7 and 8 exist too but
+    // are other schemas: an Apicurio global id is never looked up as a Confluent id.
+    const wide = new Map([[7, fx.registry_response.value.schema], [8, fx.registry_response.key.schema]]);
+    const ctx = createDecodeContext({
+      registry: {
+        schemaById: (id, idBytes = 4) => {
+          asked.push(`${idBytes}:${id}`);
+          return Promise.resolve(idBytes === 8 ? (wide.get(id) as string) : '"string"');
+        },
+      },
+    });
+    const rec = { topic: json.topic, partition: 0, offset: 3n, key: framed(8, keyType.toBuffer({ id: 42 }), 8), value: framed(7, body(p), 8) };
+    const a = await decodeRecordAsync(rec, ctx);
+    assert.equal(a.kind, 'change', a.kind === 'invalid' ? a.error.message : a.kind);
+    assert.deepEqual(asked.sort(), ['8:7', '8:8']);
+    const e = await events(p, true);
+    if (a.kind === 'change') assert.deepEqual({ ...a.event, origin: null }, { ...e.avro, origin: null });
+    // A 4-byte id 7 in the same context is a different schema (here a string, not an envelope).
+    const confluent = await decodeRecordAsync({ ...rec, value: framed(7, body(p)) }, ctx);
+    assert.equal(confluent.kind, 'invalid');
+    assert.deepEqual(asked.sort(), ['4:7', '8:7', '8:8']);
   });
 
   it('a keyed delete keeps only the key, as JSON does', async () => {

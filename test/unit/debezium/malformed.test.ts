@@ -25,10 +25,10 @@ interface Entry {
 
 const avroFx = loadJson<{ registry_response: Record<string, { id: number; schema: string }> }>('pg-many-types.avro-schemas.json');
 
-/** A fake registry holding the fixture's two schemas (unit-test fake; the HTTP client is tested in avro.test.ts). */
+/** A fake registry holding the fixture's two schemas under 4-byte ids (unit-test fake; the HTTP client is tested in avro.test.ts). */
 const fakeRegistry: SchemaSource = {
-  schemaById(id) {
-    const e = Object.values(avroFx.registry_response).find((x) => x.id === id);
+  schemaById(id, idBytes = 4) {
+    const e = idBytes === 4 ? Object.values(avroFx.registry_response).find((x) => x.id === id) : undefined;
     return e ? Promise.resolve(e.schema) : Promise.reject(new SchemaRegistryError(id, `fake://schemas/ids/${id}`, 404, 'HTTP 404 Schema not found'));
   },
 };

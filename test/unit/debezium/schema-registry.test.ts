@@ -1,14 +1,18 @@
 // The registry client's schema references (Confluent `references`, as Apicurio's converter
 // registers Debezium's shared `Source` record): resolved into one self-contained schema,
 // missing ones and cycles are errors naming subject and version, and ids and numbered
-// subject versions are fetched once. A fake Confluent registry on loopback.
+// subject versions are fetched once. A fake Confluent registry on loopback; then a fake
+// Apicurio Registry (both of its APIs) for 8-byte ids.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import avro from 'avsc';
+import { SourceSchema } from '../../../src/config/schema.js';
 import { avroToConnect, avroType } from '../../../src/debezium/avro.js';
 import { SchemaRegistryClient, SchemaRegistryError } from '../../../src/debezium/index.js';
+import { registryApis, type SchemaSource } from '../../../src/debezium/schema-registry.js';
+import { decodeOptions } from '../../../src/pipeline/decode-options.js';
 
 const SOURCE = {
   type: 'record',
@@ -146,5 +150,95 @@ describe('schema registry client: references', () => {
     await assert.rejects(c.schemaById(99), (e: unknown) => e instanceof SchemaRegistryError && e.notFound);
     await assert.rejects(c.schemaById(99), SchemaRegistryError);
     assert.equal(hits.get('/schemas/ids/99'), 2);
+  });
+});
+
+describe("schema registry client: Apicurio's 8-byte ids", () => {
+  const source = 'io.debezium.connector.postgresql.Source';
+  /** Apicurio Registry's two APIs under one root: its own serves the schema text and its references apart. */
+  const apicurio: Record<string, unknown> = {
+    '/apis/registry/v2/ids/globalIds/5': envelope('Envelope'),
+    '/apis/registry/v2/ids/globalIds/5/references': [{ groupId: null, artifactId: source, version: '1', name: source }],
+    [`/apis/registry/v2/groups/default/artifacts/${source}/versions/1`]: SOURCE,
+    [`/apis/registry/v2/groups/default/artifacts/${source}/versions/1/references`]: [],
+    '/apis/registry/v2/ids/globalIds/6': envelope('Missing'),
+    '/apis/registry/v2/ids/globalIds/6/references': [{ groupId: 'shared', artifactId: 'gone', version: '2', name: source }],
+    '/apis/registry/v2/ids/contentIds/5': { type: 'record', name: 'ByContent', fields: [] },
+    '/apis/registry/v2/ids/contentIds/5/references': [],
+    '/apis/ccompat/v7/schemas/ids/5': { schema: JSON.stringify({ type: 'record', name: 'Confluent5', fields: [] }) },
+  };
+  let root = '';
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    const path = req.url ?? '';
+    hits.push(path);
+    const body = apicurio[path];
+    if (body === undefined) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error_code":404,"message":"No artifact"}');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  before(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    root = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => server.close());
+  beforeEach(() => (hits.length = 0));
+
+  const nameOf = async (c: SchemaRegistryClient, id: number, idBytes: 4 | 8): Promise<string> => (JSON.parse(await c.schemaById(id, idBytes)) as { name: string }).name;
+
+  it('the Confluent-compatible address reaches both APIs: 8-byte ids as global ids, with their references inlined', async () => {
+    const c = new SchemaRegistryClient({ url: `${root}/apis/ccompat/v7/`, retries: 0 });
+    const text = await c.schemaById(5, 8);
+    const schema = JSON.parse(text) as { name: string; fields: { name: string; type: unknown }[] };
+    assert.equal(schema.name, 'Envelope');
+    assert.deepEqual(schema.fields.find((f) => f.name === 'source')?.type, SOURCE);
+    assert.equal(avroType(schema).name, 'cdc.public.t.Envelope');
+    assert.equal(await nameOf(c, 5, 4), 'Confluent5', 'the same number in 4 bytes is a Confluent id');
+    await c.schemaById(5, 8);
+    assert.equal(hits.filter((h) => h === '/apis/registry/v2/ids/globalIds/5').length, 1, 'cached by id and width');
+  });
+
+  it("Apicurio's own address with contentId: 8-byte ids as content ids, 4-byte ids still through ccompat", async () => {
+    const c = new SchemaRegistryClient({ url: `${root}/apis/registry/v2`, apicurioIdType: 'contentId', retries: 0 });
+    assert.equal(await nameOf(c, 5, 8), 'ByContent');
+    assert.equal(await nameOf(c, 5, 4), 'Confluent5');
+  });
+
+  it("the config's apicurioIdType reaches the daemon's client (decodeOptions)", async () => {
+    const registry = (apicurioIdType?: string): SchemaSource => {
+      const source = SourceSchema.parse({ format: 'avro', schemaRegistry: { url: `${root}/apis/registry/v2`, ...(apicurioIdType ? { apicurioIdType } : {}) } });
+      return decodeOptions(source).registry as SchemaSource;
+    };
+    assert.equal(JSON.parse(await registry('contentId').schemaById(5, 8)).name, 'ByContent');
+    assert.equal(JSON.parse(await registry().schemaById(5, 8)).name, 'Envelope', 'global ids by default');
+    assert.throws(() => SourceSchema.parse({ schemaRegistry: { url: root, apicurioIdType: 'id' } }), /apicurioIdType/);
+  });
+
+  it('a missing referenced artifact is a not-found error naming it', async () => {
+    const c = new SchemaRegistryClient({ url: `${root}/apis/registry/v2`, retries: 0 });
+    await assert.rejects(c.schemaById(6, 8), (e: unknown) => {
+      assert.ok(e instanceof SchemaRegistryError && e.notFound && e.permanent, String(e));
+      assert.match(e.message, /referenced type io\.debezium\.connector\.postgresql\.Source \(artifact shared\/gone, version 2\) is not in the registry/);
+      return true;
+    });
+  });
+
+  it('a registry without Apicurio\'s API cannot resolve an 8-byte id: a permanent error saying what to set, and no request', async () => {
+    const c = new SchemaRegistryClient({ url: root, retries: 0 });
+    await assert.rejects(c.schemaById(5, 8), (e: unknown) => {
+      assert.ok(e instanceof SchemaRegistryError && e.permanent && !e.notFound, String(e));
+      assert.match(e.message, /an 8-byte schema id/);
+      assert.match(e.message, /\/apis\/registry\/v2/);
+      return true;
+    });
+    assert.deepEqual(hits, []);
+  });
+
+  it('registryApis: Apicurio addresses give both APIs; any other is a Confluent-compatible registry', () => {
+    assert.deepEqual(registryApis('http://r:8081/apis/registry/v2/'), { confluent: 'http://r:8081/apis/ccompat/v7', apicurio: 'http://r:8081/apis/registry/v2' });
+    assert.deepEqual(registryApis('https://r/x/apis/ccompat/v6'), { confluent: 'https://r/x/apis/ccompat/v6', apicurio: 'https://r/x/apis/registry/v2' });
+    assert.deepEqual(registryApis('http://sr:8081'), { confluent: 'http://sr:8081', apicurio: undefined });
   });
 });
