@@ -57,6 +57,8 @@ export class StorageError extends Error {
     readonly key: string,
     readonly storeUri: string,
     cause: unknown,
+    /** The store was unreachable or failing through all of its retries (an outage waiting may end), not refusing the request. */
+    readonly outage = false,
   ) {
     super(`${op} ${storeUri.replace(/\/$/, '')}/${key} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'StorageError';

@@ -68,6 +68,12 @@ function errName(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null ? ((e as SdkErrorShape).name ?? (e as SdkErrorShape).Code) : undefined;
 }
 
+/**
+ * Errors the retry strategy gave up on after all attempts though the SDK classed them
+ * transient or throttling (the SDK rethrows that same error object): an outage.
+ */
+const outlasted = new WeakSet<object>();
+
 type RetryStrategyV2 = Extract<NonNullable<S3ClientConfig['retryStrategy']>, { acquireInitialRetryToken: unknown }>;
 type RetryToken = Awaited<ReturnType<RetryStrategyV2['acquireInitialRetryToken']>>;
 type RetryErrorInfo = Parameters<RetryStrategyV2['refreshRetryTokenForRetry']>[1];
@@ -93,8 +99,11 @@ export class S3RetryStrategy implements RetryStrategyV2 {
 
   async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
     const retries = token.getRetryCount() + 1;
-    if (retries >= this.maxAttempts || (info.errorType !== 'TRANSIENT' && info.errorType !== 'THROTTLING')) {
-      throw info.error ?? new Error(`S3 request failed (${info.errorType}) after ${retries} attempts`);
+    const retryable = info.errorType === 'TRANSIENT' || info.errorType === 'THROTTLING';
+    if (retries >= this.maxAttempts || !retryable) {
+      const error = info.error ?? new Error(`S3 request failed (${info.errorType}) after ${retries} attempts`);
+      if (retryable) outlasted.add(error);
+      throw error;
     }
     let delay = backoffMs(retries + (info.errorType === 'THROTTLING' ? 2 : 0), this.random, this.baseDelayMs);
     if (info.retryAfterHint) delay = Math.max(delay, Math.min(20_000, info.retryAfterHint.getTime() - Date.now()));
@@ -156,6 +165,11 @@ export class S3Store implements ObjectStore {
     return this.prefix + key;
   }
 
+  /** The request failed for good; an outage if the retries outlasted a transient error. */
+  private failure(op: string, key: string, e: unknown): StorageError {
+    return new StorageError(op, key, this.uri, e, typeof e === 'object' && e !== null && outlasted.has(e));
+  }
+
   private stripPrefix(fullKey: string): string {
     return fullKey.startsWith(this.prefix) ? fullKey.slice(this.prefix.length) : fullKey;
   }
@@ -177,7 +191,7 @@ export class S3Store implements ObjectStore {
       } catch (e) {
         if (errName(e) === 'NoSuchKey' || httpStatus(e) === 404) throw new ObjectNotFound(key, this.uri, e);
         if (httpStatus(e) === 416) return new Uint8Array(0); // range starts at/after the end
-        throw new StorageError('get', key, this.uri, e);
+        throw this.failure('get', key, e);
       }
       if (!res.Body) return new Uint8Array(0);
       try {
@@ -187,7 +201,7 @@ export class S3Store implements ObjectStore {
         }
         return bytes;
       } catch (e) {
-        if (attempt >= this.maxAttempts) throw new StorageError('get', key, this.uri, new Error(`reading the body failed ${attempt} times, last: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
+        if (attempt >= this.maxAttempts) throw new StorageError('get', key, this.uri, new Error(`reading the body failed ${attempt} times, last: ${e instanceof Error ? e.message : String(e)}`, { cause: e }), true);
         await sleep(backoffMs(attempt, Math.random, this.retryBaseDelayMs));
       }
     }
@@ -202,7 +216,7 @@ export class S3Store implements ObjectStore {
       return info;
     } catch (e) {
       if (httpStatus(e) === 404 || errName(e) === 'NotFound' || errName(e) === 'NoSuchKey') return undefined;
-      throw new StorageError('head', key, this.uri, e);
+      throw this.failure('head', key, e);
     }
   }
 
@@ -213,7 +227,7 @@ export class S3Store implements ObjectStore {
       if (body.byteLength >= this.multipartThreshold) await this.multipartPut(Key, body);
       else await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: body.byteLength }));
     } catch (e) {
-      throw new StorageError('put', key, this.uri, e);
+      throw this.failure('put', key, e);
     }
   }
 
@@ -258,7 +272,7 @@ export class S3Store implements ObjectStore {
         return false;
       }
       if (httpStatus(e) === 409 && errName(e) === 'ConditionalRequestConflict') return false;
-      throw new StorageError('createIfAbsent', key, this.uri, e);
+      throw this.failure('createIfAbsent', key, e);
     }
   }
 
@@ -268,7 +282,7 @@ export class S3Store implements ObjectStore {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
     } catch (e) {
       if (httpStatus(e) === 404) return;
-      throw new StorageError('delete', key, this.uri, e);
+      throw this.failure('delete', key, e);
     }
   }
 
@@ -286,7 +300,7 @@ export class S3Store implements ObjectStore {
         await this.listRange(prefix, out, { after: `${except.slice(0, -1)}0` });
       }
     } catch (e) {
-      throw new StorageError('list', prefix, this.uri, e);
+      throw this.failure('list', prefix, e);
     }
     return out.sort((a, b) => compareKeys(a.key, b.key));
   }
@@ -331,7 +345,7 @@ export class S3Store implements ObjectStore {
         ContinuationToken = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (ContinuationToken);
     } catch (e) {
-      throw new StorageError('listDir', prefix, this.uri, e);
+      throw this.failure('listDir', prefix, e);
     }
     files.sort((a, b) => compareKeys(a.key, b.key));
     dirs.sort(compareKeys);

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { S3Store } from '../../../src/storage/s3-store.js';
-import { backoffMs } from '../../../src/storage/s3-store.js';
+import { StorageError } from '../../../src/storage/object-store.js';
+import { backoffMs, S3Store } from '../../../src/storage/s3-store.js';
 import { decide, FaultProxy, seededRandom, type FaultKind } from '../../support/fault-proxy.js';
 
 function fakeS3(): http.Server {
@@ -23,6 +23,7 @@ function fakeS3(): http.Server {
         res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
       };
       const body = objects.get(key);
+      if (key.includes('forbidden')) return xml(403, 'AccessDenied');
       if (req.method === 'PUT') {
         if (req.headers['if-none-match'] === '*' && body) return xml(412, 'PreconditionFailed');
         objects.set(key, Buffer.concat(chunks));
@@ -75,6 +76,41 @@ describe('S3Store through the fault proxy (seeded faults, in-memory S3 fake)', (
     assert.equal(backoffMs(1, () => 0.999), 199);
     assert.equal(backoffMs(3, () => 0.5), 400);
     assert.equal(backoffMs(30, () => 0.5), 10_000);
+  });
+
+  it('failing through every retry is an outage; a refusal, or a body cut short each time, tells apart', async () => {
+    const s = new S3Store({ bucket: 'bkt', prefix: 'lake', endpoint: proxy.endpoint, region: 'us-east-1', maxAttempts: 3, retryBaseDelayMs: 1 });
+    const failure = async (op: Promise<unknown>): Promise<StorageError> => {
+      const e = await op.then(() => assert.fail('the request succeeded'), (err: unknown) => err);
+      assert.ok(e instanceof StorageError, String(e));
+      return e;
+    };
+    try {
+      await s.put('o/cut', 'x'.repeat(5000));
+      for (const kind of ['internal-error', 'slowdown', 'reset-before'] satisfies FaultKind[]) {
+        proxy.setPolicy({ seed: 1, faultRate: 1, kinds: [kind] });
+        const e = await failure(s.put('o/1', 'data'));
+        assert.equal(e.outage, true, `${kind} on every attempt: ${e.message}`);
+      }
+      proxy.setPolicy({ seed: 1, faultRate: 1, kinds: ['reset-mid-body'], applies: (r) => r.method === 'GET' });
+      assert.equal((await failure(s.get('o/cut'))).outage, true, 'a body cut short on every attempt');
+      proxy.setPolicy(undefined);
+      const refused = await failure(s.put('o/forbidden', 'data'));
+      assert.equal(refused.outage, false, `403 is a refusal, not an outage: ${refused.message}`);
+    } finally {
+      proxy.setPolicy(undefined);
+      await s.close();
+    }
+    const closed = http.createServer();
+    await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((ok) => closed.close(() => ok()));
+    const gone = new S3Store({ bucket: 'bkt', endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', maxAttempts: 2, retryBaseDelayMs: 1 });
+    try {
+      assert.equal((await failure(gone.put('o/1', 'data'))).outage, true, 'connection refused through every retry');
+    } finally {
+      await gone.close();
+    }
   });
 
   it('every put, conditional create and get gives the right answer under 30% faults', async () => {
