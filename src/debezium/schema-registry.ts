@@ -61,6 +61,11 @@ export class SchemaRegistryError extends Error {
   get permanent(): boolean {
     return this.notFound || this.unanswerable;
   }
+
+  /** The registry was unreachable or failing (network, 5xx, 429) through the retries: waiting may end it, unlike a refusal (401, 403). */
+  get outage(): boolean {
+    return !this.unanswerable && (this.status === null || this.status >= 500 || this.status === 429);
+  }
 }
 
 /** A reference of a schema to a named type registered on its own, located. */

@@ -3,11 +3,13 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../logging.js';
 import { consumerLag, createMetrics, startOpsServer, type DecodeErrorReason, type Lag, type Metrics, type OpsServer } from '../server/index.js';
 import type { InvalidReason } from '../debezium/invalid-record.js';
+import { SchemaRegistryError } from '../debezium/schema-registry.js';
+import { Backoff, type BackoffPolicy } from '../source/backoff.js';
 import { KafkaSource } from '../source/kafka.js';
 import { KafkaDeadLetterSink } from '../source/kafka-dead-letters.js';
 import { kafkaConnection } from '../source/kafka-connection.js';
 import { parseSplitId, type Source } from '../source/source.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import { StorageError, type ObjectStore } from '../storage/object-store.js';
 import { lakeStore } from './lake.js';
 import { Pipeline, type RunSummary } from './pipeline.js';
 
@@ -15,21 +17,59 @@ import { Pipeline, type RunSummary } from './pipeline.js';
  * `cdc-lake run`: the long-running service. Wires the Kafka source, the
  * pipeline and the operations server, and stops gracefully on SIGTERM/SIGINT:
  * stop fetching, flush and commit what is buffered, leave the group, exit.
+ * An outage of storage or the schema registry that outlasts their retries stops
+ * the pipeline; the daemon then starts a new one (source and pipeline) after a
+ * backoff, which resumes from the tables' checkpoints as a restarted process would.
  */
 
 export interface DaemonParts {
   config: Config;
   logger: Logger;
-  /** Tests may pass their own source or store; by default both come from the config. */
-  source?: Source;
+  /** Tests may pass their own source (a new one for each run) or store; by default both come from the config. */
+  source?: () => Source;
   store?: ObjectStore;
 }
+
+/** Waits between restarts after an outage: 1 s doubling to 1 min (reset by a commit). */
+export const RESTART_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 60_000 };
+
+/** What an outage that stopped the pipeline was of: the parts whose failures waiting can end. */
+export type OutageCause = 'storage' | 'schema-registry';
+
+/**
+ * The outage behind a pipeline failure (the error or one of its causes), or undefined
+ * for a failure restarting cannot fix (a refused request, bad configuration, a bug).
+ */
+export function outageOf(e: unknown): OutageCause | undefined {
+  for (let c = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
+    if (c instanceof StorageError) return c.outage ? 'storage' : undefined;
+    if (c instanceof SchemaRegistryError) return c.outage ? 'schema-registry' : undefined;
+  }
+  return undefined;
+}
+
+const summed = (a: RunSummary, b: RunSummary): RunSummary => ({
+  records: a.records + b.records,
+  fastPath: a.fastPath + b.fastPath,
+  changes: a.changes + b.changes,
+  deadLetters: a.deadLetters + b.deadLetters,
+  commits: a.commits + b.commits,
+  skippedByCheckpoint: a.skippedByCheckpoint + b.skippedByCheckpoint,
+});
 
 export class Daemon {
   readonly metrics: Metrics = createMetrics();
   readonly store: ObjectStore;
-  readonly source: Source;
-  readonly pipeline: Pipeline;
+  /** The current run: a new source and pipeline after each outage. */
+  private current: { source: Source; pipeline: Pipeline };
+  /** Counts of the runs an outage ended (the status and the returned summary add them up). */
+  private earlier: RunSummary = { records: 0, fastPath: 0, changes: 0, deadLetters: 0, commits: 0, skippedByCheckpoint: 0 };
+  private readonly deadLetterSink: KafkaDeadLetterSink | undefined;
+  private readonly restarts = new Backoff(RESTART_BACKOFF);
+  /** While waiting to restart after an outage: what happened (for /readyz). */
+  private restarting: string | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
   private server: OpsServer | undefined;
   private storage = { reachable: true, error: undefined as string | undefined };
   private readonly lastCommitAt = new Map<string, number>();
@@ -44,22 +84,39 @@ export class Daemon {
   private readonly lagLabels = new Set<string>();
 
   constructor(private readonly parts: DaemonParts) {
-    const { config, logger } = parts;
+    const { config } = parts;
     this.store = parts.store ?? lakeStore(config.lake);
-    this.source = parts.source ?? kafkaSource(config, logger);
-    this.pipeline = new Pipeline({
+    this.deadLetterSink =
+      config.deadLetters.kafkaTopic && config.kafka
+        ? new KafkaDeadLetterSink(config.deadLetters.kafkaTopic, kafkaConnection(config.kafka, `${config.kafka.clientId}-dead-letters`))
+        : undefined;
+    this.current = this.newRun();
+  }
+
+  get source(): Source {
+    return this.current.source;
+  }
+
+  get pipeline(): Pipeline {
+    return this.current.pipeline;
+  }
+
+  /** A source and a pipeline that starts from the tables' checkpoints. */
+  private newRun(): { source: Source; pipeline: Pipeline } {
+    const { config, logger } = this.parts;
+    const source = this.parts.source?.() ?? kafkaSource(config, logger);
+    const pipeline = new Pipeline({
       store: this.store,
       config,
       logger,
       writer: () => {
-        const member = this.source.memberId?.();
+        const member = source.memberId?.();
         return { host: hostname(), pid: process.pid, ...(member ? { member } : {}) };
       },
-      ...(config.deadLetters.kafkaTopic && config.kafka
-        ? { deadLetterSink: new KafkaDeadLetterSink(config.deadLetters.kafkaTopic, kafkaConnection(config.kafka, `${config.kafka.clientId}-dead-letters`)) }
-        : {}),
+      ...(this.deadLetterSink ? { deadLetterSink: this.deadLetterSink } : {}),
       events: {
         onCommit: (table, _instant, rows, ms) => {
+          this.restarts.reset();
           this.metrics.commits.inc({ table, action: 'deltacommit' });
           this.metrics.commitLatency.observe({ table }, ms / 1000);
           this.metrics.recordsOut.inc({ table }, rows);
@@ -95,6 +152,7 @@ export class Daemon {
         },
       },
     });
+    return { source, pipeline };
   }
 
   async start(): Promise<RunSummary> {
@@ -107,6 +165,7 @@ export class Daemon {
       readiness: () => ({
         joined: this.pipeline.joined,
         ...sourceProblemOf(this.source),
+        ...(this.restarting === undefined ? {} : { restarting: this.restarting }),
         storageReachable: this.storage.reachable,
         ...(this.storage.error ? { storageError: this.storage.error } : {}),
         tables: this.pipeline.bufferState().map((b) => {
@@ -115,11 +174,12 @@ export class Daemon {
         }),
       }),
       status: () => ({
-        summary: this.pipeline.summary,
+        summary: summed(this.earlier, this.pipeline.summary),
         buffers: this.pipeline.bufferState(),
         lastCommits: Object.fromEntries(this.lastCommitAt),
         assignment: this.pipeline.assignment(),
         lag: { tables: Object.fromEntries(this.lag.tables), partitions: Object.fromEntries(this.lag.partitions) },
+        ...(this.restarting === undefined ? {} : { restarting: this.restarting }),
       }),
     });
     logger.info({ url: this.server.url }, 'operations server listening');
@@ -128,14 +188,46 @@ export class Daemon {
     this.gauges = setInterval(() => this.updateBufferGauges(), 1000);
     this.lagTimer = setInterval(() => void this.updateLag(), config.server.lagIntervalMs ?? 5000);
     try {
-      return await this.pipeline.run(this.source, { tickMs: Math.min(1000, config.buffer.maxAgeMs) });
+      for (;;) {
+        try {
+          return summed(this.earlier, await this.pipeline.run(this.source, { tickMs: Math.min(1000, config.buffer.maxAgeMs) }));
+        } catch (e) {
+          const cause = outageOf(e);
+          if (cause === undefined || this.stopping) throw e;
+          if (!(await this.restartAfter(cause, e))) return this.earlier;
+        }
+      }
     } finally {
       clearInterval(this.probe);
       clearInterval(this.gauges);
       clearInterval(this.lagTimer);
       this.updateBufferGauges();
+      await this.deadLetterSink?.close().catch(() => undefined);
       await this.server.stop();
     }
+  }
+
+  /**
+   * After an outage stopped the current run: waits the backoff and starts a new run.
+   * False when the daemon was stopped meanwhile (nothing was buffered: the run dropped it).
+   */
+  private async restartAfter(cause: OutageCause, e: unknown): Promise<boolean> {
+    this.earlier = summed(this.earlier, this.pipeline.summary);
+    const retryInMs = this.restarts.next();
+    const attempt = this.restarts.attempts;
+    const err = e instanceof Error ? e.message : String(e);
+    this.restarting = `the pipeline stopped on a ${cause} outage and restarts (attempt ${attempt}): ${err}`;
+    this.metrics.pipelineRestarts.inc({ cause });
+    this.parts.logger.error({ err, cause, attempt, retryInMs }, `the pipeline stopped: ${cause} failed through all of its retries; a new one starts from the tables' checkpoints (nothing buffered is lost: it is read again)`);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, retryInMs);
+      this.wake = () => (clearTimeout(timer), resolve());
+    });
+    this.wake = undefined;
+    if (this.stopping) return false;
+    this.current = this.newRun();
+    this.restarting = undefined;
+    return true;
   }
 
   /** Buffer gauges per table; a table whose batch was flushed goes back to 0. */
@@ -194,9 +286,11 @@ export class Daemon {
     }
   }
 
-  /** Graceful stop: fetching stops; `start()` flushes, commits, leaves the group, then resolves. */
+  /** Graceful stop: fetching stops; `start()` flushes, commits, leaves the group, then resolves (at once while waiting to restart). */
   stop(): void {
+    this.stopping = true;
     this.source.stop();
+    this.wake?.();
   }
 }
 

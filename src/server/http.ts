@@ -14,6 +14,8 @@ export interface ReadinessState {
   joined: boolean;
   /** Why the source cannot reach its brokers right now (heartbeats or fetches fail). */
   sourceProblem?: string;
+  /** The pipeline stopped on an outage and waits to restart: what happened. */
+  restarting?: string;
   /** Last storage probe succeeded. */
   storageReachable: boolean;
   storageError?: string;
@@ -34,6 +36,7 @@ export function readinessVerdict(s: ReadinessState, nowMs: number, stallThreshol
   const reasons: string[] = [];
   if (!s.joined) reasons.push('not joined to the consumer group yet');
   if (s.sourceProblem !== undefined) reasons.push(`source: ${s.sourceProblem}`);
+  if (s.restarting !== undefined) reasons.push(s.restarting);
   if (!s.storageReachable) reasons.push(`storage unreachable${s.storageError ? `: ${s.storageError}` : ''}`);
   for (const t of s.tables) {
     if (t.pendingSinceMs === undefined) continue;

@@ -2,7 +2,8 @@
 //  a. the Kafka broker is stopped (SIGTERM) and killed (kill -9) mid-run and restarted
 //     — a dedicated broker (test/support/kafka-broker.ts), never the shared one;
 //  b. the S3 server answers a share of requests with 500/503, latency or resets
-//     (test/support/fault-proxy.ts), for the daemon and for `cdc-lake query`;
+//     (test/support/fault-proxy.ts), for the daemon and for `cdc-lake query`; and
+//     every request for 20 s (an outage past the retries: the pipeline restarts);
 //  c. the daemon is killed -9 repeatedly while writing, leaving orphan files
 //     (uncommitted data files, inflight instants) that readers must not see;
 //  d. the broker is down while the daemon starts: it waits (not ready, alive), stops
@@ -314,6 +315,49 @@ test('S3 answering 15% of requests with 500/503/resets plus latency: the daemon 
     assert.deepEqual(await snapshot(env.s3.endpoint, n.lake, n.table), want);
     await assertChangesExactlyOnce(proxy.endpoint, n.lake, n.table, changes);
     console.log(`# S3 faults: ${JSON.stringify(proxy.counts)}`);
+  } finally {
+    await daemon?.kill();
+    await proxy.close();
+  }
+});
+
+test('S3 down for 20 s mid-run (every request fails): the daemon restarts its pipeline instead of exiting, answers 503 meanwhile, and the table is exact', { timeout: 300_000 }, async () => {
+  const n = names('outage');
+  const env = stackEnv();
+  const changes = workload(303, 900);
+  const proxy = await FaultProxy.start(env.s3.endpoint, { seed: 9, faultRate: 0 });
+  let daemon: DaemonProcess | undefined;
+  try {
+    await createTopic(env.kafkaBootstrap, n.topic, 2);
+    const spec: DaemonSpec = { lake: n.lake, topics: [n.topic], groupId: `cdc-lake-${n.tag}`, buffer: { maxAgeMs: 300 } };
+    daemon = await startDaemon(spec, { CDC_LAKE_LAKE__S3__ENDPOINT: proxy.endpoint });
+    const half = changes.length / 2;
+    await produce(env.kafkaBootstrap, n.topic, n.prefix, n.table, changes.slice(0, half), { batch: 50, pauseMs: 50 });
+    await daemon.waitCaughtUp();
+    // The outage: every S3 request is answered 503 or reset, while the second half is produced.
+    proxy.setPolicy({ seed: 9, faultRate: 1, kinds: ['internal-error', 'reset-before'] });
+    const producing = produce(env.kafkaBootstrap, n.topic, n.prefix, n.table, changes.slice(half), { batch: 50, pauseMs: 100 });
+    const seen = new Set<number>();
+    const outageEnds = Date.now() + 20_000;
+    while (Date.now() < outageEnds) {
+      seen.add(await daemon.readyz());
+      await sleep(500);
+    }
+    await producing;
+    assert.ok(daemon.running, `the daemon exited during the outage:\n${daemon.logTail()}`);
+    const restarts = daemon.logLines().filter((l) => String(l['msg']).startsWith('the pipeline stopped: storage failed'));
+    assert.ok(restarts.length >= 1, `the pipeline restarted on the outage:\n${daemon.logTail()}`);
+    assert.ok(seen.has(503), `/readyz during the outage: ${[...seen].join(',')}`);
+    proxy.setPolicy(undefined);
+    const want = finalState(changes);
+    await eventually(async () => {
+      assert.ok(daemon?.running, `daemon exited after the outage:\n${daemon?.logTail()}`);
+      assert.deepEqual(await snapshot(env.s3.endpoint, n.lake, n.table), want, 'the snapshot equals the produced final state');
+    }, 150_000, 3000);
+    await daemon.waitReady();
+    assert.equal((await daemon.stop()).code, 0, daemon.logTail());
+    await assertChangesExactlyOnce(env.s3.endpoint, n.lake, n.table, changes);
+    console.log(`# S3 outage: ${restarts.length} restarts, ${proxy.injectedTotal} requests failed`);
   } finally {
     await daemon?.kill();
     await proxy.close();

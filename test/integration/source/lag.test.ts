@@ -67,7 +67,7 @@ test('the daemon reports consumer_lag per topic-partition in /metrics and per ta
   const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   // A source that never delivers (not consumed): the lag is the whole partition.
   const source = new KafkaSource({ brokers, groupId: `${run}-g2`, topics: [topic], maxWaitMs: 100, queueBatches: 0 });
-  const daemon = new Daemon({ config, logger, source });
+  const daemon = new Daemon({ config, logger, source: () => source });
   await source.open(daemon.pipeline.hooks());
   try {
     const lag = await daemon.updateLag();
