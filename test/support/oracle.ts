@@ -53,7 +53,7 @@ function fromOracle(v: unknown): CanonicalValue {
 }
 
 /** Which engine reads the table: hudi-rs (Python `hudi`) or Spark 3.5 + the Hudi 0.15 bundle. */
-export type Engine = 'hudi-rs' | 'spark';
+export type Engine = 'hudi-rs' | 'spark' | 'trino';
 
 /**
  * Reads a table with an engine's oracle script and returns canonical rows in the
@@ -233,4 +233,29 @@ export async function sparkBatch(tablePath: string, queries: readonly SparkQuery
   } finally {
     await removeTempDir(dir);
   }
+}
+
+/** Rows Trino read of one table, or the error it raised for it. */
+export type TrinoAnswer = { rows: CanonicalRow[] } | { error: string };
+
+/**
+ * Reads local tables with Trino's own Hudi connector, one server start for all of them
+ * (test/interop/trino/trino_batch.py: registered in a file metastore as a Hive sync would,
+ * read-optimized: Trino 476 reads Merge-On-Read tables' base files only).
+ */
+export async function trinoBatch(tableDirs: readonly string[]): Promise<TrinoAnswer[]> {
+  const env = stackEnv();
+  const script = join(env.repoRoot, 'test', 'interop', 'trino', 'trino_batch.py');
+  const { stdout, stderr, code } = await run(env.hudiPython, [script, ...tableDirs], { ...process.env, ...env.vars });
+  if (code !== 0) throw new OracleError(`Trino batch failed (exit ${code}): ${stderr.trim().split('\n').slice(-20).join('\n')}`, code, stderr);
+  const answers: TrinoAnswer[] = tableDirs.map(() => ({ rows: [] }));
+  for (const line of stdout.split('\n')) {
+    if (line.trim() === '') continue;
+    const o = losslessParse(line) as { t: unknown; row?: unknown; error?: string };
+    const a = answers[Number(String(o.t))];
+    if (a === undefined) throw new Error(`Trino batch answered unknown table ${String(o.t)}`);
+    if (o.error !== undefined) answers[Number(String(o.t))] = { error: o.error };
+    else if ('rows' in a) a.rows.push(fromOracle(o.row) as CanonicalRow);
+  }
+  return answers;
 }

@@ -40,6 +40,8 @@ export interface StackEnv {
   schemaRegistryUrl: string | undefined;
   /** Python with pyspark 3.5, and the Hudi 0.15 Spark bundle jar: run scripts/oracle/spark_read.py. */
   spark: { python: string; hudiBundle: string };
+  /** Trino's server install and the Java (24+) it runs on: test/interop/trino/trino_batch.py. */
+  trino: { home: string; javaHome: string };
   /** Every variable as loaded, for child processes (cdc-lake daemon, oracles). */
   vars: Readonly<Record<string, string>>;
 }
@@ -131,6 +133,7 @@ export function stackEnv(): StackEnv {
     hudiPython: get("HUDI_PYTHON"),
     schemaRegistryUrl: process.env["SCHEMA_REGISTRY_URL"] ?? fromFile["SCHEMA_REGISTRY_URL"],
     spark: { python: get("SPARK_PYTHON"), hudiBundle: get("HUDI_SPARK_BUNDLE") },
+    trino: { home: get("TRINO_HOME"), javaHome: get("TRINO_JAVA_HOME") },
     vars,
   };
   return cached;
