@@ -1,9 +1,10 @@
 /**
  * Fault injection for crash tests: wraps a store and fails the Nth mutating call
- * (put / createIfAbsent / delete, counted from 1 across all three), either by throwing
- * or by ending the process on the spot, before or after the inner call took effect.
+ * (put / createIfAbsent / delete, counted from 1 across all three), by throwing, by
+ * failing as an outage would (the store's retries outlasted), or by ending the process
+ * on the spot, before or after the inner call took effect.
  */
-import type { GetOptions, ListOptions, ObjectInfo, ObjectStore } from './object-store.js';
+import { StorageError, type GetOptions, type ListOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
 
 export type MutatingOp = 'put' | 'createIfAbsent' | 'delete';
 
@@ -12,8 +13,11 @@ export interface FaultPlan {
   at: number;
   /** 'before': the inner call is not made; 'after': it completes, then the fault fires. */
   when: 'before' | 'after';
-  /** 'throw' raises InjectedFault; 'exit' kills the process with SIGKILL (no finally blocks, no flushing). */
-  action: 'throw' | 'exit';
+  /**
+   * 'throw' raises InjectedFault; 'outage' a StorageError marked as an outage, caused by
+   * it; 'exit' kills the process with SIGKILL (no finally blocks, no flushing).
+   */
+  action: 'throw' | 'outage' | 'exit';
 }
 
 export class InjectedFault extends Error {
@@ -28,11 +32,11 @@ export class InjectedFault extends Error {
   }
 }
 
-/** Reads a plan from `CDC_LAKE_FAULT=<at>:<before|after>:<throw|exit>`, so a child process can be told where to die. */
+/** Reads a plan from `CDC_LAKE_FAULT=<at>:<before|after>:<throw|outage|exit>`, so a child process can be told where to die. */
 export function faultPlanFromEnv(value = process.env.CDC_LAKE_FAULT): FaultPlan | undefined {
   if (!value) return undefined;
-  const m = /^(\d+):(before|after):(throw|exit)$/.exec(value.trim());
-  if (!m) throw new Error(`CDC_LAKE_FAULT=${value}: expected <n>:<before|after>:<throw|exit>, e.g. 3:after:exit`);
+  const m = /^(\d+):(before|after):(throw|outage|exit)$/.exec(value.trim());
+  if (!m) throw new Error(`CDC_LAKE_FAULT=${value}: expected <n>:<before|after>:<throw|outage|exit>, e.g. 3:after:exit`);
   return { at: Number(m[1]), when: m[2] as FaultPlan['when'], action: m[3] as FaultPlan['action'] };
 }
 
@@ -55,7 +59,8 @@ export class FaultyStore implements ObjectStore {
   private fire(op: MutatingOp, key: string, n: number, when: 'before' | 'after'): void {
     if (!this.plan || this.plan.at !== n || this.plan.when !== when) return;
     if (this.plan.action === 'exit') process.kill(process.pid, 'SIGKILL');
-    throw new InjectedFault(op, key, n, when);
+    const fault = new InjectedFault(op, key, n, when);
+    throw this.plan.action === 'outage' ? new StorageError(op, key, this.uri, fault, true) : fault;
   }
 
   private async mutate<T>(op: MutatingOp, key: string, run: () => Promise<T>): Promise<T> {

@@ -11,8 +11,9 @@ import { FileSource } from '../../../src/source/file.js';
 import { parseLineSlow } from '../../../src/source/line.js';
 import { splitId, type RecordBatch, type SplitId } from '../../../src/source/record.js';
 import type { Source, SourceHooks } from '../../../src/source/source.js';
+import { FaultyStore, InjectedFault } from '../../../src/storage/faulty-store.js';
 import { LocalStore } from '../../../src/storage/local-store.js';
-import { StorageError, type GetOptions, type ListOptions, type ObjectInfo, type ObjectStore } from '../../../src/storage/object-store.js';
+import { StorageError, type ObjectStore } from '../../../src/storage/object-store.js';
 import { readSnapshot } from '../../../src/table/reader.js';
 import { HudiTable } from '../../../src/table/table.js';
 import { tempDir } from '../../support/temp.js';
@@ -158,49 +159,6 @@ test('a source that cannot leave its group (brokers gone) after the final commit
   assert.ok(lines.some((l) => l.includes('closing the source failed') && l.includes('metadata failed 6 times')), lines.join(''));
 });
 
-/** A local lake whose writes fail as an outage (past the store's retries) while `down`, from the `from`-th write on. */
-class OutageStore implements ObjectStore {
-  down = true;
-  writes = 0;
-  failed = 0;
-  constructor(
-    readonly inner: ObjectStore,
-    private readonly from: number,
-  ) {}
-  get uri(): string {
-    return this.inner.uri;
-  }
-  private write<T>(op: string, key: string, run: () => Promise<T>): Promise<T> {
-    if (this.down && ++this.writes >= this.from) {
-      this.failed++;
-      this.down = false; // back up for the next run
-      return Promise.reject(new StorageError(op, key, this.uri, new Error('connect ECONNREFUSED 127.0.0.1:9000'), true));
-    }
-    return run();
-  }
-  get(key: string, opts?: GetOptions): Promise<Uint8Array> {
-    return this.inner.get(key, opts);
-  }
-  head(key: string): Promise<ObjectInfo | undefined> {
-    return this.inner.head(key);
-  }
-  list(prefix: string, opts?: ListOptions): Promise<ObjectInfo[]> {
-    return this.inner.list(prefix, opts);
-  }
-  listDir(prefix: string): Promise<{ files: ObjectInfo[]; dirs: string[] }> {
-    return this.inner.listDir(prefix);
-  }
-  put(key: string, data: Uint8Array | string): Promise<void> {
-    return this.write('put', key, () => this.inner.put(key, data));
-  }
-  createIfAbsent(key: string, data: Uint8Array | string): Promise<boolean> {
-    return this.write('createIfAbsent', key, () => this.inner.createIfAbsent(key, data));
-  }
-  delete(key: string): Promise<void> {
-    return this.write('delete', key, () => this.inner.delete(key));
-  }
-}
-
 async function snapshots(store: ObjectStore): Promise<string[]> {
   const rows: string[] = [];
   for (const t of ['public/customers', 'public/orders']) {
@@ -209,45 +167,48 @@ async function snapshots(store: ObjectStore): Promise<string[]> {
   return rows.sort();
 }
 
-test('a storage outage past its retries restarts the pipeline after a backoff, not the process: /readyz says so meanwhile, and the tables end as a clean run leaves them', async () => {
+test('a storage outage past its retries restarts the pipeline after a backoff, not the process: /readyz says so meanwhile, and the tables end as a clean run leaves them', { timeout: 60_000 }, async () => {
   const dir = await tempDir('cdc-lake-daemon-outage-');
   const config = parseConfig({ lake: { uri: join(dir, 'lake') }, buffer: { maxAgeMs: 50 }, server: { host: '127.0.0.1', port: 0 }, log: { level: 'info' } }, {});
   const lines: string[] = [];
   const logger = createLogger({ level: 'info', destination: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
-  // The 8th write is inside the first commit (after the table and its requested instant).
-  const store = new OutageStore(new LocalStore(join(dir, 'lake')), 8);
+  // The 8th write is inside the first commit (after the table and its requested instant); the next run finds storage back.
+  const store = new FaultyStore(new LocalStore(join(dir, 'lake')), { at: 8, when: 'before', action: 'outage' });
   const sources: MemberSource[] = [];
   const batches = await scenarioBatches();
   const daemon = new Daemon({ config, logger, store, source: () => (sources[sources.length] = new MemberSource(batches, async () => '')) });
   const running = daemon.start();
-  const logged = async (text: string): Promise<string> => {
-    for (let i = 0; i < 200; i++) {
-      const line = lines.find((l) => l.includes(text));
-      if (line) return line;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    assert.fail(`no log line with "${text}": ${lines.join('')}`);
-  };
-  const url = (JSON.parse(await logged('operations server listening')) as { url: string }).url;
-  const stopped = JSON.parse(await logged('the pipeline stopped')) as { cause: string; attempt: number; retryInMs: number; err: string };
-  assert.equal(stopped.cause, 'storage');
-  assert.equal(stopped.attempt, 1);
-  assert.ok(stopped.retryInMs >= 500 && stopped.retryInMs <= 1000, `first restart waits 0.5–1 s: ${stopped.retryInMs}`);
-  assert.match(stopped.err, /ECONNREFUSED/);
-  const ready = await fetch(`${url}/readyz`);
-  assert.equal(ready.status, 503);
-  assert.match(await ready.text(), /storage outage and restarts \(attempt 1\)/);
-  // The second run (a new source, as a new consumer would be) commits both tables.
-  for (let i = 0; i < 200 && (sources.length < 2 || daemon.pipeline.summary.commits < 2); i++) await new Promise((r) => setTimeout(r, 25));
-  assert.equal(sources.length, 2, 'one new source for the restart');
-  assert.equal(daemon.pipeline.summary.commits, 2);
-  assert.equal((await fetch(`${url}/readyz`)).status, 200);
-  assert.match(await (await fetch(`${url}/metrics`)).text(), /cdc_lake_pipeline_restarts_total\{cause="storage"\} 1/);
-  daemon.stop();
-  const summary = await running;
+  let summary: Awaited<typeof running>;
+  try {
+    const logged = async (text: string): Promise<string> => {
+      for (let i = 0; i < 200; i++) {
+        const line = lines.find((l) => l.includes(text));
+        if (line) return line;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.fail(`no log line with "${text}": ${lines.join('')}`);
+    };
+    const url = (JSON.parse(await logged('operations server listening')) as { url: string }).url;
+    const stopped = JSON.parse(await logged('the pipeline stopped')) as { cause: string; attempt: number; retryInMs: number; err: string };
+    assert.equal(stopped.cause, 'storage');
+    assert.equal(stopped.attempt, 1);
+    assert.ok(stopped.retryInMs >= 500 && stopped.retryInMs <= 1000, `first restart waits 0.5–1 s: ${stopped.retryInMs}`);
+    assert.match(stopped.err, /injected fault before mutating call #8/);
+    const ready = await fetch(`${url}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.match(await ready.text(), /storage outage and restarts \(attempt 1\)/);
+    // The second run (a new source, as a new consumer would be) commits both tables.
+    for (let i = 0; i < 200 && (sources.length < 2 || daemon.pipeline.summary.commits < 2); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(sources.length, 2, 'one new source for the restart');
+    assert.equal(daemon.pipeline.summary.commits, 2);
+    assert.equal((await fetch(`${url}/readyz`)).status, 200);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /cdc_lake_pipeline_restarts_total\{cause="storage"\} 1/);
+  } finally {
+    daemon.stop();
+    summary = await running;
+  }
   assert.equal(summary.commits, 2);
   assert.equal(summary.records, 2 * batches.reduce((n, b) => n + b.records.length, 0), 'the records of both runs are counted');
-  assert.equal(store.failed, 1);
   // Against a clean run of the same records.
   const clean = join(dir, 'clean');
   const reference = new Daemon({ config: parseConfig({ lake: { uri: clean }, server: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' } }, {}), logger, source: () => new FileSource(scenario) });
@@ -255,29 +216,26 @@ test('a storage outage past its retries restarts the pipeline after a backoff, n
   assert.deepEqual(await snapshots(store), await snapshots(new LocalStore(clean)));
 });
 
-test('a failure restarting cannot fix (storage refusing a write) still ends the daemon with that error', async () => {
+test('a failure restarting cannot fix (a storage error that is no outage) still ends the daemon with that error', { timeout: 60_000 }, async () => {
   const dir = await tempDir('cdc-lake-daemon-refused-');
   const config = parseConfig({ lake: { uri: join(dir, 'lake') }, buffer: { maxAgeMs: 50 }, server: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' } }, {});
   const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-  const local = new LocalStore(join(dir, 'lake'));
-  const store = new OutageStore(local, 8);
-  const refuse = (key: string): Promise<never> => Promise.reject(new StorageError('put', key, local.uri, new Error('AccessDenied: Access Denied')));
-  store.put = (key) => refuse(key);
+  const store = new FaultyStore(new LocalStore(join(dir, 'lake')), { at: 8, when: 'before', action: 'throw' });
   const batches = await scenarioBatches();
   let made = 0;
   const daemon = new Daemon({ config, logger, store, source: () => (made++, new MemberSource(batches, async () => '')) });
-  await assert.rejects(daemon.start(), /AccessDenied/);
+  await assert.rejects(daemon.start(), InjectedFault);
   assert.equal(made, 1, 'no restart');
 });
 
-test('a graceful stop while the pipeline waits to restart after an outage ends the wait and the daemon', async () => {
+test('a graceful stop while the pipeline waits to restart after an outage ends the wait and the daemon', { timeout: 60_000 }, async () => {
   const dir = await tempDir('cdc-lake-daemon-outage-stop-');
   const config = parseConfig({ lake: { uri: join(dir, 'lake') }, buffer: { maxAgeMs: 50 }, server: { host: '127.0.0.1', port: 0 }, log: { level: 'info' } }, {});
   const lines: string[] = [];
   const logger = createLogger({ level: 'info', destination: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
   const batches = await scenarioBatches();
   let made = 0;
-  const daemon = new Daemon({ config, logger, store: new OutageStore(new LocalStore(join(dir, 'lake')), 1), source: () => (made++, new MemberSource(batches, async () => '')) });
+  const daemon = new Daemon({ config, logger, store: new FaultyStore(new LocalStore(join(dir, 'lake')), { at: 1, when: 'before', action: 'outage' }), source: () => (made++, new MemberSource(batches, async () => '')) });
   const running = daemon.start();
   while (!lines.some((l) => l.includes('the pipeline stopped'))) await new Promise((r) => setTimeout(r, 10));
   const { retryInMs } = JSON.parse(lines.find((l) => l.includes('the pipeline stopped')) as string) as { retryInMs: number };
