@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
@@ -17,6 +19,7 @@ import { StorageError, type ObjectStore } from '../../../src/storage/object-stor
 import { readSnapshot } from '../../../src/table/reader.js';
 import { HudiTable } from '../../../src/table/table.js';
 import { tempDir } from '../../support/temp.js';
+import { loadJson } from '../debezium/fixtures.js';
 
 const scenario = resolve(import.meta.dirname, '../../../../shared/fixtures/debezium/scenario-two-tables.jsonl');
 
@@ -257,4 +260,44 @@ test('outageOf: storage and registry failures that outlasted their retries, foun
   assert.equal(outageOf(new SchemaRegistryError(5, 'http://r/schemas/ids/5', 401, 'HTTP 401')), undefined, 'refused credentials: waiting cannot fix them');
   assert.equal(outageOf(new SchemaRegistryError(5, 'http://r/schemas/ids/5', 404, 'HTTP 404')), undefined);
   assert.equal(outageOf(new TypeError('x is undefined')), undefined);
+});
+
+test('a schema registry failing through its retries restarts the pipeline, which decodes the Avro record once the registry is back', { timeout: 60_000 }, async () => {
+  const fx = loadJson<{ topic: string; registry_response: Record<string, { id: number; schema: string }>; key_wire_example: { hex: string }; value_wire_example: { base64: string } }>('pg-many-types.avro-schemas.json');
+  let failing = 5; // the client's 1 + 4 attempts for the first id
+  const registry = createServer((req, res) => {
+    const id = Number(/\/schemas\/ids\/(\d+)$/.exec(req.url ?? '')?.[1]);
+    const entry = Object.values(fx.registry_response).find((e) => e.id === id);
+    if (failing > 0) {
+      failing--;
+      res.writeHead(503).end('restarting');
+    } else if (entry) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ schema: entry.schema }));
+    else res.writeHead(404).end('{}');
+  });
+  await new Promise<void>((r) => registry.listen(0, '127.0.0.1', r));
+  const dir = await tempDir('cdc-lake-daemon-registry-');
+  try {
+    const url = `http://127.0.0.1:${(registry.address() as AddressInfo).port}`;
+    const config = parseConfig({ lake: { uri: join(dir, 'lake') }, source: { schemaRegistry: { url } }, buffer: { maxAgeMs: 50 }, server: { host: '127.0.0.1', port: 0 }, log: { level: 'info' } }, {});
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
+    const split = splitId(fx.topic, 0);
+    const record = { topic: fx.topic, partition: 0, offset: 0n, key: Buffer.from(fx.key_wire_example.hex, 'hex'), value: Buffer.from(fx.value_wire_example.base64, 'base64') };
+    let made = 0;
+    const daemon = new Daemon({ config, logger, source: () => (made++, new MemberSource([{ split, records: [record], nextOffset: 1n }], async () => '')) });
+    const running = daemon.start();
+    try {
+      for (let i = 0; i < 400 && daemon.pipeline.summary.commits < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    } finally {
+      daemon.stop();
+    }
+    const summary = await running;
+    const stopped = lines.map((l) => JSON.parse(l) as { msg: string; cause?: string }).filter((l) => l.msg.startsWith('the pipeline stopped'));
+    assert.deepEqual(stopped.map((l) => l.cause), ['schema-registry']);
+    assert.equal(made, 2);
+    assert.equal(summary.deadLetters, 0, 'an outage is waited out, not dead-lettered');
+    assert.equal(summary.commits, 1);
+  } finally {
+    registry.close();
+  }
 });
