@@ -203,14 +203,32 @@ export interface SparkQuery {
   end?: string;
 }
 
-/** Rows of one Spark query, or the error Spark raised for it. */
-export type SparkAnswer = { rows: CanonicalRow[] } | { error: string };
+/** Rows an engine answered to one query (or table), or the error it raised for it. */
+export type EngineAnswer = { rows: CanonicalRow[] } | { error: string };
+
+/**
+ * The answers of a batch script's output: one JSON line per row, `{<tag>: i, row}`, or
+ * `{<tag>: i, error}` for a query that failed; `i` indexes `count` queries.
+ */
+function taggedAnswers(stdout: string, tag: 'q' | 't', count: number, engine: string): EngineAnswer[] {
+  const answers: EngineAnswer[] = Array.from({ length: count }, () => ({ rows: [] }));
+  for (const line of stdout.split('\n')) {
+    if (line.trim() === '') continue;
+    const o = losslessParse(line) as Record<string, unknown> & { row?: unknown; error?: string };
+    const i = Number(String(o[tag]));
+    const a = answers[i];
+    if (a === undefined) throw new Error(`${engine} answered unknown query ${String(o[tag])}`);
+    if (o.error !== undefined) answers[i] = { error: o.error };
+    else if ('rows' in a) a.rows.push(fromOracle(o.row) as CanonicalRow);
+  }
+  return answers;
+}
 
 /**
  * Runs every query against one table in a single Spark session (one JVM start
  * instead of one per query) and returns the answers in query order.
  */
-export async function sparkBatch(tablePath: string, queries: readonly SparkQuery[]): Promise<SparkAnswer[]> {
+export async function sparkBatch(tablePath: string, queries: readonly SparkQuery[]): Promise<EngineAnswer[]> {
   const env = stackEnv();
   const dir = await tempDir('cdc-lake-spark-q-');
   try {
@@ -219,43 +237,21 @@ export async function sparkBatch(tablePath: string, queries: readonly SparkQuery
     const script = join(env.repoRoot, 'test', 'interop', 'spark', 'spark_batch.py');
     const { stdout, stderr, code } = await run(env.spark.python, [script, tablePath, file], { ...process.env, ...env.vars });
     if (code !== 0) throw new OracleError(`Spark batch failed (exit ${code}) on ${tablePath}: ${stderr.trim().split('\n').slice(-20).join('\n')}`, code, stderr);
-    const answers: SparkAnswer[] = queries.map(() => ({ rows: [] }));
-    for (const line of stdout.split('\n')) {
-      if (line.trim() === '') continue;
-      const o = losslessParse(line) as { q: unknown; row?: unknown; error?: string };
-      const q = Number(String(o.q));
-      const a = answers[q];
-      if (a === undefined) throw new Error(`Spark batch answered unknown query ${q}`);
-      if (o.error !== undefined) answers[q] = { error: o.error };
-      else if ('rows' in a) a.rows.push(fromOracle(o.row) as CanonicalRow);
-    }
-    return answers;
+    return taggedAnswers(stdout, 'q', queries.length, 'Spark batch');
   } finally {
     await removeTempDir(dir);
   }
 }
-
-/** Rows Trino read of one table, or the error it raised for it. */
-export type TrinoAnswer = { rows: CanonicalRow[] } | { error: string };
 
 /**
  * Reads local tables with Trino's own Hudi connector, one server start for all of them
  * (test/interop/trino/trino_batch.py: registered in a file metastore as a Hive sync would,
  * read-optimized: Trino 476 reads Merge-On-Read tables' base files only).
  */
-export async function trinoBatch(tableDirs: readonly string[]): Promise<TrinoAnswer[]> {
+export async function trinoBatch(tableDirs: readonly string[]): Promise<EngineAnswer[]> {
   const env = stackEnv();
   const script = join(env.repoRoot, 'test', 'interop', 'trino', 'trino_batch.py');
   const { stdout, stderr, code } = await run(env.hudiPython, [script, ...tableDirs], { ...process.env, ...env.vars });
   if (code !== 0) throw new OracleError(`Trino batch failed (exit ${code}): ${stderr.trim().split('\n').slice(-20).join('\n')}`, code, stderr);
-  const answers: TrinoAnswer[] = tableDirs.map(() => ({ rows: [] }));
-  for (const line of stdout.split('\n')) {
-    if (line.trim() === '') continue;
-    const o = losslessParse(line) as { t: unknown; row?: unknown; error?: string };
-    const a = answers[Number(String(o.t))];
-    if (a === undefined) throw new Error(`Trino batch answered unknown table ${String(o.t)}`);
-    if (o.error !== undefined) answers[Number(String(o.t))] = { error: o.error };
-    else if ('rows' in a) a.rows.push(fromOracle(o.row) as CanonicalRow);
-  }
-  return answers;
+  return taggedAnswers(stdout, 't', tableDirs.length, 'Trino batch');
 }

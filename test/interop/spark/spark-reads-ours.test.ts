@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { readIncremental, readSnapshot, type QueryResult } from '../../../src/table/reader.js';
 import type { HudiTable } from '../../../src/table/table.js';
 import { earliestRetainedInstant } from '../../../src/table/cleaner.js';
-import { canonicalRows, describeDiff, sortOracle, sparkBatch, type CanonicalRow, type SparkAnswer, type SparkQuery } from '../../support/oracle.js';
+import { canonicalRows, describeDiff, sortOracle, sparkBatch, type CanonicalRow, type EngineAnswer, type SparkQuery } from '../../support/oracle.js';
 import { stackEnv } from '../../support/stack-env.js';
 import { writeArchivedScenario, writeScenario } from '../table/scenario.js';
 
@@ -61,7 +61,7 @@ function checksFor(table: HudiTable): Check[] {
 }
 
 /** What Spark answered differently from our reader, one message per query. */
-async function disagreements(table: HudiTable, checks: readonly Check[], answers: readonly (SparkAnswer | undefined)[]): Promise<string[]> {
+async function disagreements(table: HudiTable, checks: readonly Check[], answers: readonly (EngineAnswer | undefined)[]): Promise<string[]> {
   const failures: string[] = [];
   for (const [n, c] of checks.entries()) {
     const a = answers[n];
