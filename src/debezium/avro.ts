@@ -192,7 +192,7 @@ export function schemaKeyOf(b: Uint8Array | null): number | null {
 }
 
 /** Where the Avro body starts after the header of a record with this schema key. */
-export const bodyOffset = (key: number): number => (key > 0 ? 5 : 9);
+const bodyOffset = (key: number): number => (key > 0 ? 5 : 9);
 
 /** A schema key as its id and width, for the registry. */
 export const schemaIdOf = (key: number): { id: number; idBytes: 4 | 8 } => (key > 0 ? { id: key, idBytes: 4 } : { id: -key, idBytes: 8 });

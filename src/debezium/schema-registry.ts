@@ -13,15 +13,12 @@ import { inlineNamedTypes } from './avro.js';
 
 export type RegistryAuth = { username: string; password: string } | { bearerToken: string };
 
-/** Which id an 8-byte schema id is (Apicurio's converter setting `apicurio.registry.use-id`). */
-export type ApicurioIdType = 'globalId' | 'contentId';
-
 export interface SchemaRegistryOptions {
   /** The Confluent-compatible API, or Apicurio's `/apis/ccompat/v7` or `/apis/registry/v2`. */
   url: string;
   auth?: RegistryAuth;
-  /** What 8-byte schema ids are; default globalId (Apicurio's default). */
-  apicurioIdType?: ApicurioIdType;
+  /** What 8-byte schema ids are (Apicurio's converter setting `apicurio.registry.use-id`); default globalId, as Apicurio's. */
+  apicurioIdType?: 'globalId' | 'contentId';
   /** Attempts after the first; default 4. */
   retries?: number;
   /** First backoff in ms, doubled each retry; default 100. */
