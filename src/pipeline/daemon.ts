@@ -6,7 +6,7 @@ import type { InvalidReason } from '../debezium/invalid-record.js';
 import { SchemaRegistryError } from '../debezium/schema-registry.js';
 import { Backoff, type BackoffPolicy } from '../source/backoff.js';
 import { KafkaSource } from '../source/kafka.js';
-import { KafkaDeadLetterSink } from '../source/kafka-dead-letters.js';
+import { DeadLetterTopicError, KafkaDeadLetterSink } from '../source/kafka-dead-letters.js';
 import { kafkaConnection } from '../source/kafka-connection.js';
 import { parseSplitId, type Source } from '../source/source.js';
 import { StorageError, type ObjectStore } from '../storage/object-store.js';
@@ -17,8 +17,8 @@ import { Pipeline, type RunSummary } from './pipeline.js';
  * `cdc-lake run`: the long-running service. Wires the Kafka source, the
  * pipeline and the operations server, and stops gracefully on SIGTERM/SIGINT:
  * stop fetching, flush and commit what is buffered, leave the group, exit.
- * An outage of storage or the schema registry that outlasts their retries stops
- * the pipeline; the daemon then starts a new one (source and pipeline) after a
+ * An outage of storage, the schema registry or the dead-letter topic that outlasts
+ * their retries stops the pipeline; the daemon then starts a new one (source and pipeline) after a
  * backoff, which resumes from the tables' checkpoints as a restarted process would.
  */
 
@@ -34,7 +34,7 @@ export interface DaemonParts {
 export const RESTART_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 60_000 };
 
 /** What an outage that stopped the pipeline was of: the parts whose failures waiting can end. */
-export type OutageCause = 'storage' | 'schema-registry';
+export type OutageCause = 'storage' | 'schema-registry' | 'dead-letter-topic';
 
 /**
  * The outage behind a pipeline failure (the error or one of its causes), or undefined
@@ -44,6 +44,7 @@ export function outageOf(e: unknown): OutageCause | undefined {
   for (let c = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
     if (c instanceof StorageError) return c.outage ? 'storage' : undefined;
     if (c instanceof SchemaRegistryError) return c.outage ? 'schema-registry' : undefined;
+    if (c instanceof DeadLetterTopicError) return c.outage ? 'dead-letter-topic' : undefined;
   }
   return undefined;
 }

@@ -40,7 +40,7 @@ export interface Metrics {
   /** Unix seconds of the table's last completed instant. */
   lastCommitTime: Gauge<'table'>;
   pausedPartitions: Gauge;
-  /** New pipelines started after an outage of storage or the schema registry stopped one. */
+  /** New pipelines started after an outage (storage, schema registry, dead-letter topic) stopped one. */
   pipelineRestarts: Counter<'cause'>;
 }
 
@@ -74,6 +74,6 @@ export function createMetrics(opts: { defaultMetrics?: boolean; prefix?: string 
     transactionHolds: new Counter({ name: `${p}transaction_holds_total`, help: 'Flushes that held rows back until their source transaction is complete', labelNames: ['table'], registers }),
     lastCommitTime: new Gauge({ name: `${p}last_commit_timestamp_seconds`, help: 'Unix time of the last completed instant', labelNames: ['table'], registers }),
     pausedPartitions: new Gauge({ name: `${p}paused_partitions`, help: 'Partitions paused by the memory budget or by a full batch that waits for maintenance of its table', registers }),
-    pipelineRestarts: new Counter({ name: `${p}pipeline_restarts_total`, help: 'Pipelines restarted after an outage of storage or the schema registry outlasted its retries', labelNames: ['cause'], registers }),
+    pipelineRestarts: new Counter({ name: `${p}pipeline_restarts_total`, help: 'Pipelines restarted after an outage (storage, schema registry, dead-letter topic) outlasted its retries', labelNames: ['cause'], registers }),
   };
 }
