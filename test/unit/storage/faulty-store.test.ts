@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { FaultyStore, faultPlanFromEnv, InjectedFault } from '../../../src/storage/faulty-store.js';
 import { LocalStore } from '../../../src/storage/local-store.js';
+import { StorageError } from '../../../src/storage/object-store.js';
 import { tempDir } from '../../support/temp.js';
 
 async function tmp(): Promise<string> {
@@ -32,6 +33,13 @@ describe('FaultyStore', () => {
     await s.put('a', 'x');
     await assert.rejects(s.put('b', 'y'), InjectedFault);
     assert.equal(await inner.head('b'), undefined);
+  });
+
+  it("'outage' fails the Nth call as a storage outage (a StorageError marked so, caused by the injected fault)", async () => {
+    const s = new FaultyStore(new LocalStore(await tmp()), faultPlanFromEnv('1:before:outage'));
+    const e = await s.put('a', 'x').then(() => assert.fail('the put succeeded'), (err: unknown) => err);
+    assert.ok(e instanceof StorageError && e.outage && e.cause instanceof InjectedFault, String(e));
+    await s.put('a', 'x');
   });
 
   it('throws after the Nth call once it took effect', async () => {
