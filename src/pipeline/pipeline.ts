@@ -7,6 +7,7 @@ import { decodeFast, type FastChange } from '../debezium/fast-json.js';
 import { asBuffer, envelopeSchema, envelopeSpans } from '../debezium/json-text.js';
 import { AvroSink } from '../hudi/avro-encoder.js';
 import { dateToInstant } from '../hudi/instant.js';
+import { backoffDelay, type BackoffPolicy } from '../source/backoff.js';
 import type { KafkaRecordIn, RecordBatch, Source, SourceHooks, SplitId } from '../source/source.js';
 import { parseSplitId } from '../source/record.js';
 import { ObjectNotFound, type ObjectStore } from '../storage/object-store.js';
@@ -710,7 +711,7 @@ export class Pipeline {
         if (!staleView(e) || attempt === DEAD_LETTER_ATTEMPTS) throw e;
         await this.afterRefusal(open, e);
         // Back off, with jitter, so that a replica committing often does not win every round.
-        await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random()));
+        await sleep(backoffDelay(attempt, Math.random(), DEAD_LETTER_BACKOFF));
       }
     }
     this.opts.logger.warn({ table: DEAD_LETTER_TABLE, count: letters.length }, 'dead letters written');
@@ -724,8 +725,9 @@ export class Pipeline {
  */
 const ABANDONED_AFTER_MS = 10 * 60_000;
 
-/** Commits of one batch of dead letters before a run of refusals (other replicas committing first each time, ~10 s) fails the flush. */
+/** Commits of one batch of dead letters before a run of refusals (other replicas committing first each time, up to ~9 s) fails the flush. */
 const DEAD_LETTER_ATTEMPTS = 10;
+const DEAD_LETTER_BACKOFF: BackoffPolicy = { baseMs: 50, capMs: 2000 };
 
 /**
  * Whether an error of work on the dead-letter table comes from another replica changing it
