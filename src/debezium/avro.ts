@@ -177,10 +177,15 @@ function envelopeReader(type: avro.Type): Read | null {
 }
 
 /**
- * A framed record's schema, as one number: a 4-byte id as it is, an 8-byte id negated (the
- * two are different id spaces, even on one Apicurio registry). Registries never issue id
- * 0, so four zero bytes after the magic byte start an 8-byte id (ids below 2^32 are read).
- * Null when the bytes are not a framed record, or too short for their header.
+ * A schema as one number, its key: a 4-byte id as it is, an 8-byte id negated (the two are
+ * different id spaces, even on one Apicurio registry).
+ */
+export const schemaKey = (id: number, idBytes: 4 | 8): number => (idBytes === 4 ? id : -id);
+
+/**
+ * A framed record's schema key. Registries never issue id 0, so four zero bytes after the
+ * magic byte start an 8-byte id (ids below 2^32 are read). Null when the bytes are not a
+ * framed record, or too short for their header.
  */
 export function schemaKeyOf(b: Uint8Array | null): number | null {
   if (b === null || b.length < 5 || b[0] !== 0) return null;
@@ -188,7 +193,7 @@ export function schemaKeyOf(b: Uint8Array | null): number | null {
   if (id !== 0) return id;
   if (b.length < 9) return null;
   const wide = (((b[5] as number) << 24) | ((b[6] as number) << 16) | ((b[7] as number) << 8) | (b[8] as number)) >>> 0;
-  return wide === 0 ? null : -wide;
+  return wide === 0 ? null : schemaKey(wide, 8);
 }
 
 /** Where the Avro body starts after the header of a record with this schema key. */

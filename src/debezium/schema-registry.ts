@@ -9,7 +9,7 @@
  * Apicurio's converter registers Debezium's shared `Source` record) are fetched and
  * inlined, so callers get one self-contained schema. The only I/O in src/debezium.
  */
-import { inlineNamedTypes } from './avro.js';
+import { inlineNamedTypes, schemaKey } from './avro.js';
 
 export type RegistryAuth = { username: string; password: string } | { bearerToken: string };
 
@@ -116,7 +116,7 @@ function referenceList(refs: unknown, fields: readonly string[], id: number, url
 }
 
 export class SchemaRegistryClient implements SchemaSource {
-  /** Resolutions by id: 4-byte ids as they are, 8-byte ids negated (the two id spaces differ). */
+  /** Resolutions by schema key (`schemaKey`: the two id spaces differ). */
   private readonly cache = new Map<number, Promise<string>>();
   /** Resolved referenced schemas by URL (numbered versions only). */
   private readonly refCache = new Map<string, string>();
@@ -131,7 +131,7 @@ export class SchemaRegistryClient implements SchemaSource {
   }
 
   schemaById(id: number, idBytes: 4 | 8 = 4): Promise<string> {
-    const key = idBytes === 4 ? id : -id;
+    const key = schemaKey(id, idBytes);
     let p = this.cache.get(key);
     if (!p) {
       p = idBytes === 4 ? this.resolve(id, `${this.apis.confluent}/schemas/ids/${id}`, [], this.confluentSchema) : this.apicurioById(id);
