@@ -14,6 +14,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { isLosslessNumber, parse as losslessParse } from 'lossless-json';
 import { nonNull, type AvroType, type Row, type TableSchema, type Value } from '../../src/table/schema.js';
 import { run, stackEnv, type HudiOracleOptions } from './stack-env.js';
@@ -222,6 +223,31 @@ function taggedAnswers(stdout: string, tag: 'q' | 't', count: number, engine: st
     else if ('rows' in a) a.rows.push(fromOracle(o.row) as CanonicalRow);
   }
   return answers;
+}
+
+/**
+ * What an engine answered differently from our reader, one message per query (its error, or
+ * the first differing rows); empty when every answer agrees. `ours(i, theirs)` reads our rows
+ * for query `i`, given the engine's (sorted).
+ */
+export async function disagreements(
+  engine: Engine,
+  whats: readonly string[],
+  answers: readonly EngineAnswer[],
+  ours: (i: number, theirs: CanonicalRow[]) => Promise<CanonicalRow[]>,
+): Promise<string[]> {
+  const failures: string[] = [];
+  for (const [i, what] of whats.entries()) {
+    const a = answers[i];
+    if (a === undefined || 'error' in a) {
+      failures.push(`${what}: ${engine} failed: ${a === undefined ? 'no answer' : a.error}`);
+      continue;
+    }
+    const theirs = sortOracle(a.rows);
+    const mine = await ours(i, theirs);
+    if (!isDeepStrictEqual(mine, theirs)) failures.push(`${what}: ${describeDiff(mine, theirs, 3, engine)}`);
+  }
+  return failures;
 }
 
 /**

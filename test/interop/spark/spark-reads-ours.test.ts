@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { readIncremental, readSnapshot, type QueryResult } from '../../../src/table/reader.js';
 import type { HudiTable } from '../../../src/table/table.js';
 import { earliestRetainedInstant } from '../../../src/table/cleaner.js';
-import { canonicalRows, describeDiff, sortOracle, sparkBatch, type CanonicalRow, type EngineAnswer, type SparkQuery } from '../../support/oracle.js';
+import { canonicalRows, disagreements, sparkBatch, type CanonicalRow, type EngineAnswer, type SparkQuery } from '../../support/oracle.js';
 import { stackEnv } from '../../support/stack-env.js';
 import { writeArchivedScenario, writeScenario } from '../table/scenario.js';
 
@@ -60,24 +60,13 @@ function checksFor(table: HudiTable): Check[] {
   return checks;
 }
 
-/** What Spark answered differently from our reader, one message per query. */
-async function disagreements(table: HudiTable, checks: readonly Check[], answers: readonly (EngineAnswer | undefined)[]): Promise<string[]> {
-  const failures: string[] = [];
-  for (const [n, c] of checks.entries()) {
-    const a = answers[n];
-    if (a === undefined || 'error' in a) {
-      failures.push(`${c.what}: Spark failed: ${a === undefined ? 'no answer' : a.error}`);
-      continue;
-    }
-    const theirs = sortOracle(a.rows);
-    const ours = c.query.asOf === undefined ? canon(await c.ours(table)) : asOfSchemaOnly(canon(await c.ours(table)), theirs, ['note']);
-    try {
-      assert.deepStrictEqual(ours, theirs);
-    } catch {
-      failures.push(`${c.what}: ${describeDiff(ours, theirs, 3, 'spark')}`);
-    }
-  }
-  return failures;
+/** What Spark answered differently from our reader, one message per check. */
+function sparkDisagreements(table: HudiTable, checks: readonly Check[], answers: readonly EngineAnswer[]): Promise<string[]> {
+  return disagreements('spark', checks.map((c) => c.what), answers, async (i, theirs) => {
+    const c = checks[i] as Check;
+    const ours = canon(await c.ours(table));
+    return c.query.asOf === undefined ? ours : asOfSchemaOnly(ours, theirs, ['note']);
+  });
 }
 
 for (const partitioned of [false, true]) {
@@ -85,7 +74,7 @@ for (const partitioned of [false, true]) {
     it('every query agrees', { timeout: 1_800_000 }, async () => {
       const { dir, table } = await writeScenario(partitioned);
       const checks = checksFor(table);
-      const failures = await disagreements(table, checks, await sparkBatch(dir, checks.map((c) => c.query)));
+      const failures = await sparkDisagreements(table, checks, await sparkBatch(dir, checks.map((c) => c.query)));
       assert.deepEqual(failures, [], failures.join('\n\n'));
     });
   });
@@ -97,7 +86,7 @@ describe('Spark-Hudi reads a table whose timeline we archived, and Hudi reads ou
     const e = (await earliestRetainedInstant(table)) as string;
     const checks = checksFor(table).filter((c) => c.query.mode !== 'incremental' && (c.query.asOf === undefined || c.query.asOf >= e));
     const answers = await sparkBatch(dir, [...checks.map((c) => c.query), { mode: 'archived_timeline' }]);
-    const failures = await disagreements(table, checks, answers);
+    const failures = await sparkDisagreements(table, checks, answers);
     assert.deepEqual(failures, [], failures.join('\n\n'));
 
     const read = answers[checks.length];

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readSnapshot, type QueryResult } from '../../../src/table/reader.js';
 import type { Row } from '../../../src/table/schema.js';
-import { canonicalRows, describeDiff, sortOracle, trinoBatch } from '../../support/oracle.js';
+import { canonicalRows, disagreements, trinoBatch } from '../../support/oracle.js';
 import { stackEnv } from '../../support/stack-env.js';
 import { writeArchivedScenario, writeScenario } from '../table/scenario.js';
 
@@ -42,22 +42,12 @@ test('Trino reads the tables we write (partitioned and not, archived timelines t
     { what: 'partitioned, archived', ...(await writeArchivedScenario(true)) },
   ];
   const answers = await trinoBatch(tables.map((t) => t.dir));
-  const failures: string[] = [];
-  for (const [i, t] of tables.entries()) {
-    const a = answers[i];
-    if (a === undefined || 'error' in a) {
-      failures.push(`${t.what}: Trino failed: ${a === undefined ? 'no answer' : a.error}`);
-      continue;
-    }
+  const failures = await disagreements('trino', tables.map((t) => t.what), answers, async (i) => {
+    const t = tables[i] as (typeof tables)[number];
     const res = await readSnapshot(t.table, { meta: true, readOptimized: true });
     const ours = canonicalRows(toMillis(res), res.schema);
     assert.ok(ours.length > 0, `${t.what}: the scenario leaves rows in base files`);
-    const theirs = sortOracle(a.rows);
-    try {
-      assert.deepStrictEqual(ours, theirs);
-    } catch {
-      failures.push(`${t.what}: ${describeDiff(ours, theirs, 3, 'trino')}`);
-    }
-  }
+    return ours;
+  });
   assert.deepEqual(failures, []);
 });

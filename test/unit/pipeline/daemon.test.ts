@@ -162,6 +162,16 @@ test('a source that cannot leave its group (brokers gone) after the final commit
   assert.ok(lines.some((l) => l.includes('closing the source failed') && l.includes('metadata failed 6 times')), lines.join(''));
 });
 
+/** The first log line holding `text`, once the daemon has logged it (5 s at most). */
+async function logged(lines: readonly string[], text: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const line = lines.find((l) => l.includes(text));
+    if (line) return line;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`no log line with "${text}": ${lines.join('')}`);
+}
+
 async function snapshots(store: ObjectStore): Promise<string[]> {
   const rows: string[] = [];
   for (const t of ['public/customers', 'public/orders']) {
@@ -183,16 +193,8 @@ test('a storage outage past its retries restarts the pipeline after a backoff, n
   const running = daemon.start();
   let summary: Awaited<typeof running>;
   try {
-    const logged = async (text: string): Promise<string> => {
-      for (let i = 0; i < 200; i++) {
-        const line = lines.find((l) => l.includes(text));
-        if (line) return line;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      assert.fail(`no log line with "${text}": ${lines.join('')}`);
-    };
-    const url = (JSON.parse(await logged('operations server listening')) as { url: string }).url;
-    const stopped = JSON.parse(await logged('the pipeline stopped')) as { cause: string; attempt: number; retryInMs: number; err: string };
+    const url = (JSON.parse(await logged(lines, 'operations server listening')) as { url: string }).url;
+    const stopped = JSON.parse(await logged(lines, 'the pipeline stopped')) as { cause: string; attempt: number; retryInMs: number; err: string };
     assert.equal(stopped.cause, 'storage');
     assert.equal(stopped.attempt, 1);
     assert.ok(stopped.retryInMs >= 500 && stopped.retryInMs <= 1000, `first restart waits 0.5–1 s: ${stopped.retryInMs}`);
@@ -240,8 +242,7 @@ test('a graceful stop while the pipeline waits to restart after an outage ends t
   let made = 0;
   const daemon = new Daemon({ config, logger, store: new FaultyStore(new LocalStore(join(dir, 'lake')), { at: 1, when: 'before', action: 'outage' }), source: () => (made++, new MemberSource(batches, async () => '')) });
   const running = daemon.start();
-  while (!lines.some((l) => l.includes('the pipeline stopped'))) await new Promise((r) => setTimeout(r, 10));
-  const { retryInMs } = JSON.parse(lines.find((l) => l.includes('the pipeline stopped')) as string) as { retryInMs: number };
+  const { retryInMs } = JSON.parse(await logged(lines, 'the pipeline stopped')) as { retryInMs: number };
   const t0 = performance.now();
   daemon.stop();
   const summary = await running;
